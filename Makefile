@@ -1,0 +1,58 @@
+# nlp-assises: `make run` and `make test` do all the set-up themselves on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# The CPU build of torch lies on this kind of machine's disk; pip looks there first.
+FIND_LINKS := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
+PIP := $(BIN)/python -m pip
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+SAMPLE := nlp_assises/data/sample
+
+.PHONY: help install models run serve test lint bench constraints clean
+
+help:
+	@echo "make run    install, build the default models, run the pipeline on the sample, serve"
+	@echo "make test   install and run the test suite"
+	@echo "make bench  run the benchmarks in bench/ (JSON results in bench/results/)"
+	@echo "make lint   ruff"
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip setuptools wheel
+	$(PIP) install --quiet $(FIND_LINKS) -c constraints.txt -e '.[dev,compare]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+models: install
+	$(BIN)/nlp-assises models setup
+
+run: models
+	$(BIN)/nlp-assises run $(SAMPLE)
+	@$(BIN)/nlp-assises keys local var/writer.key
+	$(BIN)/nlp-assises serve
+
+serve: models
+	$(BIN)/nlp-assises serve
+
+test: models
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check nlp_assises service tests bench
+
+bench: models
+	$(BIN)/python bench/run_all.py
+
+# Re-pin every dependency after changing pyproject.toml (torch keeps its CPU build).
+constraints: install
+	$(PIP) freeze --exclude-editable | sed -e 's/+cpu$$//' > constraints.txt
+
+clean:
+	rm -rf var .pytest_cache

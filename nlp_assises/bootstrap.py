@@ -1,0 +1,64 @@
+"""Set-up of the default models, offline, when they are missing: the French static embedder built
+from spaCy's vectors, and the theme classifier trained on the bundled corpus (seconds, not minutes).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from nlp_assises.classify import ModelRegistry, ThemeClassifier
+from nlp_assises.datasets import load_labelled
+from nlp_assises.embedding import load_embedder
+from nlp_assises.embedding.static_french import build_static_french_model
+from nlp_assises.evaluation import evaluate
+from nlp_assises.scheme import Scheme
+from nlp_assises.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def ensure_default_embedder(settings: Settings, *, force: bool = False) -> Path:
+    """Build ``models/embedders/static-fr-core-news-md`` unless it is already there."""
+    path = settings.default_embedder_path
+    if force or not (path / "modules.json").is_file():
+        log.info("building the default embedder into %s", path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        build_static_french_model(path, spacy_model=settings.spacy_model)
+    return path
+
+
+def train_default_classifier(settings: Settings, *, promote: bool = True) -> str:
+    """Train on the bundled corpus's ``train`` split, measure on its held-out ``test`` split,
+    register the model with its metrics; return the version."""
+    embedder = load_embedder(settings.embedder_spec)
+    scheme = Scheme.load(settings.scheme) if settings.scheme else Scheme.default()
+    train = load_labelled("train")
+    test = load_labelled("test")
+    model = ThemeClassifier(embedder).fit(
+        [r["text"] for r in train], [r["themes"] for r in train], scheme
+    )
+    decisions = model.predict([r["text"] for r in test])
+    metrics = evaluate([r["themes"] for r in test], decisions, scheme.theme_ids)
+    model.card["metrics"] = {"held_out": metrics, "split": "test (bundled corpus)"}
+    version = ModelRegistry(settings.classifiers_dir).add(model, promote=promote)
+    log.info("trained %s: held-out macro-F1 %.3f", version, metrics["macro_f1"])
+    return version
+
+
+def ensure_default_models(settings: Settings) -> dict:
+    """What ``make models`` runs: build only what is missing; return what is in use."""
+    embedder_path = ensure_default_embedder(settings)
+    registry = ModelRegistry(settings.classifiers_dir)
+    version = registry.current
+    if not settings.classifier_model:
+        stale = False
+        if version is not None:
+            # A classifier is only valid with the embedder it was trained on (rebuilt = retrain).
+            card_embedder = next(
+                (v["embedder_id"] for v in registry.versions() if v["version"] == version), None
+            )
+            stale = card_embedder != load_embedder(settings.embedder_spec).model_id
+        if version is None or stale:
+            version = train_default_classifier(settings)
+    return {"embedder": str(embedder_path), "classifier": version or settings.classifier_model}

@@ -1,0 +1,279 @@
+"""The theme classifier: a scikit-learn-style estimator over sentence embeddings and lexical
+features. One logistic regression per theme (multi-label), Platt-calibrated on out-of-fold
+scores, with a per-theme threshold chosen on those same out-of-fold probabilities. Saved as JSON
++ npz only."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold
+
+from nlp_assises.classify.decision import Decision, decide
+from nlp_assises.classify.features import LexicalFeatures
+from nlp_assises.embedding.base import Embedder
+from nlp_assises.errors import ConfigurationError, ModelNotFoundError
+from nlp_assises.scheme import HORS_THEME, Scheme
+
+FORMAT_VERSION = 1
+
+
+def labels_to_matrix(labels: Sequence[Sequence[str]], theme_ids: Sequence[str]) -> np.ndarray:
+    index = {t: i for i, t in enumerate(theme_ids)}
+    y = np.zeros((len(labels), len(theme_ids)), dtype=np.int8)
+    for row, record_labels in enumerate(labels):
+        for label in record_labels:
+            if label != HORS_THEME:
+                y[row, index[label]] = 1
+    return y
+
+
+def data_hash(texts: Sequence[str], labels: Sequence[Sequence[str]]) -> str:
+    digest = hashlib.sha256()
+    for text, record_labels in sorted(zip(texts, (sorted(x) for x in labels), strict=True)):
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f" + ",".join(record_labels).encode() + b"\x1e")
+    return digest.hexdigest()
+
+
+def _best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
+    """The threshold in [0.2, 0.8] maximising F1 on (out-of-fold) probabilities."""
+    best_t, best_f1 = 0.5, -1.0
+    for t in np.arange(0.2, 0.81, 0.025):
+        pred = p >= t
+        tp = float(np.sum(pred & (y == 1)))
+        fp = float(np.sum(pred & (y == 0)))
+        fn = float(np.sum(~pred & (y == 1)))
+        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+        if f1 > best_f1 + 1e-9:
+            best_t, best_f1 = float(t), f1
+    return round(best_t, 3)
+
+
+class ThemeClassifier:
+    """Multi-label theme classifier.
+
+    Parameters
+    ----------
+    embedder:
+        Any ``Embedder``; its ``model_id`` is recorded and checked again at load time.
+    lexical:
+        Add TF-IDF character n-grams to the embeddings.
+    C:
+        Inverse regularisation of each logistic regression.
+    embedding_weight:
+        Scale of the (unit-norm) embedding block against the lexical block.
+    review_band:
+        A probability this close to its threshold makes the decision ``needs_review``.
+    cv:
+        Folds for the out-of-fold scores that calibrate and set thresholds.
+    """
+
+    kind = "supervised"
+
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        *,
+        lexical: bool = True,
+        C: float = 4.0,
+        embedding_weight: float = 1.0,
+        review_band: float = 0.1,
+        cv: int = 5,
+        random_state: int = 0,
+    ) -> None:
+        self.embedder = embedder
+        self.lexical = lexical
+        self.C = C
+        self.embedding_weight = embedding_weight
+        self.review_band = review_band
+        self.cv = cv
+        self.random_state = random_state
+        self.scheme: Scheme | None = None
+        self.thresholds_: np.ndarray | None = None
+        self.card: dict = {}
+
+    # -- features --------------------------------------------------------------------------
+    def _features(self, texts: Sequence[str], embeddings: np.ndarray | None = None):
+        if embeddings is None:
+            embeddings = self.embedder.encode(list(texts))
+        blocks = [sparse.csr_matrix(embeddings * self.embedding_weight)]
+        if self.lexical:
+            blocks.append(self._lexical.transform(list(texts)))
+        return sparse.hstack(blocks, format="csr")
+
+    def _new_lr(self) -> LogisticRegression:
+        return LogisticRegression(
+            C=self.C, class_weight="balanced", max_iter=2000, solver="liblinear"
+        )
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Sequence[Sequence[str]],
+        scheme: Scheme,
+        *,
+        embeddings: np.ndarray | None = None,
+    ) -> ThemeClassifier:
+        """``labels[i]`` is a list of theme ids, or ``["hors_theme"]``."""
+        if self.embedder is None:
+            raise ConfigurationError("ThemeClassifier needs an embedder to fit")
+        texts = list(texts)
+        self.scheme = scheme
+        theme_ids = scheme.theme_ids
+        for record_labels in labels:
+            scheme.validate_labels(list(record_labels))
+        y = labels_to_matrix(labels, theme_ids)
+        missing = [t for t, n in zip(theme_ids, y.sum(axis=0), strict=True) if n < 2]
+        if missing:
+            raise ConfigurationError(
+                f"not enough examples for theme(s) {', '.join(missing)}: each theme needs at least "
+                "2 labelled contributions (use `nlp-assises classify` zero-shot until then)"
+            )
+        if embeddings is None:
+            embeddings = self.embedder.encode(texts)
+        if self.lexical:
+            self._lexical = LexicalFeatures().fit(texts)
+        X = self._features(texts, embeddings)
+
+        # Out-of-fold scores: calibration and thresholds are learnt on predictions made on
+        # contributions the model did not see.
+        n_splits = max(2, min(self.cv, int(y.sum(axis=0).min())))
+        folds = KFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
+        oof = np.zeros(y.shape, dtype=np.float64)
+        for train_idx, test_idx in folds.split(X):
+            if self.lexical:  # the vocabulary too is learnt without the held-out fold
+                fold_lex = LexicalFeatures().fit([texts[i] for i in train_idx])
+                saved, self._lexical = self._lexical, fold_lex
+                X_fold = self._features(texts, embeddings)
+                self._lexical = saved
+            else:
+                X_fold = X
+            for j in range(len(theme_ids)):
+                if y[train_idx, j].min() == y[train_idx, j].max():
+                    continue
+                lr = self._new_lr().fit(X_fold[train_idx], y[train_idx, j])
+                oof[test_idx, j] = lr.decision_function(X_fold[test_idx])
+
+        self.coef_ = np.zeros((len(theme_ids), X.shape[1]), dtype=np.float32)
+        self.intercept_ = np.zeros(len(theme_ids), dtype=np.float32)
+        self.platt_ = np.zeros((len(theme_ids), 2), dtype=np.float64)
+        for j in range(len(theme_ids)):
+            lr = self._new_lr().fit(X, y[:, j])
+            self.coef_[j] = lr.coef_.ravel()
+            self.intercept_[j] = lr.intercept_[0]
+            platt = LogisticRegression(C=1e4).fit(oof[:, [j]], y[:, j])
+            self.platt_[j] = (platt.coef_[0, 0], platt.intercept_[0])
+        oof_proba = self._calibrate(oof)
+        self.thresholds_ = np.array(
+            [_best_f1_threshold(y[:, j], oof_proba[:, j]) for j in range(len(theme_ids))]
+        )
+        self.oof_proba_ = oof_proba
+        self.card = {
+            "kind": self.kind,
+            "format_version": FORMAT_VERSION,
+            "scheme": scheme.to_dict(),
+            "embedder_id": self.embedder.model_id,
+            "params": self.get_params(),
+            "training": {
+                "n": len(texts),
+                "data_hash": data_hash(texts, labels),
+                "per_theme": {t: int(n) for t, n in zip(theme_ids, y.sum(axis=0), strict=True)},
+                "hors_theme": int((y.sum(axis=1) == 0).sum()),
+            },
+            "thresholds": dict(zip(theme_ids, self.thresholds_.tolist(), strict=True)),
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        return self
+
+    def get_params(self) -> dict:
+        return {
+            "lexical": self.lexical,
+            "C": self.C,
+            "embedding_weight": self.embedding_weight,
+            "review_band": self.review_band,
+            "cv": self.cv,
+            "random_state": self.random_state,
+        }
+
+    def _calibrate(self, scores: np.ndarray) -> np.ndarray:
+        z = scores * self.platt_[:, 0] + self.platt_[:, 1]
+        return 1.0 / (1.0 + np.exp(-z))
+
+    # -- prediction ------------------------------------------------------------------------
+    def decision_function(self, texts: Sequence[str], *, embeddings: np.ndarray | None = None):
+        X = self._features(texts, embeddings)
+        return np.asarray(X @ self.coef_.T) + self.intercept_
+
+    def predict_proba(self, texts: Sequence[str], *, embeddings: np.ndarray | None = None):
+        """Calibrated probability of each theme (columns in scheme order)."""
+        if self.thresholds_ is None:
+            raise RuntimeError("ThemeClassifier is not fitted")
+        if len(texts) == 0:
+            return np.zeros((0, len(self.scheme.themes)))
+        return self._calibrate(self.decision_function(texts, embeddings=embeddings))
+
+    def predict(
+        self, texts: Sequence[str], *, embeddings: np.ndarray | None = None
+    ) -> list[Decision]:
+        return decide(
+            self.predict_proba(texts, embeddings=embeddings),
+            self.scheme.theme_ids,
+            self.thresholds_,
+            review_band=self.review_band,
+        )
+
+    # -- persistence -----------------------------------------------------------------------
+    def save(self, folder: str | Path) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        np.savez(
+            folder / "weights.npz",
+            coef=self.coef_,
+            intercept=self.intercept_,
+            platt=self.platt_,
+            thresholds=self.thresholds_,
+        )
+        if self.lexical:
+            self._lexical.save(folder)
+        (folder / "model_card.json").write_text(json.dumps(self.card, indent=2, ensure_ascii=False))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path, embedder: Embedder | None = None) -> ThemeClassifier:
+        folder = Path(folder)
+        card_path = folder / "model_card.json"
+        if not card_path.is_file():
+            raise ModelNotFoundError(f"{folder}: no model_card.json, not a classifier folder")
+        card = json.loads(card_path.read_text())
+        params = card["params"]
+        model = cls(embedder, **params)
+        model.card = card
+        model.scheme = Scheme.from_dict(card["scheme"])
+        with np.load(folder / "weights.npz", allow_pickle=False) as data:
+            model.coef_ = data["coef"]
+            model.intercept_ = data["intercept"]
+            model.platt_ = data["platt"]
+            model.thresholds_ = data["thresholds"]
+        if model.lexical:
+            model._lexical = LexicalFeatures.load(folder)
+        check_embedder(card, embedder, folder)
+        return model
+
+
+def check_embedder(card: dict, embedder: Embedder | None, folder: Path) -> None:
+    """A model is only valid with the embedder it was trained on."""
+    if embedder is not None and card.get("embedder_id") not in (None, embedder.model_id):
+        raise ConfigurationError(
+            f"{folder} was trained with embedder {card['embedder_id']!r} but {embedder.model_id!r} "
+            "is loaded: retrain with `nlp-assises train`, or set NLP_ASSISES_EMBEDDING_MODEL to "
+            "the embedder it was trained with."
+        )

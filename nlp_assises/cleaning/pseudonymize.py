@@ -1,0 +1,183 @@
+"""Pseudonymisation (RGPD): e-mails, phone numbers, postal addresses and person names become stable
+placeholders ([EMAIL_1], [TEL_1], [ADRESSE_1], [PERSONNE_1]) in the cleaned text.
+
+Rules find what has a shape (e-mails, French phone numbers, street addresses, a title followed by a
+name); spaCy's French NER finds the other names. The same surface form gets the same placeholder
+within a contribution. What was replaced is in the repairs, which only admins may read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from nlp_assises.cleaning.repairs import Repair
+
+PLACEHOLDER = re.compile(r"\[(?:PERSONNE|EMAIL|TEL|ADRESSE|URL)_\d+\]")
+
+EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+PHONE = re.compile(
+    r"(?<![\w+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?[1-9]|0[1-9])(?:[\s.-]?\d{2}){4}(?!\d)"
+)
+_STREET = (
+    r"(?:rue|avenue|av\.|boulevard|bd|place|impasse|all[ée]e|chemin|route|quai|cours|square"
+    r"|lotissement|r[ée]sidence|lieu-dit|hameau|faubourg|passage|cit[ée])"
+)
+ADDRESS = re.compile(
+    rf"\b\d{{1,4}}(?:\s?(?:bis|ter|[a-c]))?,?\s+{_STREET}\s+[^\n,;()]{{2,50}}?"
+    r"(?=\s*(?:[,;()\n]|$|\s\d{5}\b))"
+    r"(?:,?\s*\d{5}\s+[A-ZÉÈ][\w'’-]+(?:[\s-][A-ZÉÈ][\w'’-]+)*(?:\s+cedex)?)?"
+    r"|\b(?:CS|BP)\s?\d{3,6}\b"
+    r"|\b\d{5}\s+[A-ZÉÈ][A-ZÉÈ'’-]{2,}(?:[\s-][A-ZÉÈ'’-]{2,})*(?:\s+CEDEX)?\b",
+    re.I | re.M,
+)
+_TITLE = (
+    r"(?:M\.|Mme|Mlle|Mr|Monsieur|Madame|Mademoiselle|Me|Ma[îi]tre|Dr|Docteur|Pr"
+    r"|(?:l['’]|le |la )?(?:gendarme|brigadier(?:-chef)?|adjudant(?:-chef)?|major|lieutenant"
+    r"|capitaine|commandant|colonel|commissaire|sergent|mar[ée]chal des logis(?:-chef)?"
+    r"|g[ée]n[ée]ral|policier|polici[èe]re|agent|maire|adjoint|adjointe))"
+)
+_NAME = r"[A-ZÉÈÎÏÔ][\w’'-]+(?:\s+(?:de\s+|d['’]|du\s+|le\s+)?[A-ZÉÈÎÏÔ][\w’'-]+){0,2}"
+TITLED_NAME = re.compile(rf"\b{_TITLE}\s+(?P<name>{_NAME})")
+# Words a title may be followed by that are not names.
+_NOT_NAMES = {
+    "le",
+    "la",
+    "les",
+    "préfet",
+    "prefet",
+    "maire",
+    "ministre",
+    "président",
+    "directeur",
+    "commissaire",
+    "commandant",
+    "colonel",
+    "capitaine",
+    "major",
+    "lieutenant",
+    "gendarme",
+    "police",
+    "gendarmerie",
+    "préfète",
+    "sous-préfet",
+    "député",
+    "sénateur",
+    "procureur",
+}
+
+
+_LEADING_NOISE = {
+    "bonjour",
+    "bonsoir",
+    "salut",
+    "cher",
+    "chère",
+    "chers",
+    "monsieur",
+    "madame",
+    "mademoiselle",
+    "m",
+    "mme",
+    "mlle",
+    "mr",
+    "messieurs",
+    "mesdames",
+    "dr",
+    "docteur",
+    "me",
+    "maître",
+    "le",
+    "la",
+    "l'",
+    "cordialement",
+    "merci",
+}
+
+
+@dataclass
+class _Span:
+    start: int
+    end: int
+    kind: str
+
+
+class Pseudonymizer:
+    """Replaces personal data by placeholders; ``nlp`` is a loaded spaCy pipeline with NER, or
+    None for rules only."""
+
+    def __init__(self, nlp=None) -> None:
+        self.nlp = nlp
+
+    def _rule_spans(self, text: str) -> list[_Span]:
+        spans = [_Span(m.start(), m.end(), "EMAIL") for m in EMAIL.finditer(text)]
+        spans += [_Span(m.start(), m.end(), "TEL") for m in PHONE.finditer(text)]
+        spans += [_Span(m.start(), m.end(), "ADRESSE") for m in ADDRESS.finditer(text)]
+        for m in TITLED_NAME.finditer(text):
+            name = m.group("name")
+            if name.split()[0].lower() in _NOT_NAMES:
+                continue
+            spans.append(_Span(m.start("name"), m.end("name"), "PERSONNE"))
+        return spans
+
+    def _ner_spans(self, doc) -> list[_Span]:
+        spans = []
+        for ent in doc.ents:
+            if ent.label_ != "PER":
+                continue
+            tokens = list(ent)
+            # NER often swallows the greeting or the title: "Bonjour Monsieur le Préfet".
+            while tokens and tokens[0].text.lower().strip(".,") in _LEADING_NOISE:
+                tokens = tokens[1:]
+            if not tokens:
+                continue
+            words = [t.text for t in tokens]
+            if not any(w[:1].isupper() for w in words):
+                continue
+            if all(w.lower().strip(".,") in _NOT_NAMES | _LEADING_NOISE for w in words):
+                continue
+            start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+            if PLACEHOLDER.search(doc.text[start:end]) or doc.text[start:end].startswith("["):
+                continue
+            spans.append(_Span(start, end, "PERSONNE"))
+        return spans
+
+    def pseudonymize(self, text: str, doc=None) -> tuple[str, list[Repair]]:
+        spans = self._rule_spans(text)
+        if doc is None and self.nlp is not None:
+            doc = self.nlp(text)
+        if doc is not None:
+            spans += self._ner_spans(doc)
+        protected = [(m.start(), m.end()) for m in PLACEHOLDER.finditer(text)]
+        # Longest first, then drop overlaps and anything inside an existing placeholder.
+        spans.sort(key=lambda s: (s.start, -(s.end - s.start)))
+        chosen: list[_Span] = []
+        for span in spans:
+            if any(span.start < e and s < span.end for s, e in protected):
+                continue
+            if chosen and span.start < chosen[-1].end:
+                continue
+            chosen.append(span)
+        if not chosen:
+            return text, []
+        numbers: dict[tuple[str, str], str] = {}
+        counters: dict[str, int] = {}
+        for existing in PLACEHOLDER.finditer(
+            text
+        ):  # keep numbering past placeholders already there
+            kind, number = existing.group(0)[1:-1].rsplit("_", 1)
+            counters[kind] = max(counters.get(kind, 0), int(number))
+        pieces, repairs, last = [], [], 0
+        for span in chosen:
+            surface = text[span.start : span.end]
+            key = (span.kind, surface.lower())
+            if key not in numbers:
+                counters[span.kind] = counters.get(span.kind, 0) + 1
+                numbers[key] = f"[{span.kind}_{counters[span.kind]}]"
+            placeholder = numbers[key]
+            pieces.append(text[last : span.start])
+            pieces.append(placeholder)
+            repairs.append(Repair("pseudonym", surface, placeholder, span.start))
+            last = span.end
+        pieces.append(text[last:])
+        return "".join(pieces), repairs

@@ -1,0 +1,199 @@
+"""Character-level repairs: mojibake (ftfy), invisible characters, HTML, PDF line layout."""
+
+from __future__ import annotations
+
+import difflib
+import html
+import re
+from html.parser import HTMLParser
+from typing import ClassVar
+
+import ftfy
+
+from nlp_assises.cleaning.repairs import Repair, substitute
+
+# ftfy's options, set explicitly. Curly quotes and apostrophes are French typography: straightening
+# them would change about 0.8% of correct tokens, so ``uncurl_quotes`` stays off.
+FTFY_CONFIG = ftfy.TextFixerConfig(
+    unescape_html="auto",
+    remove_terminal_escapes=True,
+    fix_encoding=True,
+    restore_byte_a0=True,
+    replace_lossy_sequences=True,
+    decode_inconsistent_utf8=True,
+    fix_c1_controls=True,
+    fix_latin_ligatures=True,
+    fix_character_width=True,
+    uncurl_quotes=False,
+    fix_line_breaks=False,  # line endings are our own, audited step
+    fix_surrogates=True,
+    remove_control_chars=True,
+    normalization="NFC",
+    max_decode_length=1_000_000,
+    explain=False,
+)
+
+_WORD_CHAR = re.compile(r"[\w'’-]")
+
+
+def _widen(text: str, start: int, end: int) -> tuple[int, int]:
+    """Grow [start, end) to whole words, so a repair reads "sÃ©curitÃ©" → "sécurité"."""
+    while start > 0 and _WORD_CHAR.match(text[start - 1]):
+        start -= 1
+    while end < len(text) and _WORD_CHAR.match(text[end]):
+        end += 1
+    return start, end
+
+
+def diff_repairs(before: str, after: str, kind: str, offset: int = 0) -> list[Repair]:
+    """Word-level repairs that turn ``before`` into ``after`` (used for ftfy's whole-line fixes)."""
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    spans: list[list[int]] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        a1, a2 = _widen(before, i1, i2)
+        delta_start, delta_end = i1 - a1, a2 - i2
+        b1, b2 = j1 - delta_start, j2 + delta_end
+        if spans and a1 <= spans[-1][1]:
+            spans[-1][1], spans[-1][3] = max(spans[-1][1], a2), max(spans[-1][3], b2)
+        else:
+            spans.append([a1, a2, b1, b2])
+    return [Repair(kind, before[a1:a2], after[b1:b2], offset + a1) for a1, a2, b1, b2 in spans]
+
+
+def fix_mojibake(text: str) -> tuple[str, list[Repair]]:
+    """ftfy, line by line: mojibake, HTML entities, ligatures, control characters."""
+    repairs: list[Repair] = []
+    out: list[str] = []
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        fixed = ftfy.fix_text(line, config=FTFY_CONFIG)
+        if fixed != line:
+            repairs.extend(diff_repairs(line, fixed, "mojibake", offset))
+        out.append(fixed)
+        offset += len(line)
+    return "".join(out), repairs
+
+
+_LINE_ENDINGS = re.compile(r"\r\n?|\u2028|\u2029|\x0b|\x0c|\x85")
+_INVISIBLE = re.compile(r"[\u00ad\u200b\u200c\u200d\u2060\ufeff]+")
+_ODD_SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000\t]")
+
+
+def fix_invisible(text: str) -> tuple[str, list[Repair]]:
+    """Line endings, zero-width characters, soft hyphens, and exotic spaces (non-breaking...)."""
+    text, repairs = substitute(_LINE_ENDINGS, text, "line_break", lambda m: "\n")
+    text, more = substitute(_INVISIBLE, text, "invisible_char", lambda m: "")
+    repairs += more
+    text, more = substitute(_ODD_SPACES, text, "space", lambda m: " ")
+    return text, repairs + more
+
+
+class _TextExtractor(HTMLParser):
+    _BLOCK: ClassVar = {
+        "p",
+        "div",
+        "br",
+        "li",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "section",
+        "article",
+        "table",
+        "ul",
+        "ol",
+    }
+    _SKIP: ClassVar = {"script", "style", "head", "title"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+            if tag == "li":
+                self.parts.append("- ")
+
+    def handle_endtag(self, tag):
+        if tag in self._SKIP:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in self._BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self._skipping:
+            self.parts.append(data)
+
+
+_HTML_HINT = re.compile(r"<(?:html|body|p|div|br|span|table|li|b|i|a\s)[\s/>]", re.I)
+
+
+def html_to_text(text: str) -> tuple[str, list[Repair]]:
+    """Turn an HTML body (e-mail or form) into text; plain text passes untouched."""
+    if not _HTML_HINT.search(text):
+        return text, []
+    parser = _TextExtractor()
+    parser.feed(text)
+    parser.close()
+    converted = html.unescape("".join(parser.parts))
+    converted = re.sub(r"[ \t]*\n[ \t]*", "\n", converted)
+    converted = re.sub(r"\n{3,}", "\n\n", converted).strip("\n")
+    return converted, [Repair("html", text, converted, 0)]
+
+
+# A word cut at the end of a PDF line: "sécu-\nrité" → "sécurité" (only when the glued word is
+# French we know better than the hyphenated compound).
+_HYPHENATED = re.compile(r"(\w+)-\n[ \t]*(\w+)")
+
+
+def join_hyphenation(text: str, lexicon) -> tuple[str, list[Repair]]:
+    def glue(match: re.Match[str]) -> str | None:
+        left, right = match.group(1), match.group(2)
+        glued, compound = left + right, f"{left}-{right}"
+        if lexicon.knows(glued) and lexicon.logprob(glued) >= lexicon.logprob(compound):
+            return glued
+        if lexicon.knows(compound):
+            return compound
+        return None
+
+    return substitute(_HYPHENATED, text, "hyphenation", glue)
+
+
+_SPACES = re.compile(r" {2,}")
+_TRAILING = re.compile(r" +\n|\n +")
+_BLANK_LINES = re.compile(r"\n{3,}")
+_SPACE_BEFORE_COMMA = re.compile(r"(?<=\w) +(?=[,.](?:\s|$))")
+
+
+def normalise_whitespace(text: str) -> tuple[str, list[Repair]]:
+    """Collapse runs of spaces and blank lines; strip the ends. Runs last: spacing carries
+    information for the PDF accent repair."""
+    repairs: list[Repair] = []
+    for pattern, replacement in (
+        (_TRAILING, lambda m: "\n"),
+        (_SPACES, lambda m: " "),
+        (_SPACE_BEFORE_COMMA, lambda m: ""),
+        (_BLANK_LINES, lambda m: "\n\n"),
+    ):
+        text, more = substitute(pattern, text, "whitespace", replacement)
+        repairs += more
+    stripped = text.strip()
+    if stripped != text:
+        lead = len(text) - len(text.lstrip())
+        if lead:
+            repairs.append(Repair("whitespace", text[:lead], "", 0))
+        tail = len(text) - len(text.rstrip())
+        if tail:
+            repairs.append(Repair("whitespace", text[len(text) - tail :], "", len(text) - tail))
+    return stripped, repairs

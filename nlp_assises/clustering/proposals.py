@@ -1,0 +1,391 @@
+"""Emerging proposals: BERTopic within each theme, every step explicit and swappable.
+
+embed (our embedder, never a hub default) → reduce (UMAP, fixed random_state) → cluster (HDBSCAN,
+sizes that scale with the corpus) → outlier reduction → represent (CountVectorizer on spaCy lemmas
+with French stop words, KeyBERT-inspired + MMR) → label (a phrase taken from the most central
+proposal, which a writer can paste as it is).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nlp_assises.clustering.units import Unit, UnitExtractor
+from nlp_assises.embedding.base import Embedder
+
+log = logging.getLogger(__name__)
+
+GENERIC_WORDS = {
+    "sécurité",
+    "police",
+    "gendarmerie",
+    "gendarme",
+    "gendarmes",
+    "policier",
+    "policiers",
+    "force",
+    "forces",
+    "ordre",
+    "bonjour",
+    "merci",
+    "faire",
+    "être",
+    "avoir",
+    "plus",
+    "très",
+    "aussi",
+    "bien",
+    "falloir",
+    "pouvoir",
+    "vouloir",
+    "devoir",
+    "chose",
+    "gens",
+    "monsieur",
+    "madame",
+    "préfet",
+    "cordialement",
+    "personne",
+    "[personne",
+    "an",
+    "fois",
+    "jour",
+}
+_LEAD_INS = re.compile(
+    r"^(?:(?:et|mais|donc|alors|enfin|aussi|bref|sinon|par ailleurs|de plus|ensuite)\s*,?\s+)?"
+    r"(?:je (?:propose|suggère|souhaite|demande|pense|crois|voudrais|trouve)(?: qu['e]| de| d')?|"
+    r"nous (?:proposons|souhaitons|demandons)(?: qu['e]| de| d')?|il faudrait(?: qu['e])?|"
+    r"il faut(?: qu['e])?|faudrait|faut|pourquoi ne pas|pourquoi pas|"
+    r"il serait (?:bien|bon|utile|souhaitable|judicieux) (?:de |d'|qu['e])?|"
+    r"ce serait bien (?:de |d'|qu['e])?|on pourrait|on devrait|j'aimerais(?: qu['e])?|"
+    r"[àa] quand)\s*",
+    re.I,
+)
+
+
+def label_from_unit(text: str, max_words: int = 12) -> str:
+    """A short readable label from a proposal sentence: lead-in removed, capitalised, cut at a
+    word boundary. Its words are the sentence's own, so they appear in the quotes."""
+    phrase = text.strip().strip("-•◦* ").strip()
+    phrase = _LEAD_INS.sub("", phrase, count=1).strip()
+    phrase = re.split(r"(?<=[.!?;])\s|\s[(–—]\s?|,\s(?:car|parce|mais|et je|et nous)\b", phrase)[0]
+    words = phrase.split()
+    if len(words) > max_words:
+        words = words[:max_words]
+        while words and words[-1].lower() in {
+            "de",
+            "des",
+            "du",
+            "la",
+            "le",
+            "les",
+            "à",
+            "et",
+            "pour",
+            "en",
+            "au",
+            "aux",
+            "un",
+            "une",
+            "d'",
+            "l'",
+            "que",
+            "qui",
+            "avec",
+            "sur",
+            "dans",
+            "par",
+            "ou",
+        }:
+            words.pop()
+    phrase = " ".join(words).rstrip(" ,;:.!?")
+    return phrase[:1].upper() + phrase[1:] if phrase else text[:80]
+
+
+@dataclass
+class Contribution:
+    id: str
+    text: str
+    themes: list[str]
+    date: str | None = None
+    author: str | None = None
+    campaign: str | None = None
+
+
+@dataclass
+class ClusteringResult:
+    clusters: list[dict] = field(default_factory=list)
+    assignments: dict[str, list[str]] = field(default_factory=dict)
+    members: list[dict] = field(default_factory=list)
+    params: dict = field(default_factory=dict)
+
+
+class ProposalClusterer:
+    """Clusters proposal units theme by theme.
+
+    Parameters
+    ----------
+    embedder:
+        Our embedding layer; BERTopic receives its model explicitly (never a hub default).
+    min_cluster_size:
+        HDBSCAN's smallest cluster; ``None`` scales it with the number of units (2% , at least 3).
+    n_neighbors, n_components, random_state:
+        UMAP settings (fixed ``random_state`` makes runs reproducible).
+    n_quotes:
+        Verbatim quotes per proposal (3 to 5).
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        spacy_model: str = "fr_core_news_md",
+        min_cluster_size: int | None = None,
+        n_neighbors: int = 15,
+        n_components: int = 5,
+        random_state: int = 42,
+        n_quotes: int = 5,
+        outlier_threshold: float = 0.5,
+    ) -> None:
+        self.embedder = embedder
+        self.spacy_model = spacy_model
+        self.min_cluster_size = min_cluster_size
+        self.n_neighbors = n_neighbors
+        self.n_components = n_components
+        self.random_state = random_state
+        self.n_quotes = n_quotes
+        self.outlier_threshold = outlier_threshold
+
+    def get_params(self) -> dict:
+        return {
+            "min_cluster_size": self.min_cluster_size,
+            "n_neighbors": self.n_neighbors,
+            "n_components": self.n_components,
+            "random_state": self.random_state,
+            "n_quotes": self.n_quotes,
+            "outlier_threshold": self.outlier_threshold,
+            "embedder_id": self.embedder.model_id,
+        }
+
+    # -- building blocks (each a plain object BERTopic receives) -----------------------------
+    def _min_size(self, n_units: int) -> int:
+        if self.min_cluster_size:
+            return self.min_cluster_size
+        return max(3, round(0.02 * n_units))
+
+    def _lemma_analyzer(self, texts: Sequence[str]):
+        """A CountVectorizer analyzer over spaCy lemmas. Lemmas are learnt once from the units
+        (word → its most frequent lemma), so that the analyzer also reads the per-topic
+        concatenations BERTopic builds, at regex speed."""
+        from spacy.lang.fr.stop_words import STOP_WORDS
+
+        from nlp_assises.nlp import load_spacy
+
+        nlp = load_spacy(self.spacy_model, components=("lemmatizer",))
+        stop = {w.lower() for w in STOP_WORDS} | GENERIC_WORDS
+        counts: dict[str, Counter[str]] = {}
+        for doc in nlp.pipe(texts, batch_size=64):
+            for token in doc:
+                if token.is_alpha:
+                    counts.setdefault(token.text.lower(), Counter())[token.lemma_.lower()] += 1
+        lemma_of = {word: c.most_common(1)[0][0] for word, c in counts.items()}
+        word = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+
+        def analyzer(text: str) -> list[str]:
+            tokens = []
+            for match in word.finditer(text.lower()):
+                lemma = lemma_of.get(match.group(0), match.group(0))
+                if len(lemma) > 2 and lemma not in stop and match.group(0) not in stop:
+                    tokens.append(lemma)
+            return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+
+        return analyzer
+
+    def _bertopic(self, n_units: int, texts: Sequence[str]):
+        from bertopic import BERTopic
+        from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+        from hdbscan import HDBSCAN
+        from sklearn.feature_extraction.text import CountVectorizer
+        from umap import UMAP
+
+        size = self._min_size(n_units)
+        umap_model = UMAP(
+            n_neighbors=max(2, min(self.n_neighbors, n_units - 1)),
+            n_components=max(2, min(self.n_components, n_units - 2)),
+            min_dist=0.0,
+            metric="cosine",
+            random_state=self.random_state,
+        )
+        hdbscan_model = HDBSCAN(
+            min_cluster_size=size,
+            min_samples=max(1, size // 2),
+            metric="euclidean",
+            cluster_selection_method="eom",
+            prediction_data=True,
+        )
+        vectorizer = CountVectorizer(analyzer=self._lemma_analyzer(texts), min_df=1)
+        representation = [
+            KeyBERTInspired(top_n_words=10, random_state=self.random_state),
+            MaximalMarginalRelevance(diversity=0.3, top_n_words=8),
+        ]
+        return BERTopic(
+            language="french",
+            embedding_model=getattr(self.embedder, "model", None),
+            umap_model=umap_model,
+            hdbscan_model=hdbscan_model,
+            vectorizer_model=vectorizer,
+            representation_model=representation,
+            min_topic_size=size,
+            calculate_probabilities=False,
+            verbose=False,
+        )
+
+    # -- the whole thing --------------------------------------------------------------------
+    def fit(
+        self, contributions: Sequence[Contribution], theme_ids: Sequence[str]
+    ) -> ClusteringResult:
+        result = ClusteringResult(params=self.get_params())
+        by_id = {c.id: c for c in contributions}
+        for c in contributions:
+            result.assignments.setdefault(c.id, [])
+        extractor = UnitExtractor(self.spacy_model)
+        for theme in theme_ids:
+            members = [c for c in contributions if theme in c.themes]
+            if not members:
+                continue
+            units = extractor.extract([c.id for c in members], [c.text for c in members])
+            min_size = self._min_size(len(units))
+            if len(units) < max(10, 2 * min_size):
+                log.info("theme %s: %d units, too few to cluster", theme, len(units))
+                continue
+            embeddings = self.embedder.encode([u.text for u in units])
+            topics, keywords = self._fit_theme(units, embeddings)
+            self._collect(theme, units, embeddings, topics, keywords, by_id, result)
+        return result
+
+    def _fit_theme(
+        self, units: list[Unit], embeddings: np.ndarray
+    ) -> tuple[np.ndarray, dict[int, list[str]]]:
+        # BERTopic warns when topics are reassigned after outlier reduction: that is our intent.
+        logging.getLogger("BERTopic").setLevel(logging.ERROR)
+        texts = [u.text for u in units]
+        model = self._bertopic(len(units), texts)
+        topics, _ = model.fit_transform(texts, embeddings=embeddings)
+        topics = np.asarray(topics)
+        if (topics == -1).any() and (topics != -1).any():
+            reduced = model.reduce_outliers(
+                texts,
+                topics.tolist(),
+                strategy="embeddings",
+                embeddings=embeddings,
+                threshold=self.outlier_threshold,
+            )
+            topics = np.asarray(reduced)
+        keywords: dict[int, list[str]] = {}
+        model.update_topics(
+            texts,
+            topics=topics.tolist(),
+            vectorizer_model=model.vectorizer_model,
+            representation_model=model.representation_model,
+        )
+        for topic_id in set(topics.tolist()):
+            if topic_id == -1:
+                continue
+            words = model.get_topic(topic_id) or []
+            keywords[topic_id] = [w for w, _ in words if w and w not in GENERIC_WORDS][:8]
+        return topics, keywords
+
+    def _collect(
+        self, theme, units, embeddings, topics, keywords, by_id, result: ClusteringResult
+    ) -> None:
+        theme_contributions = {u.contribution_id for u in units}
+        groups: dict[int, list[int]] = {}
+        for index, topic in enumerate(topics.tolist()):
+            if topic != -1:
+                groups.setdefault(topic, []).append(index)
+        ranked = []
+        for topic, indices in groups.items():
+            contribution_ids = list(dict.fromkeys(units[i].contribution_id for i in indices))
+            people_keys = {by_id[c].campaign or by_id[c].author or c for c in contribution_ids}
+            ranked.append(
+                (len(people_keys), len(contribution_ids), topic, indices, contribution_ids)
+            )
+        ranked.sort(key=lambda r: (-r[0], -r[1], min(r[4])))
+        for rank, (people, size, topic, indices, contribution_ids) in enumerate(ranked, 1):
+            cluster_id = f"{theme}-{rank:03d}"
+            vectors = embeddings[indices]
+            centroid = vectors.mean(axis=0)
+            centroid /= np.linalg.norm(centroid) or 1.0
+            order = np.argsort(-(vectors @ centroid))
+            quotes, quoted = [], set()
+            label_source = None
+            for k in order:
+                unit = units[indices[k]]
+                if label_source is None and unit.prescriptive:
+                    label_source = unit
+                if unit.contribution_id in quoted:
+                    continue
+                campaign = by_id[unit.contribution_id].campaign
+                if campaign and campaign in quoted:
+                    continue
+                quoted.add(unit.contribution_id)
+                if campaign:
+                    quoted.add(campaign)
+                quotes.append(
+                    {
+                        "contribution_id": unit.contribution_id,
+                        "text": unit.text,
+                        "start": unit.start,
+                    }
+                )
+                if len(quotes) >= self.n_quotes:
+                    break
+            label_source = label_source or units[indices[order[0]]]
+            if label_source.contribution_id not in {q["contribution_id"] for q in quotes}:
+                quotes = [
+                    {
+                        "contribution_id": label_source.contribution_id,
+                        "text": label_source.text,
+                        "start": label_source.start,
+                    },
+                    *quotes,
+                ][: self.n_quotes]
+            campaigns = Counter(by_id[c].campaign for c in contribution_ids if by_id[c].campaign)
+            dates = sorted(by_id[c].date for c in contribution_ids if by_id[c].date)
+            result.clusters.append(
+                {
+                    "id": cluster_id,
+                    "theme": theme,
+                    "label": label_from_unit(label_source.text),
+                    "keywords": keywords.get(topic, []),
+                    "size": size,
+                    "people": people,
+                    "campaign_copies": sum(campaigns.values()) - len(campaigns),
+                    "share": round(size / max(1, len(theme_contributions)), 4),
+                    "contributions": contribution_ids,
+                    "quotes": quotes,
+                    "first_date": dates[0] if dates else None,
+                    "last_date": dates[-1] if dates else None,
+                    "centroid": centroid.round(6).tolist(),
+                }
+            )
+            for i in indices:
+                unit = units[i]
+                if cluster_id not in result.assignments[unit.contribution_id]:
+                    result.assignments[unit.contribution_id].append(cluster_id)
+                result.members.append(
+                    {
+                        "cluster_id": cluster_id,
+                        "contribution_id": unit.contribution_id,
+                        "unit_text": unit.text,
+                        "unit_start": unit.start,
+                        "score": float(embeddings[i] @ centroid),
+                    }
+                )

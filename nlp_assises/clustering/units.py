@@ -1,0 +1,91 @@
+"""Proposal units: the sentences of a contribution that carry a proposal or a finding.
+
+A proposal is often one sentence of a long e-mail. We split with spaCy's sentence recogniser and
+keep sentences with prescriptive phrasing ("il faudrait", "je propose", "pourquoi ne pas", an
+infinitive or imperative opening such as "Créer", "Mettre en place", comparatives such as "plus
+de"), or, for a finding, enough content. Greetings, signatures and politeness are never kept."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PRESCRIPTIVE = re.compile(
+    r"\b(?:il faudrait|il faut|faudrait|faut|je propose|nous proposons|je sugg[èe]re"
+    r"|nous sugg[ée]rons"
+    r"|pourquoi ne pas|pourquoi pas|il serait (?:bien|bon|utile|souhaitable|judicieux)"
+    r"|ce serait bien|[çc]a serait bien|je souhaite|nous souhaitons|je demande|nous demandons"
+    r"|on (?:pourrait|devrait|aimerait|voudrait)|(?:vous )?(?:pourriez|devriez)"
+    r"|il (?:faudrait|serait)"
+    r"|pouvoir|plus de|davantage|moins de|mettre en place|cr[ée]er|d[ée]velopper|renforcer"
+    r"|instaurer|g[ée]n[ée]raliser|am[ée]liorer|multiplier|ouvrir|remettre|revenir|favoriser"
+    r"|[àa] quand|j'aimerais|nous aimerions|ils devraient|elles devraient|doit|doivent)\b",
+    re.I,
+)
+_INFINITIVE_OPENING = re.compile(r"^\s*(?:[-•◦*]\s*)?(?:\w+(?:er|ir|re))\b", re.I)
+_POLITENESS = re.compile(
+    r"^\s*(?:bonjour|bonsoir|madame|monsieur|mesdames|messieurs|cordialement|bien cordialement"
+    r"|merci|salutations|veuillez|je vous prie|dans l'attente|bonne (?:journ[ée]e|soir[ée]e)"
+    r"|objet\s*:|envoy[ée]|\[PERSONNE_\d+\]\s*$)",
+    re.I,
+)
+_MIN_WORDS = 4
+
+
+@dataclass(frozen=True)
+class Unit:
+    contribution_id: str
+    text: str
+    start: int  # offset in the contribution's cleaned text: quotes are exact spans
+    prescriptive: bool
+
+
+def is_politeness(sentence: str) -> bool:
+    words = sentence.split()
+    return bool(_POLITENESS.match(sentence)) and len(words) <= 14
+
+
+def sentence_units(contribution_id: str, text: str, sentences) -> list[Unit]:
+    """``sentences``: (start, end) character spans of ``text`` (from spaCy)."""
+    units = []
+    for start, end in sentences:
+        sentence = text[start:end].strip()
+        if not sentence:
+            continue
+        offset = text.index(sentence, start)
+        if len(sentence.split()) < _MIN_WORDS or is_politeness(sentence):
+            continue
+        prescriptive = bool(_PRESCRIPTIVE.search(sentence) or _INFINITIVE_OPENING.match(sentence))
+        units.append(Unit(contribution_id, sentence, offset, prescriptive))
+    return units
+
+
+class UnitExtractor:
+    """Splits contributions into proposal units with spaCy's ``senter``."""
+
+    def __init__(self, spacy_model: str = "fr_core_news_md", max_units: int = 6) -> None:
+        self.spacy_model = spacy_model
+        self.max_units = max_units
+
+    def extract(self, ids: list[str], texts: list[str]) -> list[Unit]:
+        from nlp_assises.nlp import load_spacy
+
+        nlp = load_spacy(self.spacy_model, components=("senter",))
+        out: list[Unit] = []
+        for contribution_id, text, doc in zip(
+            ids, texts, nlp.pipe(texts, batch_size=64), strict=True
+        ):
+            spans = []
+            for sent in doc.sents:  # also split on line breaks: lists and form answers
+                piece_start = sent.start_char
+                for part in re.split(r"(\n+)", sent.text):
+                    if part and not part.startswith("\n"):
+                        spans.append((piece_start, piece_start + len(part)))
+                    piece_start += len(part)
+            units = sentence_units(contribution_id, text, spans)
+            chosen = [u for u in units if u.prescriptive] or units
+            if not chosen and text.strip():
+                stripped = text.strip()
+                chosen = [Unit(contribution_id, stripped, text.index(stripped), False)]
+            out.extend(chosen[: self.max_units])
+        return out

@@ -1,0 +1,48 @@
+"""The data bundled with the package: the sample consultation and the labelled corpus.
+
+The labelled corpus has a fixed held-out split (``test``) written by a writer whose texts never
+appear in ``train``: no training or tuning ever reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+from nlp_assises.errors import ConfigurationError
+
+SPLITS = ("train", "test")
+
+
+def data_path(*parts: str) -> Path:
+    return Path(str(resources.files("nlp_assises") / "data")).joinpath(*parts)
+
+
+def sample_consultation_path() -> Path:
+    """The folder of the sample consultation (e-mails, form export, letters, meeting notes)."""
+    return data_path("sample")
+
+
+def labelled_corpus_path(split: str = "train") -> Path:
+    if split not in SPLITS:
+        raise ConfigurationError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
+    return data_path("corpus", f"{split}.jsonl")
+
+
+def load_labelled(split: str = "train") -> list[dict]:
+    """Records of the labelled corpus: ``id``, ``text``, ``themes``, ``proposal``, ``register``."""
+    path = labelled_corpus_path(split)
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def load_proposals() -> list[dict]:
+    """The recurring proposals of the labelled corpus (slug, theme, label)."""
+    return json.loads(data_path("proposals.json").read_text(encoding="utf-8"))
+
+
+def load_sample_labels() -> dict[str, dict]:
+    """Themes and proposals of the sample consultation, by record id (for evaluation only)."""
+    path = data_path("sample_labels.jsonl")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return {row["id"]: row for row in rows}

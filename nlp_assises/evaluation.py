@@ -1,0 +1,112 @@
+"""Evaluation of theme decisions against gold labels, as ``nlp-assises evaluate`` reports it.
+
+``primary`` is counted right when it is one of the record's gold themes (or ``hors_theme`` for a
+record labelled ``hors_theme``): a contribution about two themes has two right answers. For macro-F1
+of ``primary`` the gold class of such a record is the predicted one when it is among its themes, its
+first theme otherwise; classes are the themes and ``hors_theme`` present in the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+from nlp_assises.classify.decision import Decision
+from nlp_assises.classify.estimator import labels_to_matrix
+from nlp_assises.scheme import HORS_THEME
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> float:
+    """ECE of binary probabilities ``p`` against outcomes ``y`` (equal-width bins)."""
+    y, p = np.asarray(y, dtype=float).ravel(), np.asarray(p, dtype=float).ravel()
+    if len(y) == 0:
+        return 0.0
+    bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
+    ece = 0.0
+    for b in range(n_bins):
+        mask = bins == b
+        if mask.any():
+            ece += mask.mean() * abs(y[mask].mean() - p[mask].mean())
+    return float(ece)
+
+
+def evaluate(
+    gold: Sequence[Sequence[str]],
+    decisions: Sequence[Decision],
+    theme_ids: Sequence[str],
+) -> dict:
+    """The contract's metrics (``n``, ``accuracy``, ``macro_f1``, ``per_theme``,
+    ``multilabel_f1``) plus calibration and review figures."""
+    if len(gold) != len(decisions):
+        raise ValueError("gold and decisions differ in length")
+    n = len(gold)
+    if n == 0:
+        return {"n": 0, "accuracy": 0.0, "macro_f1": 0.0, "per_theme": {}, "multilabel_f1": 0.0}
+    gold_sets = [set(g) or {HORS_THEME} for g in gold]
+    predicted = [d.primary for d in decisions]
+    correct = [p in g for p, g in zip(predicted, gold_sets, strict=True)]
+    gold_primary = [
+        p if p in g else next(iter(gold[i])) if gold[i] else HORS_THEME
+        for i, (p, g) in enumerate(zip(predicted, gold_sets, strict=True))
+    ]
+    classes = sorted(
+        {*gold_primary} | ({HORS_THEME} if any(HORS_THEME in g for g in gold_sets) else set()),
+        key=lambda c: (c == HORS_THEME, c),
+    )
+    macro_f1 = f1_score(gold_primary, predicted, labels=classes, average="macro", zero_division=0)
+
+    y_true = labels_to_matrix(gold, theme_ids)
+    y_pred = labels_to_matrix([d.labels for d in decisions], theme_ids)
+    proba = np.array([[d.scores[t] for t in theme_ids] for d in decisions])
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, zero_division=0
+    )
+    per_theme = {
+        t: {
+            "precision": round(float(precision[j]), 4),
+            "recall": round(float(recall[j]), 4),
+            "f1": round(float(f1[j]), 4),
+            "support": int(support[j]),
+            "ece": round(expected_calibration_error(y_true[:, j], proba[:, j]), 4),
+        }
+        for j, t in enumerate(theme_ids)
+    }
+    hors_gold = np.array([HORS_THEME in g for g in gold_sets])
+    hors_pred = np.array([p == HORS_THEME for p in predicted])
+    if hors_gold.any():
+        tp = float((hors_gold & hors_pred).sum())
+        per_theme[HORS_THEME] = {
+            "precision": round(tp / max(1, hors_pred.sum()), 4),
+            "recall": round(tp / max(1, hors_gold.sum()), 4),
+            "f1": round(2 * tp / max(1, hors_pred.sum() + hors_gold.sum()), 4),
+            "support": int(hors_gold.sum()),
+        }
+    review = np.array([d.needs_review for d in decisions])
+    correct_arr = np.array(correct)
+    return {
+        "n": n,
+        "accuracy": round(float(correct_arr.mean()), 4),
+        "macro_f1": round(float(macro_f1), 4),
+        "per_theme": per_theme,
+        "multilabel_f1": round(
+            float(f1_score(y_true, y_pred, average="micro", zero_division=0)), 4
+        ),
+        "multilabel_f1_samples": round(
+            float(
+                f1_score(
+                    np.hstack([y_true, hors_gold[:, None]]),
+                    np.hstack([y_pred, hors_pred[:, None]]),
+                    average="samples",
+                    zero_division=0,
+                )
+            ),
+            4,
+        ),
+        "ece": round(expected_calibration_error(y_true, proba), 4),
+        "needs_review_rate": round(float(review.mean()), 4),
+        "accuracy_when_not_reviewed": round(float(correct_arr[~review].mean()), 4)
+        if (~review).any()
+        else None,
+    }

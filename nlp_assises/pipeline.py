@@ -1,0 +1,240 @@
+"""The pipeline every entry point shares: settings → models → clean, classify, cluster, store.
+
+``Pipeline`` builds each part lazily from one ``Settings`` and owns nothing else: the CLI, the API
+and the notebooks are thin layers over it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from nlp_assises.classify import ModelRegistry, load_model
+from nlp_assises.classify.registry import ThemeModel
+from nlp_assises.cleaning import Cleaner
+from nlp_assises.clustering import CampaignDetector, Contribution, ProposalClusterer
+from nlp_assises.clustering.proposals import ClusteringResult
+from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
+from nlp_assises.embedding.base import Embedder
+from nlp_assises.ingest import read_records
+from nlp_assises.records import Record
+from nlp_assises.scheme import HORS_THEME, Scheme
+from nlp_assises.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    ingest: dict
+    classified: int
+    clusters: int
+    campaigns: int
+
+    def to_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+class Pipeline:
+    def __init__(
+        self, settings: Settings | None = None, *, progress: Progress | None = None
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.progress = progress or _no_progress
+
+    # -- parts, built on first use -----------------------------------------------------------
+    @cached_property
+    def scheme(self) -> Scheme:
+        if self.settings.scheme:
+            return Scheme.load(self.settings.scheme)
+        return Scheme.default()
+
+    @cached_property
+    def store(self):
+        from nlp_assises.store import Store
+
+        return Store.from_settings(self.settings)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        """The configured embedder, behind the store's cache when the store is in use."""
+        base = load_embedder(self.settings.embedder_spec)
+        from nlp_assises.store import SQLEmbeddingCache
+
+        return CachedEmbedder(base, SQLEmbeddingCache(self.store))
+
+    @cached_property
+    def fast_embedder(self) -> Embedder:
+        """The same embedder with an in-memory cache only, for request paths (no database)."""
+        return CachedEmbedder(load_embedder(self.settings.embedder_spec), MemoryEmbeddingCache())
+
+    @cached_property
+    def registry(self) -> ModelRegistry:
+        return ModelRegistry(self.settings.classifiers_dir)
+
+    def load_classifier(
+        self, path: str | Path | None = None, embedder: Embedder | None = None
+    ) -> ThemeModel:
+        path = path or self.settings.classifier_model
+        embedder = embedder or self.fast_embedder
+        if path:
+            return load_model(path, embedder)
+        return self.registry.load(embedder=embedder)
+
+    @cached_property
+    def classifier(self) -> ThemeModel:
+        return self.load_classifier()
+
+    @cached_property
+    def cleaner(self) -> Cleaner:
+        return Cleaner(spacy_model=self.settings.spacy_model)
+
+    # -- operations ---------------------------------------------------------------------------
+    def read(self, path: str | Path) -> list[Record]:
+        """Every record of a file or folder; raises ``InputError`` before anything is stored."""
+        return list(read_records(path))
+
+    def classify_texts(self, texts: Sequence[str], model: ThemeModel | None = None) -> list[dict]:
+        """Decisions for already-cleaned texts, with the model version."""
+        model = model or self.classifier
+        version = model.card.get("version", "unknown")
+        return [{**d.to_dict(), "model_version": version} for d in model.predict(list(texts))]
+
+    def analyse(self, texts: Sequence[str]) -> list[dict]:
+        """Clean then classify raw texts (the portal's path): the cleaned text, its repairs, its
+        language and the decision. A text that is not French or is empty after cleaning is sent
+        to review whatever its scores."""
+        cleaned = self.cleaner.clean_many(list(texts))
+        decisions = self.classify_texts([c.text for c in cleaned])
+        out = []
+        for result, decision in zip(cleaned, decisions, strict=True):
+            row = {
+                "text": result.text,
+                "repairs": [r.to_dict() for r in result.repairs],
+                "language": result.language,
+                **decision,
+            }
+            if "not_french" in result.flags or "empty" in result.flags:
+                row["needs_review"] = True
+            out.append(row)
+        return out
+
+    def ingest(self, path: str | Path, *, run_id: int | None = None) -> dict:
+        records = self.read(path)
+        total = len(records)
+        done = 0
+
+        def tick(n: int) -> None:
+            nonlocal done
+            done += n
+            self.progress("ingest", done, total)
+
+        report = self.store.ingest(
+            records,
+            self.cleaner,
+            scheme=self.scheme,
+            pseudonym_secret=self.settings.pseudonym_secret,
+            run_id=run_id,
+            progress=tick,
+        )
+        return report.to_dict()
+
+    def classify_store(self, *, only_missing: bool = True) -> int:
+        """Classify stored contributions with the current model (those it has not seen)."""
+        model = self.load_classifier(embedder=self.embedder)
+        version = model.card.get("version", "unknown")
+        done = self.store.latest_classifications()
+        rows = [
+            c
+            for c in self.store.contributions()
+            if not only_missing or done.get(c.id) is None or done[c.id].model_version != version
+        ]
+        for start in range(0, len(rows), 256):
+            batch = rows[start : start + 256]
+            decisions = model.predict([c.text for c in batch])
+            out = []
+            for contribution, decision in zip(batch, decisions, strict=True):
+                row = {"id": contribution.id, **decision.to_dict()}
+                if "not_french" in (contribution.flags or []):
+                    row["needs_review"] = True
+                out.append(row)
+            self.store.save_classifications(out, version)
+            self.progress("classify", min(start + 256, len(rows)), len(rows))
+        return len(rows)
+
+    def cluster_store(self) -> ClusteringResult:
+        """Campaigns, then emerging proposals within each theme, stored as the current run."""
+        contributions = self.store.contributions()
+        labels = self.store.latest_classifications()
+        campaigns = CampaignDetector().fit_predict(
+            [c.id for c in contributions], [c.text for c in contributions]
+        )
+        self.store.set_campaigns(campaigns)
+        items = []
+        for c in contributions:
+            if c.themes_gold:
+                themes = [t for t in c.themes_gold if t != HORS_THEME]
+            elif c.id in labels:
+                themes = list(labels[c.id].labels)
+            else:
+                themes = []
+            items.append(
+                Contribution(
+                    id=c.id,
+                    text=c.text,
+                    themes=themes,
+                    date=c.date.isoformat() if c.date else None,
+                    author=c.author_pseudonym,
+                    campaign=campaigns.get(c.id),
+                )
+            )
+        self.progress("cluster", 0, len(self.scheme.themes))
+        clusterer = ProposalClusterer(self.embedder, spacy_model=self.settings.spacy_model)
+        result = clusterer.fit(items, self.scheme.theme_ids)
+        self.store.save_cluster_run(result.clusters, result.members, result.params)
+        self.progress("cluster", len(self.scheme.themes), len(self.scheme.themes))
+        result.params["campaigns"] = len({v for v in campaigns.values() if v})
+        return result
+
+    def run(self, path: str | Path) -> RunSummary:
+        """The whole pipeline on ``path`` into the store: ingest, clean, classify, cluster."""
+        records_check = self.read(path)  # fail on bad input before a run is even recorded
+        del records_check
+        run_id = self.store.start_run("pipeline")
+        try:
+            ingest = self.ingest(path, run_id=run_id)
+            classified = self.classify_store()
+            if ingest["new"] == 0 and classified == 0 and self.store.current_clusters():
+                clusters = self.store.current_clusters()  # nothing new: the proposals stand
+                result = ClusteringResult(
+                    clusters=[{"id": c.id} for c in clusters],
+                    params={
+                        "campaigns": len(
+                            {c.campaign_id for c in self.store.contributions() if c.campaign_id}
+                        )
+                    },
+                )
+            else:
+                result = self.cluster_store()
+        except Exception as exc:
+            self.store.finish_run(run_id, error=f"{exc.__class__.__name__}: {exc}")
+            raise
+        summary = RunSummary(
+            run_id=run_id,
+            ingest={k: v for k, v in ingest.items() if k != "rejections"},
+            classified=classified,
+            clusters=len(result.clusters),
+            campaigns=result.params.get("campaigns", 0),
+        )
+        self.store.finish_run(run_id, stats=summary.to_dict())
+        return summary

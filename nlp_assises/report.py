@@ -1,0 +1,256 @@
+"""The synthesis report: every number computed from the store at export time, then rendered as
+Markdown, HTML or DOCX (styled headings, a table per theme)."""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from nlp_assises.scheme import HORS_THEME, Scheme
+
+
+@dataclass
+class ThemeSection:
+    id: str
+    label: str
+    description: str
+    contributions: int
+    share: float
+    proposals: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class ReportData:
+    title: str
+    generated_at: str
+    total: int
+    hors_theme: int
+    needs_review: int
+    repaired: int
+    pseudonymized: int
+    not_french: int
+    in_campaigns: int
+    campaigns: int
+    first_date: str | None
+    last_date: str | None
+    sources: dict[str, int]
+    model_versions: list[str]
+    themes: list[ThemeSection]
+
+
+def build_report(
+    store, scheme: Scheme, *, max_proposals: int = 15, max_quotes: int = 3
+) -> ReportData:
+    contributions = store.contributions()
+    classifications = store.latest_classifications()
+    theme_counts: Counter[str] = Counter()
+    hors = review = 0
+    for c in contributions:
+        decision = classifications.get(c.id)
+        labels = c.themes_gold if c.themes_gold else (decision.labels if decision else [])
+        labels = [t for t in labels if t != HORS_THEME]
+        if not labels:
+            hors += 1
+        theme_counts.update(labels)
+        if decision is not None and decision.needs_review and not c.themes_gold:
+            review += 1
+    dates = sorted(c.date for c in contributions if c.date)
+    sections = []
+    for theme in scheme.themes:
+        proposals = []
+        for cluster in store.current_clusters(theme.id)[:max_proposals]:
+            proposals.append(
+                {
+                    "id": cluster.id,
+                    "label": cluster.label,
+                    "keywords": cluster.keywords,
+                    "size": cluster.size,
+                    "people": cluster.people,
+                    "campaign_copies": cluster.campaign_copies,
+                    "share": cluster.share,
+                    "quotes": cluster.quotes[:max_quotes],
+                }
+            )
+        sections.append(
+            ThemeSection(
+                id=theme.id,
+                label=theme.label,
+                description=theme.description,
+                contributions=theme_counts[theme.id],
+                share=round(theme_counts[theme.id] / max(1, len(contributions)), 4),
+                proposals=proposals,
+            )
+        )
+    campaign_ids = [c.campaign_id for c in contributions if c.campaign_id]
+    return ReportData(
+        title=f"Synthèse de la consultation — {scheme.name}",
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        total=len(contributions),
+        hors_theme=hors,
+        needs_review=review,
+        repaired=sum(1 for c in contributions if "repaired" in (c.flags or [])),
+        pseudonymized=sum(1 for c in contributions if "pseudonymized" in (c.flags or [])),
+        not_french=sum(1 for c in contributions if "not_french" in (c.flags or [])),
+        in_campaigns=len(campaign_ids),
+        campaigns=len(set(campaign_ids)),
+        first_date=dates[0].date().isoformat() if dates else None,
+        last_date=dates[-1].date().isoformat() if dates else None,
+        sources=dict(Counter(c.channel or "autre" for c in contributions).most_common()),
+        model_versions=sorted({d.model_version for d in classifications.values()}),
+        themes=sections,
+    )
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f} %".replace(".", ",")
+
+
+def _method_lines(data: ReportData) -> list[str]:
+    sources = ", ".join(f"{k} : {v}" for k, v in data.sources.items())
+    return [
+        f"Contributions reçues : {data.total} (du {data.first_date or '?'} au "
+        f"{data.last_date or '?'}) ; par canal : {sources}.",
+        f"Contributions hors thème : {data.hors_theme} ; à relire (classement incertain) : "
+        f"{data.needs_review}.",
+        f"Textes réparés (encodage, artefacts PDF, mise en forme) : {data.repaired} ; "
+        f"pseudonymisés : {data.pseudonymized} ; non rédigés en français : {data.not_french}.",
+        f"Campagnes de copier-coller : {data.campaigns}, regroupant {data.in_campaigns} "
+        "contributions (chaque campagne compte pour une seule voix dans les propositions).",
+        f"Modèles utilisés : {', '.join(data.model_versions) or 'aucun'}. Rapport généré le "
+        f"{data.generated_at}.",
+    ]
+
+
+def to_markdown(data: ReportData) -> str:
+    lines = [f"# {data.title}", "", f"{data.total} contributions analysées.", ""]
+    for section in data.themes:
+        lines += [
+            f"## {section.label}",
+            "",
+            f"*{section.description}*",
+            "",
+            f"{section.contributions} contributions ({_pct(section.share)} du total).",
+            "",
+        ]
+        if not section.proposals:
+            lines += ["Aucune proposition récurrente n'a émergé.", ""]
+            continue
+        lines += [
+            "| Proposition | Personnes | Contributions | Part du thème |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for p in section.proposals:
+            lines.append(f"| {p['label']} | {p['people']} | {p['size']} | {_pct(p['share'])} |")
+        lines.append("")
+        for p in section.proposals:
+            lines += [f"### {p['label']}", ""]
+            if p["campaign_copies"]:
+                lines += [
+                    f"Dont {p['campaign_copies']} copies de campagne (comptées une fois).",
+                    "",
+                ]
+            for q in p["quotes"]:
+                lines.append(f"> « {q['text']} » ({q['contribution_id']})")
+                lines.append("")
+    lines += ["## Annexe : méthode", ""] + [f"- {line}" for line in _method_lines(data)]
+    return "\n".join(lines) + "\n"
+
+
+def to_html(data: ReportData) -> str:
+    e = html.escape
+    parts = [
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8">',
+        f"<title>{e(data.title)}</title></head><body>",
+        f"<h1>{e(data.title)}</h1>",
+        f"<p>{data.total} contributions analysées.</p>",
+    ]
+    for section in data.themes:
+        parts += [
+            f"<h2>{e(section.label)}</h2>",
+            f"<p><em>{e(section.description)}</em></p>",
+            f"<p>{section.contributions} contributions ({_pct(section.share)} du total).</p>",
+        ]
+        if not section.proposals:
+            parts.append("<p>Aucune proposition récurrente n'a émergé.</p>")
+            continue
+        parts.append(
+            '<table><thead><tr><th scope="col">Proposition</th><th scope="col">'
+            'Personnes</th><th scope="col">Contributions</th><th scope="col">Part du '
+            "thème</th></tr></thead><tbody>"
+        )
+        for p in section.proposals:
+            parts.append(
+                f"<tr><td>{e(p['label'])}</td><td>{p['people']}</td><td>{p['size']}</td>"
+                f"<td>{_pct(p['share'])}</td></tr>"
+            )
+        parts.append("</tbody></table>")
+        for p in section.proposals:
+            parts.append(f"<h3>{e(p['label'])}</h3>")
+            for q in p["quotes"]:
+                parts.append(
+                    f"<blockquote>« {e(q['text'])} » ({e(q['contribution_id'])})</blockquote>"
+                )
+    parts += ["<h2>Annexe : méthode</h2>", "<ul>"]
+    parts += [f"<li>{e(line)}</li>" for line in _method_lines(data)]
+    parts += ["</ul></body></html>"]
+    return "\n".join(parts)
+
+
+def to_docx(data: ReportData, path: Path) -> None:
+    from docx import Document
+
+    document = Document()
+    document.add_heading(data.title, level=0)
+    document.add_paragraph(f"{data.total} contributions analysées.")
+    for section in data.themes:
+        document.add_heading(section.label, level=1)
+        document.add_paragraph(section.description, style="Intense Quote")
+        document.add_paragraph(
+            f"{section.contributions} contributions ({_pct(section.share)} du total)."
+        )
+        if not section.proposals:
+            document.add_paragraph("Aucune proposition récurrente n'a émergé.")
+            continue
+        table = document.add_table(rows=1, cols=4)
+        table.style = "Light Grid Accent 1"
+        for cell, title in zip(
+            table.rows[0].cells,
+            ("Proposition", "Personnes", "Contributions", "Part du thème"),
+            strict=True,
+        ):
+            cell.text = title
+        for p in section.proposals:
+            row = table.add_row().cells
+            row[0].text, row[1].text = p["label"], str(p["people"])
+            row[2].text, row[3].text = str(p["size"]), _pct(p["share"])
+        for p in section.proposals:
+            document.add_heading(p["label"], level=2)
+            for q in p["quotes"]:
+                document.add_paragraph(f"« {q['text']} » ({q['contribution_id']})", style="Quote")
+    document.add_heading("Annexe : méthode", level=1)
+    for line in _method_lines(data):
+        document.add_paragraph(line, style="List Bullet")
+    document.save(str(path))
+
+
+def write_report(data: ReportData, path: str | Path) -> Path:
+    """Write atomically in the format named by the suffix (.md, .html, .docx)."""
+    import os
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    suffix = path.suffix.lower()
+    if suffix == ".md":
+        tmp.write_text(to_markdown(data), encoding="utf-8")
+    elif suffix == ".html":
+        tmp.write_text(to_html(data), encoding="utf-8")
+    elif suffix == ".docx":
+        to_docx(data, tmp)
+    else:
+        raise ValueError(f"unsupported report format {suffix}")
+    os.replace(tmp, path)
+    return path

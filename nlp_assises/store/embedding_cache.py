@@ -1,0 +1,47 @@
+"""The embedding cache in the store: vectors keyed by (model id, text hash)."""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from nlp_assises.store import models as m
+
+
+class SQLEmbeddingCache:
+    def __init__(self, store) -> None:
+        self.store = store
+
+    def get_many(self, model_id: str, hashes: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self.store.session() as session:
+            for start in range(0, len(hashes), 500):
+                chunk = hashes[start : start + 500]
+                rows = session.execute(
+                    select(m.Embedding.text_hash, m.Embedding.vector).where(
+                        m.Embedding.model_id == model_id, m.Embedding.text_hash.in_(chunk)
+                    )
+                )
+                for text_hash, blob in rows:
+                    found[text_hash] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, model_id: str, items: dict[str, np.ndarray]) -> None:
+        if not items:
+            return
+        rows = [
+            {
+                "model_id": model_id,
+                "text_hash": h,
+                "dim": int(v.shape[0]),
+                "vector": np.asarray(v, dtype=np.float32).tobytes(),
+            }
+            for h, v in items.items()
+        ]
+        with self.store.session() as session:
+            if self.store.engine.dialect.name == "sqlite":
+                session.execute(sqlite_insert(m.Embedding).on_conflict_do_nothing(), rows)
+            else:
+                existing = set(self.get_many(model_id, list(items)))
+                session.add_all(m.Embedding(**r) for r in rows if r["text_hash"] not in existing)

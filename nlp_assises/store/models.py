@@ -1,0 +1,168 @@
+"""The store's tables (SQLAlchemy 2). The schema itself is created by the Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar = {dict: JSON, list: JSON}
+
+
+class Contribution(Base):
+    __tablename__ = "contributions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    submission_key: Mapped[str] = mapped_column(String(64), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    original: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    repairs: Mapped[list] = mapped_column(JSON, default=list)
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    language: Mapped[str] = mapped_column(String(8), default="und")
+    source: Mapped[str | None] = mapped_column(String(255))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    author_pseudonym: Mapped[str | None] = mapped_column(String(32), index=True)
+    themes_gold: Mapped[list | None] = mapped_column(JSON)
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)
+    campaign_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("pipeline_runs.id"))
+
+    classifications: Mapped[list[Classification]] = relationship(
+        back_populates="contribution", cascade="all, delete-orphan"
+    )
+
+
+class Embedding(Base):
+    """The embedding cache, keyed by (model id, text hash)."""
+
+    __tablename__ = "embeddings"
+
+    model_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Classification(Base):
+    __tablename__ = "classifications"
+    __table_args__ = (UniqueConstraint("contribution_id", "model_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contribution_id: Mapped[str] = mapped_column(
+        ForeignKey("contributions.id", ondelete="CASCADE"), index=True
+    )
+    model_version: Mapped[str] = mapped_column(String(128))
+    scores: Mapped[dict] = mapped_column(JSON)
+    labels: Mapped[list] = mapped_column(JSON)
+    primary: Mapped[str] = mapped_column(String(64), index=True)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    margin: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    contribution: Mapped[Contribution] = relationship(back_populates="classifications")
+
+
+class ClusterRun(Base):
+    __tablename__ = "cluster_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Cluster(Base):
+    __tablename__ = "clusters"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(64), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("cluster_runs.id", ondelete="CASCADE"))
+    theme: Mapped[str] = mapped_column(String(64), index=True)
+    label: Mapped[str] = mapped_column(Text)
+    keywords: Mapped[list] = mapped_column(JSON)
+    size: Mapped[int] = mapped_column(Integer)
+    people: Mapped[int] = mapped_column(Integer, default=0)
+    campaign_copies: Mapped[int] = mapped_column(Integer, default=0)
+    share: Mapped[float] = mapped_column(Float, default=0.0)
+    quotes: Mapped[list] = mapped_column(JSON)
+    first_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    centroid: Mapped[bytes | None] = mapped_column(LargeBinary)
+    __table_args__ = (UniqueConstraint("run_id", "id"),)
+
+
+class ClusterMember(Base):
+    __tablename__ = "cluster_members"
+    __table_args__ = (Index("ix_cluster_members_run_cluster", "run_id", "cluster_id"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("cluster_runs.id", ondelete="CASCADE"))
+    cluster_id: Mapped[str] = mapped_column(String(64))
+    contribution_id: Mapped[str] = mapped_column(
+        ForeignKey("contributions.id", ondelete="CASCADE"), index=True
+    )
+    unit_text: Mapped[str | None] = mapped_column(Text)
+    unit_start: Mapped[int | None] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class ModelVersion(Base):
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("kind", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    version: Mapped[str] = mapped_column(String(128))
+    path: Mapped[str] = mapped_column(Text)
+    card: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class PipelineRun(Base):
+    __tablename__ = "pipeline_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    stats: Mapped[dict] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiKey(Base):
+    """An API key, stored as a SHA-256 hash (keys are 256-bit random tokens, so a fast hash is
+    enough); the key itself is shown once, at creation."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,429 @@
+"""The store: contributions and everything computed about them, behind one small API.
+
+Writes are transactional in batches: a crash loses at most the batch in flight, never half a
+record, and what was committed stays committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+from sqlalchemy import Engine, String, cast, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from nlp_assises.cleaning import Cleaner
+from nlp_assises.records import Record
+from nlp_assises.scheme import Scheme
+from nlp_assises.store import models as m
+from nlp_assises.store.db import make_engine, session_factory, upgrade
+
+_IN_CHUNK = 500  # bound parameters per IN (...) query
+
+
+@dataclass
+class IngestReport:
+    new: int = 0
+    duplicate: int = 0
+    rejected: list[dict] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {
+            "new": self.new,
+            "duplicate": self.duplicate,
+            "rejected": len(self.rejected),
+            "rejections": self.rejected,
+        }
+
+
+def pseudonymize_author(author: str | None, secret: str) -> str | None:
+    """A keyed hash: the same author always gets the same pseudonym, which reveals nothing."""
+    if not author or not author.strip():
+        return None
+    key = " ".join(author.lower().split())
+    digest = hmac.new(secret.encode(), key.encode("utf-8", "replace"), hashlib.sha256)
+    return "auteur-" + digest.hexdigest()[:10]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+class Store:
+    """Opens (and migrates) the database at ``url``."""
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        if migrate:
+            upgrade(self.engine)
+        self._sessions = session_factory(self.engine)
+
+    @classmethod
+    def from_settings(cls, settings) -> Store:
+        return cls(settings.resolved_database_url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # -- ingestion -------------------------------------------------------------------------
+    def ingest(
+        self,
+        records: Sequence[Record],
+        cleaner: Cleaner,
+        *,
+        scheme: Scheme | None = None,
+        pseudonym_secret: str = "change-me",
+        batch_size: int = 100,
+        run_id: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        """Clean and store ``records``; the same submission twice is stored once."""
+        report = IngestReport()
+        seen: set[str] = set()
+        for start in range(0, len(records), batch_size):
+            batch = records[start : start + batch_size]
+            candidates: list[Record] = []
+            for record in batch:
+                where = record.source or record.id
+                if not record.text or not record.text.strip():
+                    report.rejected.append({"record": where, "reason": "empty text"})
+                    continue
+                if scheme is not None and record.themes:
+                    try:
+                        record.themes = scheme.validate_labels(record.themes)
+                    except Exception as exc:
+                        report.rejected.append({"record": where, "reason": str(exc)})
+                        continue
+                candidates.append(record)
+            keys = {r.submission_key for r in candidates}
+            with self.session() as session:
+                existing = set()
+                for chunk in _chunks(sorted(keys), _IN_CHUNK):
+                    existing |= set(
+                        session.scalars(
+                            select(m.Contribution.submission_key).where(
+                                m.Contribution.submission_key.in_(chunk)
+                            )
+                        )
+                    )
+                fresh = []
+                for record in candidates:
+                    digest = record.submission_key
+                    if digest in existing or digest in seen:
+                        report.duplicate += 1
+                        continue
+                    seen.add(digest)
+                    fresh.append(record)
+                ids = [r.id for r in fresh]
+                taken = set()
+                for chunk in _chunks(ids, _IN_CHUNK):
+                    taken |= set(
+                        session.scalars(
+                            select(m.Contribution.id).where(m.Contribution.id.in_(chunk))
+                        )
+                    )
+                cleaned = cleaner.clean_many([r.text for r in fresh])
+                for record, result in zip(fresh, cleaned, strict=True):
+                    if record.id in taken:
+                        report.rejected.append(
+                            {
+                                "record": record.source or record.id,
+                                "reason": f"id {record.id} already holds another text",
+                            }
+                        )
+                        continue
+                    taken.add(record.id)
+                    session.add(
+                        m.Contribution(
+                            id=record.id,
+                            submission_key=record.submission_key,
+                            content_hash=record.content_hash,
+                            original=record.text,
+                            text=result.text,
+                            repairs=[r.to_dict() for r in result.repairs],
+                            flags=result.flags,
+                            language=result.language,
+                            source=record.source,
+                            channel=record.meta.get("channel"),
+                            date=_aware(record.date),
+                            author_pseudonym=pseudonymize_author(record.author, pseudonym_secret),
+                            themes_gold=record.themes,
+                            meta={k: v for k, v in record.meta.items() if _jsonable(v)},
+                            run_id=run_id,
+                        )
+                    )
+                    report.new += 1
+                    report.ids.append(record.id)
+            if progress:
+                progress(len(batch))
+        return report
+
+    # -- contributions ---------------------------------------------------------------------
+    def count(self) -> int:
+        with self.session() as session:
+            return session.scalar(select(func.count()).select_from(m.Contribution)) or 0
+
+    def contributions(self, ids: Sequence[str] | None = None) -> list[m.Contribution]:
+        with self.session() as session:
+            query = select(m.Contribution).order_by(m.Contribution.date, m.Contribution.id)
+            if ids is None:
+                return list(session.scalars(query))
+            found: dict[str, m.Contribution] = {}
+            for chunk in _chunks(list(ids), _IN_CHUNK):
+                for row in session.scalars(query.where(m.Contribution.id.in_(chunk))):
+                    found[row.id] = row
+            return [found[i] for i in ids if i in found]
+
+    def search(
+        self,
+        *,
+        theme: str | None = None,
+        cluster: str | None = None,
+        q: str | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        needs_review: bool | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[int, list[tuple[m.Contribution, m.Classification | None]]]:
+        """A page of contributions with their latest classification, filtered; and the total."""
+        latest = (
+            select(m.Classification.contribution_id, func.max(m.Classification.id).label("last"))
+            .group_by(m.Classification.contribution_id)
+            .subquery()
+        )
+        query = (
+            select(m.Contribution, m.Classification)
+            .outerjoin(latest, latest.c.contribution_id == m.Contribution.id)
+            .outerjoin(m.Classification, m.Classification.id == latest.c.last)
+        )
+        if theme:
+            if theme == "hors_theme":
+                query = query.where(m.Classification.primary == theme)
+            else:
+                query = query.where(cast(m.Classification.labels, String).like(f'%"{theme}"%'))
+        if needs_review is not None:
+            query = query.where(m.Classification.needs_review == needs_review)
+        if cluster:
+            with self.session() as session:
+                run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
+            members = select(m.ClusterMember.contribution_id).where(
+                m.ClusterMember.run_id == run_id, m.ClusterMember.cluster_id == cluster
+            )
+            query = query.where(m.Contribution.id.in_(members))
+        if q:
+            query = query.where(m.Contribution.text.ilike(f"%{q}%"))
+        if date_from:
+            query = query.where(m.Contribution.date >= date_from)
+        if date_to:
+            query = query.where(m.Contribution.date <= date_to)
+        with self.session() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.execute(
+                query.order_by(m.Contribution.date.desc(), m.Contribution.id)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            return total, [(row[0], row[1]) for row in rows]
+
+    def clusters_of(self, contribution_id: str) -> list[str]:
+        with self.session() as session:
+            run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
+            return sorted(
+                set(
+                    session.scalars(
+                        select(m.ClusterMember.cluster_id).where(
+                            m.ClusterMember.run_id == run_id,
+                            m.ClusterMember.contribution_id == contribution_id,
+                        )
+                    )
+                )
+            )
+
+    def get(self, contribution_id: str) -> m.Contribution | None:
+        with self.session() as session:
+            return session.get(m.Contribution, contribution_id)
+
+    # -- classifications -------------------------------------------------------------------
+    def save_classifications(self, rows: Iterable[dict], model_version: str) -> int:
+        """Replace the classifications of these contributions by ``model_version``'s."""
+        rows = list(rows)
+        with self.session() as session:
+            for chunk in _chunks([r["id"] for r in rows], _IN_CHUNK):
+                session.execute(
+                    delete(m.Classification).where(
+                        m.Classification.contribution_id.in_(chunk),
+                        m.Classification.model_version == model_version,
+                    )
+                )
+            for row in rows:
+                session.add(
+                    m.Classification(
+                        contribution_id=row["id"],
+                        model_version=model_version,
+                        scores=row["scores"],
+                        labels=row["labels"],
+                        primary=row["primary"],
+                        needs_review=row["needs_review"],
+                        margin=row.get("margin", 0.0),
+                    )
+                )
+        return len(rows)
+
+    def latest_classifications(self) -> dict[str, m.Classification]:
+        """The most recent classification of each contribution."""
+        with self.session() as session:
+            latest = (
+                select(
+                    m.Classification.contribution_id, func.max(m.Classification.id).label("last")
+                )
+                .group_by(m.Classification.contribution_id)
+                .subquery()
+            )
+            rows = session.scalars(
+                select(m.Classification).join(latest, m.Classification.id == latest.c.last)
+            )
+            return {row.contribution_id: row for row in rows}
+
+    def latest_classifications_for(self, ids: Sequence[str]) -> dict[str, m.Classification]:
+        with self.session() as session:
+            out: dict[str, m.Classification] = {}
+            for chunk in _chunks(list(ids), _IN_CHUNK):
+                rows = session.scalars(
+                    select(m.Classification)
+                    .where(m.Classification.contribution_id.in_(chunk))
+                    .order_by(m.Classification.id)
+                )
+                for row in rows:
+                    out[row.contribution_id] = row
+            return out
+
+    # -- clusters --------------------------------------------------------------------------
+    def save_cluster_run(self, clusters: list[dict], members: list[dict], params: dict) -> int:
+        """Store a clustering run and make it the current one, in one transaction."""
+        with self.session() as session:
+            session.execute(update(m.ClusterRun).values(current=False))
+            run = m.ClusterRun(params=params, current=True)
+            session.add(run)
+            session.flush()
+            for cluster in clusters:
+                centroid = cluster.get("centroid")
+                session.add(
+                    m.Cluster(
+                        id=cluster["id"],
+                        run_id=run.id,
+                        theme=cluster["theme"],
+                        label=cluster["label"],
+                        keywords=cluster["keywords"],
+                        size=cluster["size"],
+                        people=cluster.get("people", cluster["size"]),
+                        campaign_copies=cluster.get("campaign_copies", 0),
+                        share=cluster.get("share", 0.0),
+                        quotes=cluster["quotes"],
+                        first_date=_parse_dt(cluster.get("first_date")),
+                        last_date=_parse_dt(cluster.get("last_date")),
+                        centroid=np.asarray(centroid, dtype=np.float32).tobytes()
+                        if centroid is not None
+                        else None,
+                    )
+                )
+            for member in members:
+                session.add(m.ClusterMember(run_id=run.id, **member))
+            return run.id
+
+    def current_clusters(self, theme: str | None = None) -> list[m.Cluster]:
+        with self.session() as session:
+            run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
+            if run_id is None:
+                return []
+            query = select(m.Cluster).where(m.Cluster.run_id == run_id)
+            if theme:
+                query = query.where(m.Cluster.theme == theme)
+            return list(session.scalars(query.order_by(m.Cluster.people.desc(), m.Cluster.id)))
+
+    def cluster_members(self, cluster_id: str) -> list[m.ClusterMember]:
+        with self.session() as session:
+            run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
+            return list(
+                session.scalars(
+                    select(m.ClusterMember).where(
+                        m.ClusterMember.run_id == run_id, m.ClusterMember.cluster_id == cluster_id
+                    )
+                )
+            )
+
+    def set_campaigns(self, campaign_of: dict[str, str | None]) -> None:
+        with self.session() as session:
+            session.execute(update(m.Contribution).values(campaign_id=None))
+            for contribution_id, campaign in campaign_of.items():
+                if campaign:
+                    session.execute(
+                        update(m.Contribution)
+                        .where(m.Contribution.id == contribution_id)
+                        .values(campaign_id=campaign)
+                    )
+
+    # -- model versions and runs ----------------------------------------------------------
+    def record_model(self, kind: str, version: str, path: str, card: dict) -> None:
+        with self.session() as session:
+            exists = session.scalar(
+                select(m.ModelVersion).where(
+                    m.ModelVersion.kind == kind, m.ModelVersion.version == version
+                )
+            )
+            if exists is None:
+                session.add(m.ModelVersion(kind=kind, version=version, path=path, card=card))
+
+    def start_run(self, kind: str) -> int:
+        with self.session() as session:
+            run = m.PipelineRun(kind=kind)
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def finish_run(
+        self, run_id: int, *, stats: dict | None = None, error: str | None = None
+    ) -> None:
+        with self.session() as session:
+            run = session.get(m.PipelineRun, run_id)
+            run.status = "failed" if error else "done"
+            run.finished_at = datetime.now(UTC)
+            run.stats = stats or {}
+            run.error = error
+
+    def runs(self, limit: int = 20) -> list[m.PipelineRun]:
+        with self.session() as session:
+            return list(
+                session.scalars(
+                    select(m.PipelineRun).order_by(m.PipelineRun.id.desc()).limit(limit)
+                )
+            )
+
+
+def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _jsonable(value) -> bool:
+    return isinstance(value, str | int | float | bool | list | dict) or value is None
+
+
+def _parse_dt(value) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)

@@ -1,0 +1,95 @@
+"""The FastAPI application: routers per resource, models loaded once at start-up."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from nlp_assises.errors import NlpAssisesError
+from nlp_assises.pipeline import Pipeline
+from nlp_assises.settings import Settings
+from service.routers import classify, contributions, health, pages, themes
+
+log = logging.getLogger("nlp_assises.service")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        pipeline = Pipeline(settings)
+        # Load everything now, not on the first request: /healthz answers 200 only once loaded.
+        pipeline.classifier  # noqa: B018
+        pipeline.cleaner.clean("Chargement des modèles : M. Exemple, 01 02 03 04 05.")
+        pipeline.store  # noqa: B018
+        app.state.pipeline = pipeline
+        yield
+        pipeline.store.close()
+
+    app = FastAPI(
+        title="nlp-assises",
+        version="0.1.0",
+        description="Classification en thèmes et propositions émergentes des contributions aux "
+        "Assises territoriales de la sécurité intérieure.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["X-API-Key", "Content-Type"],
+        )
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_body_bytes:
+            return JSONResponse(
+                {"error": f"request body over {settings.max_body_bytes} bytes"}, status_code=413
+            )
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        detail = [
+            {"loc": list(e.get("loc", [])), "msg": e.get("msg"), "type": e.get("type")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"error": "invalid request", "detail": detail}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        return JSONResponse(
+            {"error": str(exc.detail)},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(NlpAssisesError)
+    async def domain_error(request: Request, exc: NlpAssisesError):
+        return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception):
+        log.error(
+            "unexpected %s on %s %s", exc.__class__.__name__, request.method, request.url.path
+        )
+        return JSONResponse({"error": "internal error"}, status_code=500)
+
+    for module in (health, classify, contributions, themes, pages):
+        app.include_router(module.router)
+    app.mount(
+        "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"
+    )
+    return app

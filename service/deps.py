@@ -1,0 +1,69 @@
+"""Dependencies: settings, the pipeline (models loaded once), the store, and key checks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+
+from nlp_assises.keys import role_allows, verify_key
+from nlp_assises.pipeline import Pipeline
+from nlp_assises.settings import Settings
+
+COOKIE = "nlp_assises_key"
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_pipeline(request: Request) -> Pipeline:
+    return request.app.state.pipeline
+
+
+def presented_key(request: Request) -> str | None:
+    header = request.headers.get("x-api-key")
+    if header:
+        return header
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return request.cookies.get(COOKIE)
+
+
+def current_role(request: Request) -> str | None:
+    """The caller's role, or None without a valid key."""
+    pipeline: Pipeline = request.app.state.pipeline
+    key = presented_key(request)
+    if not key:
+        return None
+    record = verify_key(pipeline.store, key)
+    return record.role if record else None
+
+
+def require(role: str):
+    """A dependency that lets through callers with ``role`` or above."""
+
+    def check(request: Request) -> str:
+        found = current_role(request)
+        if found is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, "an API key is required (header X-API-Key)"
+            )
+        if not role_allows(found, role):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {role!r} role")
+        return found
+
+    return check
+
+
+def classify_access(request: Request) -> str | None:
+    """Classify is public unless ``require_portal_key`` is set."""
+    settings: Settings = request.app.state.settings
+    if settings.require_portal_key:
+        return require("portal")(request)
+    return current_role(request)
+
+
+PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,0 +1,77 @@
+"""The portal's endpoints: classify one contribution or a batch."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from nlp_assises.keys import role_allows
+from service.deps import PipelineDep, SettingsDep, classify_access
+from service.schemas import BatchRequest, BatchResponse, ClassifyRequest, ClassifyResponse, ErrorOut
+
+router = APIRouter(prefix="/v1", tags=["classification"])
+_ERRORS = {413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 401: {"model": ErrorOut}}
+
+
+def _redact(row: dict, role: str | None) -> dict:
+    """Personal data never leaves for a non-admin caller: pseudonym repairs lose their `before`."""
+    if role is None or not role_allows(role, "admin"):
+        row["repairs"] = [
+            {**r, "before": None} if r["kind"] == "pseudonym" else r for r in row["repairs"]
+        ]
+    row.pop("margin", None)
+    return row
+
+
+def _check_text(text: str, limit: int, where: str = "text") -> None:
+    if len(text) > limit:
+        raise HTTPException(413, f"{where} is {len(text)} characters; the limit is {limit}")
+    if not text.strip():
+        raise HTTPException(422, f"{where} is empty")
+
+
+@router.post(
+    "/classify",
+    response_model=ClassifyResponse,
+    responses=_ERRORS,
+    summary="Themes of one contribution",
+)
+def classify(
+    body: ClassifyRequest,
+    pipeline: PipelineDep,
+    settings: SettingsDep,
+    role: Annotated[str | None, Depends(classify_access)],
+) -> dict:
+    """Cleans the text (repairs listed, personal data pseudonymised), then returns calibrated
+    scores per theme, the themes retained, the primary theme (or `hors_theme`) and whether a
+    person should review the decision."""
+    _check_text(body.text, settings.max_text_chars)
+    return _redact(pipeline.analyse([body.text])[0], role)
+
+
+@router.post(
+    "/classify/batch",
+    response_model=BatchResponse,
+    responses=_ERRORS,
+    summary="Themes of several contributions",
+)
+def classify_batch(
+    body: BatchRequest,
+    pipeline: PipelineDep,
+    settings: SettingsDep,
+    role: Annotated[str | None, Depends(classify_access)],
+) -> dict:
+    if len(body.items) > settings.max_batch_items:
+        raise HTTPException(
+            413, f"{len(body.items)} items; the limit is {settings.max_batch_items}"
+        )
+    for i, item in enumerate(body.items):
+        _check_text(item.text, settings.max_text_chars, where=f"items[{i}].text")
+    rows = pipeline.analyse([item.text for item in body.items])
+    return {
+        "items": [
+            _redact({"id": item.id, **row}, role)
+            for item, row in zip(body.items, rows, strict=True)
+        ]
+    }

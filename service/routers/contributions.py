@@ -1,0 +1,94 @@
+"""Contributions: list with filters, read one with its repairs and scores (writer key or above)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from nlp_assises.keys import role_allows
+from service.deps import PipelineDep, require
+from service.schemas import ContributionDetail, ErrorOut, Page
+
+router = APIRouter(
+    prefix="/v1/contributions",
+    tags=["contributions"],
+    responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}},
+)
+
+
+def _out(contribution, classification) -> dict:
+    return {
+        "id": contribution.id,
+        "text": contribution.text,
+        "date": contribution.date,
+        "source": contribution.source,
+        "channel": contribution.channel,
+        "language": contribution.language,
+        "flags": contribution.flags or [],
+        "campaign_id": contribution.campaign_id,
+        "labels": classification.labels if classification else [],
+        "primary": classification.primary if classification else None,
+        "needs_review": classification.needs_review if classification else None,
+        "scores": classification.scores if classification else {},
+    }
+
+
+@router.get("", response_model=Page, summary="Contributions, filtered and paginated")
+def list_contributions(
+    pipeline: PipelineDep,
+    role: Annotated[str, Depends(require("writer"))],
+    theme: Annotated[str | None, Query(description="A theme id or hors_theme")] = None,
+    cluster: Annotated[str | None, Query(description="An emerging proposal id")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Text to find")] = None,
+    date_from: datetime | None = None,
+    date_to: datetime | None = None,
+    needs_review: bool | None = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict:
+    total, rows = pipeline.store.search(
+        theme=theme,
+        cluster=cluster,
+        q=q,
+        date_from=date_from,
+        date_to=date_to,
+        needs_review=needs_review,
+        offset=offset,
+        limit=limit,
+    )
+    return {
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "items": [_out(c, k) for c, k in rows],
+    }
+
+
+@router.get(
+    "/{contribution_id}",
+    response_model=ContributionDetail,
+    responses={404: {"model": ErrorOut}},
+    summary="One contribution",
+)
+def get_contribution(
+    contribution_id: str, pipeline: PipelineDep, role: Annotated[str, Depends(require("writer"))]
+) -> dict:
+    contribution = pipeline.store.get(contribution_id)
+    if contribution is None:
+        raise HTTPException(404, f"no contribution {contribution_id!r}")
+    classification = pipeline.store.latest_classifications_for([contribution_id]).get(
+        contribution_id
+    )
+    admin = role_allows(role, "admin")
+    repairs = [
+        r if admin or r["kind"] != "pseudonym" else {**r, "before": None}
+        for r in contribution.repairs or []
+    ]
+    return {
+        **_out(contribution, classification),
+        "repairs": repairs,
+        "original": contribution.original if admin else None,
+        "proposals": pipeline.store.clusters_of(contribution_id),
+    }

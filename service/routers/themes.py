@@ -1,0 +1,58 @@
+"""Themes with their counts, and the emerging proposals of each (writer key or above)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from nlp_assises.report import build_report
+from service.deps import PipelineDep, require
+from service.schemas import ClusterOut, ErrorOut, ThemeOut
+
+router = APIRouter(
+    prefix="/v1",
+    tags=["thèmes et propositions"],
+    responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}},
+)
+
+
+@router.get("/themes", response_model=list[ThemeOut], summary="Themes, counts and shares")
+def themes(pipeline: PipelineDep, role: Annotated[str, Depends(require("writer"))]) -> list:
+    data = build_report(pipeline.store, pipeline.scheme, max_proposals=0)
+    return [
+        {
+            "id": t.id,
+            "label": t.label,
+            "description": t.description,
+            "contributions": t.contributions,
+            "share": t.share,
+        }
+        for t in data.themes
+    ]
+
+
+@router.get(
+    "/clusters", response_model=list[ClusterOut], summary="Emerging proposals, ranked by people"
+)
+def clusters(
+    pipeline: PipelineDep,
+    role: Annotated[str, Depends(require("writer"))],
+    theme: str | None = None,
+) -> list:
+    return pipeline.store.current_clusters(theme)
+
+
+@router.get(
+    "/clusters/{cluster_id}",
+    response_model=ClusterOut,
+    responses={404: {"model": ErrorOut}},
+    summary="One emerging proposal",
+)
+def cluster(
+    cluster_id: str, pipeline: PipelineDep, role: Annotated[str, Depends(require("writer"))]
+):
+    found = [c for c in pipeline.store.current_clusters() if c.id == cluster_id]
+    if not found:
+        raise HTTPException(404, f"no emerging proposal {cluster_id!r}")
+    return found[0]

@@ -1,0 +1,123 @@
+"""Request and response schemas of the API (pydantic), with examples for ``/docs``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+EXAMPLE_TEXT = (
+    "Bonjour, il faudrait que les gendarmes passent plus souvent à pied dans le bourg, "
+    "on ne les voit plus qu'en voiture."
+)
+
+
+class ClassifyRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"text": EXAMPLE_TEXT}]}
+    )
+    text: str = Field(..., description="The contribution, as received (it is cleaned first).")
+
+
+class BatchItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str | None = Field(None, max_length=128, description="Your id, echoed back.")
+    text: str
+
+
+class BatchRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"items": [{"id": "portail-42", "text": EXAMPLE_TEXT}]}]},
+    )
+    items: list[BatchItem]
+
+
+class RepairOut(BaseModel):
+    kind: str
+    before: str | None = Field(None, description="Hidden (null) for personal data unless admin.")
+    after: str
+    start: int
+
+
+class ClassifyResponse(BaseModel):
+    id: str | None = None
+    text: str = Field(..., description="The cleaned, pseudonymised text.")
+    repairs: list[RepairOut]
+    scores: dict[str, float] = Field(..., description="Calibrated probability of each theme.")
+    labels: list[str] = Field(..., description="Themes retained (possibly several).")
+    primary: str = Field(..., description="The main theme, or hors_theme.")
+    needs_review: bool
+    model_version: str
+    language: str
+
+
+class BatchResponse(BaseModel):
+    items: list[ClassifyResponse]
+
+
+class Health(BaseModel):
+    status: str
+    model_version: str | None = None
+    embedder: str | None = None
+
+
+class ContributionOut(BaseModel):
+    id: str
+    text: str
+    date: datetime | None
+    source: str | None
+    channel: str | None
+    language: str
+    flags: list[str]
+    campaign_id: str | None
+    labels: list[str] = []
+    primary: str | None = None
+    needs_review: bool | None = None
+    scores: dict[str, float] = {}
+
+
+class ContributionDetail(ContributionOut):
+    repairs: list[RepairOut]
+    original: str | None = Field(None, description="Admins only.")
+    proposals: list[str] = []
+
+
+class Page(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[ContributionOut]
+
+
+class ThemeOut(BaseModel):
+    id: str
+    label: str
+    description: str
+    contributions: int
+    share: float
+
+
+class Quote(BaseModel):
+    contribution_id: str
+    text: str
+    start: int | None = None
+
+
+class ClusterOut(BaseModel):
+    id: str
+    theme: str
+    label: str
+    keywords: list[str]
+    size: int
+    people: int
+    campaign_copies: int
+    share: float
+    quotes: list[Quote]
+    first_date: datetime | None = None
+    last_date: datetime | None = None
+
+
+class ErrorOut(BaseModel):
+    error: str
+    detail: list | dict | str | None = None
