@@ -104,7 +104,18 @@ class Cleaner:
     def _language(self) -> LanguageDetector:
         return LanguageDetector()
 
-    def _repair(self, text: str) -> tuple[str, list[Repair]]:
+    def _repair(self, text: str, max_rounds: int = 3) -> tuple[str, list[Repair]]:
+        """The steps, repeated until the text no longer changes: one repair can reveal another
+        (mojibake hiding an accent artifact), and cleaning must be idempotent."""
+        repairs: list[Repair] = []
+        for _ in range(max_rounds):
+            text, more = self._repair_once(text)
+            repairs.extend(more)
+            if not more:
+                break
+        return text, repairs
+
+    def _repair_once(self, text: str) -> tuple[str, list[Repair]]:
         repairs: list[Repair] = []
         for step in (
             fix_mojibake,

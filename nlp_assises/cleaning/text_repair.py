@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import html
 import re
+import unicodedata
 from html.parser import HTMLParser
 from typing import ClassVar
 
@@ -62,18 +63,36 @@ def diff_repairs(before: str, after: str, kind: str, offset: int = 0) -> list[Re
     return [Repair(kind, before[a1:a2], after[b1:b2], offset + a1) for a1, a2, b1, b2 in spans]
 
 
+def _implausible(text: str) -> int:
+    """Characters French text does not hold: combining marks, letters of non-Latin scripts."""
+    count = 0
+    for char in text:
+        if unicodedata.combining(char):
+            count += 1
+        elif char.isalpha() and not char.isascii() and "LATIN" not in unicodedata.name(char, ""):
+            count += 1
+    return count
+
+
 def fix_mojibake(text: str) -> tuple[str, list[Repair]]:
-    """ftfy, line by line: mojibake, HTML entities, ligatures, control characters."""
+    """ftfy, line by line: mojibake, HTML entities, ligatures, control characters.
+
+    A fix that brings in characters French does not use (a line mixing correct text and mojibake
+    can make ftfy guess Mac Roman) is refused: a doubtful line is left as it came.
+    """
     repairs: list[Repair] = []
     out: list[str] = []
     offset = 0
-    for line in text.splitlines(keepends=True):
+    for line in text.split("\n"):
+        line += "\n"
         fixed = ftfy.fix_text(line, config=FTFY_CONFIG)
+        if fixed != line and _implausible(fixed) > _implausible(line):
+            fixed = line
         if fixed != line:
             repairs.extend(diff_repairs(line, fixed, "mojibake", offset))
         out.append(fixed)
         offset += len(line)
-    return "".join(out), repairs
+    return "".join(out)[:-1], repairs
 
 
 _LINE_ENDINGS = re.compile(r"\r\n?|\u2028|\u2029|\x0b|\x0c|\x85")

@@ -67,7 +67,8 @@ def _record_from_mapping(row: dict, *, source: str, text_key: str = "text") -> R
 
 
 def _decode(data: bytes, path: Path) -> str:
-    """UTF-8 (with or without BOM) first, then whatever charset-normalizer finds."""
+    """UTF-8 (with or without BOM) first, then the best of the encodings French files come in
+    (a short cp1252 text is otherwise easily taken for cp1250 or another code page)."""
     if b"\x00" in data[:8192]:
         raise InputError("binary file (NUL bytes), not text", source=str(path))
     try:
@@ -76,7 +77,9 @@ def _decode(data: bytes, path: Path) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    best = from_bytes(
+        data, cp_isolation=["cp1252", "latin_1", "utf_16", "mac_roman", "cp850", "iso8859_15"]
+    ).best()
     if best is None:
         raise InputError("cannot detect the text encoding (binary file?)", source=str(path))
     return str(best)
@@ -150,7 +153,7 @@ def read_csv(path: Path) -> Iterator[Record]:
 def read_text(path: Path) -> Iterator[Record]:
     """Plain text: one contribution per block, blocks separated by blank lines."""
     content = _decode(path.read_bytes(), path)
-    for i, block in enumerate(re.split(r"\n[ \t]*\n", content.replace("\r\n", "\n")), 1):
+    for i, block in enumerate(re.split(r"\n(?:[ \t]*\n)+", content.replace("\r\n", "\n")), 1):
         if block.strip():
             yield Record(text=block.strip("\n"), source=f"{path.name}#{i}")
 

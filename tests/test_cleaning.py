@@ -1,0 +1,173 @@
+"""The cleaner on real damage: the prefecture seeds, mojibake, e-mails, personal data."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nlp_assises.cleaning.damage import ALLIER_STAND_INS, OTHER_STAND_INS, pdf_accent_artifact
+from nlp_assises.cleaning.email_cleanup import clean_email
+from nlp_assises.cleaning.lexicon import Lexicon
+from nlp_assises.cleaning.pdf_accents import PdfAccentRepairer
+from nlp_assises.cleaning.text_repair import fix_mojibake
+from tests.conftest import SHARED, needs_shared
+
+ARTIFACT = re.compile(r"[A-Za-z][éèêëàâäîïôöûüùç]")
+
+
+@pytest.fixture(scope="module")
+def repairer():
+    return PdfAccentRepairer()
+
+
+@needs_shared()
+def test_allier_seed_every_corrupted_word_repaired_none_damaged(repairer):
+    seed = next(p for p in (SHARED / "seeds").iterdir() if "geéneérale" in p.read_text())
+    text = seed.read_text()
+    repaired, repairs = repairer.repair(text)
+    lexicon = Lexicon()
+    for word in re.findall(r"[^\W\d_]+", repaired):
+        if ARTIFACT.search(word):  # what is left looking like a pair must be real French
+            assert lexicon.knows(word), word
+    for expected in (
+        "générale",
+        "élus",
+        "synthèse",
+        "concrètes",
+        "être",
+        "envoyées",
+        "sécurité",
+        "intérieure",
+        "à venir",
+        "Intérieur",
+    ):
+        assert expected in repaired
+    for bad in ("geéneérale", "eé lus", "syntheàse", "concreà tes", "eê tre", " aà "):
+        assert bad not in repaired
+    assert all(r.kind == "pdf_accent" for r in repairs) and len(repairs) > 40
+
+
+@needs_shared()
+def test_clean_seed_is_not_touched_by_the_accent_repair(repairer):
+    seed = next(p for p in (SHARED / "seeds").iterdir() if "Laon" in p.read_text())
+    text = seed.read_text()
+    assert repairer.repair(text) == (text, [])
+
+
+def test_legitimate_french_sequences_are_kept(repairer):
+    text = (
+        "chaîne requête boîte coût ambiguë poêle geôle réécrire créé Laàs Noël aïeul maïs "
+        "canoë naïf caïd"
+    )
+    assert repairer.repair(text) == (text, [])
+
+
+@pytest.mark.parametrize("stand_ins", [ALLIER_STAND_INS, OTHER_STAND_INS])
+def test_other_stand_ins_are_repaired_too(repairer, stand_ins):
+    clean = "Les élus de la région demandent une présence régulière des gendarmes à pied."
+    damaged = pdf_accent_artifact(clean, stand_ins=stand_ins, inner_space=0.5, seed=3)
+    assert damaged != clean
+    repaired, _ = repairer.repair(damaged)
+    assert " ".join(repaired.split()) == clean
+
+
+def test_mojibake_is_fixed_and_curly_apostrophes_kept():
+    text, repairs = fix_mojibake("La sÃ©curitÃ© de lâ€™Ã©cole\nL’école reste à l’écart.")
+    assert text == "La sécurité de l’école\nL’école reste à l’écart."
+    assert [(r.kind, r.before, r.after) for r in repairs] == [
+        ("mojibake", "sÃ©curitÃ©", "sécurité"),
+        ("mojibake", "lâ€™Ã©cole", "l’école"),
+    ]
+
+
+def test_a_doubtful_mojibake_guess_is_refused():
+    mixed = "La sÃ©curitÃ© de l’école"  # ftfy would read this as Mac Roman
+    text, _ = fix_mojibake(mixed)
+    assert "Վ" not in text and "\u0329" not in text
+
+
+def test_email_quotes_signature_and_forward_headers_are_removed():
+    body = (
+        "Bonjour,\n\nIl faudrait des patrouilles le soir.\n\nCordialement,\nMartine Roux\n"
+        "Conseillère municipale\n06 12 34 56 78\n\nEnvoyé de mon iPhone\n\n"
+        "Le 10 janv. 2020 à 09:12, Préfecture <pref@allier.gouv.fr> a écrit :\n> Merci.\n"
+    )
+    text, repairs = clean_email(body)
+    assert "patrouilles le soir" in text and "Martine Roux" in text
+    assert "06 12" not in text and "iPhone" not in text and "a écrit" not in text
+    assert {r.kind for r in repairs} == {"signature", "sent_from", "quoted_reply"}
+
+
+def test_forwarded_message_keeps_its_content():
+    body = (
+        "Je vous transmets.\n\n---------- Message transféré ---------\nDe : Paul <p@x.fr>\n"
+        "Date : lun. 6 janv. 2020\nObjet : sécurité\n\nOn ne voit jamais les gendarmes.\n"
+    )
+    text, repairs = clean_email(body)
+    assert "On ne voit jamais les gendarmes." in text and "Objet" not in text
+    assert repairs[0].kind == "forward_header"
+
+
+def test_pseudonymisation_with_the_real_spacy_model(cleaner):
+    text = (
+        "Bonjour Monsieur le Préfet,\nJe m'appelle Jean-Pierre Martin, j'habite 12 rue des "
+        "Lilas, 03200 Vichy. Le major Durand et ma voisine Mme Lefèvre sont d'accord. "
+        "Écrivez-moi à jp.martin@orange.fr ou au 06 12 34 56 78."
+    )
+    result = cleaner.clean(text)
+    for personal in (
+        "Jean-Pierre Martin",
+        "Lilas",
+        "Durand",
+        "Lefèvre",
+        "jp.martin@orange.fr",
+        "06 12 34 56 78",
+    ):
+        assert personal not in result.text
+    assert "Monsieur le Préfet" in result.text
+    assert "[EMAIL_1]" in result.text and "[TEL_1]" in result.text
+    assert result.original == text and "pseudonymized" in result.flags
+    assert all(r.before in text for r in result.repairs if r.kind == "pseudonym")
+
+
+def test_language_flag(cleaner):
+    english = cleaner.clean(
+        "Hello, I am a British resident near Moulins and I would like more "
+        "police patrols in the evening."
+    )
+    assert english.language == "en" and "not_french" in english.flags
+    sms = cleaner.clean("slt les gendarmes sont jamais la qd on les appel")
+    assert sms.language in ("fr", "und") and "not_french" not in sms.flags
+
+
+def test_cleaning_is_idempotent_on_realistic_damage(cleaner):
+    text = pdf_accent_artifact(
+        "Dans son discours, le préfet a annoncé la création d'une "
+        "réserve citoyenne. Contact : M. Dupont, 06 11 22 33 44.",
+        seed=1,
+    )
+    once = cleaner.clean("  " + text + "\u00a0\n\n\n")
+    assert cleaner.clean(once.text).text == once.text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_any_unicode_returns_and_is_idempotent(text):
+    from nlp_assises.cleaning import Cleaner
+
+    cleaner = Cleaner(pseudonymize=False, detect_language=False)
+    once = cleaner.clean(text)
+    assert isinstance(once.text, str)
+    once.text.encode("utf-8")  # never a lone surrogate left
+    assert cleaner.clean(once.text).text == once.text
+
+
+def test_a_one_megabyte_text(cleaner):
+    text = ("Il faudrait plus de patrouilles à pied dans le quartier de la gare. " * 15000)[
+        :1_000_000
+    ]
+    result = cleaner.clean(text)
+    assert len(result.text) > 900_000
