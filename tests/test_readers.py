@@ -20,7 +20,7 @@ def test_jsonl_keeps_fields_and_derives_stable_ids(tmp_path):
     ]
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n\n")
     records = list(read_records(path))
-    assert [r.id for r in records][0] == "a1"
+    assert records[0].id == "a1"
     assert records[0].date.year == 2020 and records[0].themes == ["service"]
     assert records[1].id == stable_id("Pas d'id ici.", "Jeanne", None)
     # the same content read twice gives the same id

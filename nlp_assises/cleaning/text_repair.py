@@ -67,9 +67,10 @@ def _implausible(text: str) -> int:
     """Characters French text does not hold: combining marks, letters of non-Latin scripts."""
     count = 0
     for char in text:
-        if unicodedata.combining(char):
-            count += 1
-        elif char.isalpha() and not char.isascii() and "LATIN" not in unicodedata.name(char, ""):
+        foreign_letter = (
+            char.isalpha() and not char.isascii() and ("LATIN" not in unicodedata.name(char, ""))
+        )
+        if unicodedata.combining(char) or foreign_letter:
             count += 1
     return count
 

@@ -1,0 +1,17 @@
+"""`make bench`: every benchmark, each printing one JSON object and writing bench/results/."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCHMARKS = ["classify_throughput.py", "embedders.py"]
+
+if __name__ == "__main__":
+    failed = 0
+    for name in sys.argv[1:] or BENCHMARKS:
+        print(f"== {name}", flush=True)
+        failed += subprocess.run([sys.executable, str(HERE / name)], cwd=HERE).returncode != 0
+    sys.exit(1 if failed else 0)

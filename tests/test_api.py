@@ -1,0 +1,126 @@
+"""The API in-process (httpx through Starlette's TestClient): contract endpoints, keys, errors."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from nlp_assises.keys import create_key
+from nlp_assises.records import Record
+from nlp_assises.store import Store
+from service.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory, models_ready):
+    from nlp_assises.settings import Settings
+
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("api") / "var",
+        models_dir=models_ready,
+        max_text_chars=5000,
+        max_batch_items=5,
+    )
+    with TestClient(create_app(settings)) as test_client:
+        test_client.store = Store.from_settings(settings)
+        yield test_client
+
+
+def test_healthz_and_readyz(client):
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok" and body["model_version"]
+    assert client.get("/readyz").status_code == 200
+
+
+def test_classify_contract_fields_and_no_personal_data(client):
+    response = client.post(
+        "/v1/classify",
+        json={
+            "text": "Bonjour, je suis Martine Roux (06 12 34 56 78). Deux heures d'attente au "
+            "commissariat de Vichy pour déposer plainte, c'est trop."
+        },
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert {
+        "scores",
+        "labels",
+        "primary",
+        "needs_review",
+        "model_version",
+        "text",
+        "repairs",
+    } <= set(body)
+    assert "Martine" not in response.text and "06 12" not in response.text
+    assert body["primary"] in {"communication", "service", "lien", "participation", "hors_theme"}
+
+
+def test_batch_keeps_ids_and_order(client):
+    items = [
+        {"id": "a", "text": "Plus de patrouilles à pied le soir."},
+        {"id": "b", "text": "Mes impôts fonciers ont encore augmenté, c'est honteux."},
+    ]
+    body = client.post("/v1/classify/batch", json={"items": items}).json()
+    assert [i["id"] for i in body["items"]] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        ({"text": ""}, 422),
+        ({"text": "   "}, 422),
+        ({"texte": "x"}, 422),
+        ({"text": 3}, 422),
+        ({"text": "ok", "extra": 1}, 422),
+        ({"text": "a" * 6000}, 413),
+    ],
+)
+def test_bad_classify_input_gets_a_json_4xx(client, payload, status):
+    response = client.post("/v1/classify", json=payload)
+    assert response.status_code == status and "error" in response.json()
+
+
+def test_malformed_json_wrong_type_and_too_many_items(client):
+    r = client.post(
+        "/v1/classify", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 422 and "error" in r.json()
+    r = client.post(
+        "/v1/classify", content=b"\xff\xfe\xfa", headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 400 and "error" in r.json()  # invalid UTF-8
+    r = client.post("/v1/classify", content=b"text=hello", headers={"content-type": "text/plain"})
+    assert r.status_code == 422
+    items = [{"text": "Plus de patrouilles."}] * 6
+    assert client.post("/v1/classify/batch", json={"items": items}).status_code == 413
+
+
+def test_contributions_need_a_writer_key_and_originals_an_admin(client):
+    assert client.get("/v1/contributions").status_code == 401
+    portal = create_key(client.store, "portail", "portal")
+    assert client.get("/v1/contributions", headers={"X-API-Key": portal}).status_code == 403
+    from nlp_assises.cleaning import Cleaner
+
+    client.store.ingest(
+        [Record(text="Je suis Paul Durand, il faudrait des patrouilles.", id="k1")], Cleaner()
+    )
+    writer = create_key(client.store, "rédactrice", "writer")
+    admin = create_key(client.store, "admin", "admin")
+    page = client.get("/v1/contributions", headers={"X-API-Key": writer}).json()
+    assert page["total"] == 1 and "Durand" not in str(page)
+    one = client.get("/v1/contributions/k1", headers={"X-API-Key": writer}).json()
+    assert one["original"] is None and all(
+        r["before"] is None for r in one["repairs"] if r["kind"] == "pseudonym"
+    )
+    one = client.get("/v1/contributions/k1", headers={"X-API-Key": admin}).json()
+    assert "Durand" in one["original"]
+    assert client.get("/v1/contributions/nope", headers={"X-API-Key": admin}).status_code == 404
+
+
+def test_pages_ask_for_a_key_then_show_the_overview(client):
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/connexion")
+    writer = create_key(client.store, "page", "writer")
+    response = client.post("/connexion", data={"cle": writer, "suite": "/"})
+    assert response.status_code == 200 and "Contributions par thème" in response.text
+    assert client.get("/openapi.json").json()["paths"]["/v1/classify"]

@@ -1,0 +1,146 @@
+"""The theme classifier, zero-shot start, evaluation and the model registry, on real data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from nlp_assises.classify import ModelRegistry, ThemeClassifier, ZeroShotClassifier, load_model
+from nlp_assises.classify.decision import decide
+from nlp_assises.datasets import load_labelled
+from nlp_assises.errors import ConfigurationError
+from nlp_assises.evaluation import evaluate, expected_calibration_error
+from nlp_assises.scheme import HORS_THEME, Scheme
+
+
+@pytest.fixture(scope="module")
+def trained(embedder):
+    train = load_labelled("train")
+    model = ThemeClassifier(embedder, cv=3)
+    return model.fit([r["text"] for r in train], [r["themes"] for r in train], Scheme.default())
+
+
+def test_held_out_split_is_another_writer():
+    train, test = load_labelled("train"), load_labelled("test")
+    assert len(train) + len(test) >= 1200
+    assert {r["writer"] for r in test}.isdisjoint({r["writer"] for r in train})
+    assert not {r["text"] for r in test} & {r["text"] for r in train}
+
+
+def test_decisions_on_unseen_writer(trained):
+    test = load_labelled("test")
+    decisions = trained.predict([r["text"] for r in test])
+    metrics = evaluate([r["themes"] for r in test], decisions, Scheme.default().theme_ids)
+    assert metrics["n"] == len(test)
+    assert metrics["macro_f1"] > 0.7 and metrics["multilabel_f1"] > 0.7
+    assert set(metrics["per_theme"]) == {
+        "communication",
+        "service",
+        "lien",
+        "participation",
+        HORS_THEME,
+    }
+    for d in decisions:
+        assert d.primary == (d.labels[0] if d.labels else HORS_THEME)
+        assert set(d.scores) == set(Scheme.default().theme_ids)
+
+
+def test_save_load_round_trip_is_exact_and_safe(trained, embedder, tmp_path):
+    trained.save(tmp_path / "m")
+    files = {p.name for p in (tmp_path / "m").iterdir()}
+    assert files == {"weights.npz", "lexical.json", "lexical_idf.npz", "model_card.json"}
+    loaded = load_model(tmp_path / "m", embedder)
+    texts = ["Deux heures d'attente au commissariat pour une plainte.", "Mes impôts ont doublé."]
+    assert np.allclose(loaded.predict_proba(texts), trained.predict_proba(texts), atol=1e-6)
+    card = json.loads((tmp_path / "m" / "model_card.json").read_text())
+    assert card["embedder_id"] == embedder.model_id and len(card["training"]["data_hash"]) == 64
+
+
+def test_a_model_refuses_another_embedder(trained, tmp_path):
+    trained.save(tmp_path / "m")
+
+    class Other:
+        model_id, dim = "another-embedder@0", 300
+
+        def encode(self, texts, **kwargs):
+            return np.zeros((len(texts), 300), dtype=np.float32)
+
+    with pytest.raises(ConfigurationError, match="trained with embedder"):
+        load_model(tmp_path / "m", Other())
+
+
+def test_any_scheme_trains(embedder):
+    scheme = Scheme.from_dict(
+        {
+            "name": "velo",
+            "themes": [
+                {
+                    "id": "pistes",
+                    "label": "Pistes cyclables",
+                    "description": "aménagements cyclables",
+                },
+                {"id": "vols", "label": "Vols de vélos", "description": "vols et stationnement"},
+            ],
+        }
+    )
+    texts = [
+        "Il manque une piste cyclable rue Jean Jaurès.",
+        "On m'a volé mon vélo à la gare.",
+        "Les bandes cyclables s'arrêtent net au rond-point.",
+        "Deux vols de vélos ce mois-ci.",
+        "Une voie verte vers le lycée serait bienvenue.",
+        "Mon antivol a été scié.",
+        "Les poubelles débordent.",
+        "Des arceaux sécurisés devant la mairie, svp.",
+    ]
+    labels = [
+        ["pistes"],
+        ["vols"],
+        ["pistes"],
+        ["vols"],
+        ["pistes"],
+        ["vols"],
+        [HORS_THEME],
+        ["vols"],
+    ]
+    model = ThemeClassifier(embedder, cv=2).fit(texts, labels, scheme)
+    assert model.predict_proba(["Encore un vélo volé."]).shape == (1, 2)
+    with pytest.raises(ConfigurationError, match="unknown theme"):
+        ThemeClassifier(embedder).fit(texts, [["inconnu"]] * len(texts), scheme)
+
+
+def test_zero_shot_start(embedder, tmp_path):
+    model = ZeroShotClassifier(embedder).fit(Scheme.default())
+    decisions = model.predict(
+        [
+            "Il faudrait pouvoir porter plainte en ligne par internet.",
+            "Je voudrais m'engager comme bénévole pour la sécurité du quartier.",
+        ]
+    )
+    assert decisions[0].scores["communication"] > decisions[0].scores["lien"]
+    model.save(tmp_path / "zs")
+    assert load_model(tmp_path / "zs", embedder).card["kind"] == "zero-shot"
+
+
+def test_decision_rules():
+    (d,) = decide(np.array([[0.9, 0.55, 0.1, 0.2]]), ["a", "b", "c", "d"], [0.5] * 4)
+    assert d.labels == ["a", "b"] and d.primary == "a" and d.needs_review  # b is near its threshold
+    (d,) = decide(np.array([[0.1, 0.05, 0.2, 0.0]]), ["a", "b", "c", "d"], [0.5] * 4)
+    assert d.primary == HORS_THEME and not d.needs_review
+
+
+def test_ece():
+    assert expected_calibration_error(np.array([1, 0, 1, 0]), np.array([1.0, 0.0, 1.0, 0.0])) == 0
+    assert expected_calibration_error(np.array([0, 0]), np.array([0.95, 0.95])) > 0.9
+
+
+def test_registry_promote_and_rollback(trained, embedder, tmp_path):
+    registry = ModelRegistry(tmp_path / "classifiers")
+    first = registry.add(trained, promote=True)
+    second = registry.add(ZeroShotClassifier(embedder).fit(Scheme.default()), promote=True)
+    assert registry.current == second
+    assert registry.rollback() == first and registry.current == first
+    assert [v["version"] for v in registry.versions()] == [first, second]
+    assert registry.load(embedder=embedder).card["kind"] == "supervised"

@@ -1,0 +1,120 @@
+"""The contract's command line, run for real in subprocesses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from nlp_assises.datasets import load_labelled
+
+COMMANDS = ("clean", "classify", "train", "evaluate", "cluster", "run", "report", "serve")
+
+
+def cli(*args, env, timeout=600):
+    return subprocess.run(
+        [sys.executable, "-m", "nlp_assises.cli", *map(str, args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_help_lists_every_contract_command(cli_env):
+    result = cli("--help", env=cli_env)
+    assert result.returncode == 0
+    for command in COMMANDS:
+        assert command in result.stdout
+    for command in COMMANDS:
+        assert cli(command, "--help", env=cli_env).returncode == 0
+
+
+@pytest.fixture
+def small_input(tmp_path):
+    rows = [
+        {"id": r["id"], "text": r["text"], "themes": r["themes"]}
+        for r in load_labelled("test")[:40]
+    ]
+    path = tmp_path / "small.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+    return path
+
+
+def test_clean_and_classify(small_input, tmp_path, cli_env):
+    assert cli("clean", small_input, "-o", tmp_path / "c.jsonl", env=cli_env).returncode == 0
+    rows = [json.loads(x) for x in (tmp_path / "c.jsonl").read_text().splitlines()]
+    assert len(rows) == 40 and {"id", "text", "original", "repairs"} <= set(rows[0])
+    assert cli("classify", small_input, "-o", tmp_path / "k.jsonl", env=cli_env).returncode == 0
+    rows = [json.loads(x) for x in (tmp_path / "k.jsonl").read_text().splitlines()]
+    assert {"id", "scores", "labels", "primary", "needs_review", "model_version"} <= set(rows[0])
+    assert all(abs(sum(r["scores"].values())) > 0 for r in rows)
+
+
+def test_train_then_evaluate_with_that_model(small_input, tmp_path, cli_env):
+    scheme = tmp_path / "scheme.toml"
+    from importlib import resources
+
+    scheme.write_text(
+        (resources.files("nlp_assises") / "schemes" / "assises-2020.toml").read_text()
+    )
+    train = tmp_path / "train.jsonl"
+    train.write_text(
+        "\n".join(
+            json.dumps({"text": r["text"], "themes": r["themes"]}, ensure_ascii=False)
+            for r in load_labelled("train")
+        )
+    )
+    result = cli("train", train, "--scheme", scheme, "-o", tmp_path / "model", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    card = json.loads((tmp_path / "model" / "model_card.json").read_text())
+    assert card["training"]["n"] == len(load_labelled("train")) and "embedder_id" in card
+    result = cli("evaluate", small_input, "--model", tmp_path / "model", "--json", env=cli_env)
+    metrics = json.loads(result.stdout)
+    assert {"n", "accuracy", "macro_f1", "per_theme", "multilabel_f1"} <= set(metrics)
+    assert metrics["n"] == 40
+
+
+def test_cluster_writes_the_contract_files(tmp_path, cli_env):
+    rows = [{"id": r["id"], "text": r["text"]} for r in load_labelled("train")[:300]]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+    result = cli("cluster", path, "-o", tmp_path / "out", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    clusters = json.loads((tmp_path / "out" / "clusters.json").read_text())
+    assert clusters
+    assert cli("clean", path, "-o", tmp_path / "clean.jsonl", env=cli_env).returncode == 0
+    cleaned = {
+        r["id"]: r["text"]
+        for r in map(json.loads, (tmp_path / "clean.jsonl").read_text().splitlines())
+    }
+    for c in clusters:
+        assert {"id", "theme", "label", "keywords", "size", "contributions", "quotes"} <= set(c)
+        assert 3 <= len(c["quotes"]) <= 5 or len(c["quotes"]) == len(set(c["contributions"]))
+        for q in c["quotes"]:  # verbatim spans of the cleaned text
+            source = cleaned[q["contribution_id"]]
+            assert source[q["start"] : q["start"] + len(q["text"])] == q["text"]
+    lines = (tmp_path / "out" / "assignments.jsonl").read_text().splitlines()
+    assert len(lines) == 300 and {"id", "labels", "proposals"} <= set(json.loads(lines[0]))
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "empty file"),
+        (b"\x00\x01binary\x00", "binary"),
+        (b"nom;age\nx;3\n", "no text column"),
+        (b'{"text": "caf\xe9"}', "invalid UTF-8"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, cli_env, content, expected):
+    path = tmp_path / ("in.csv" if b";" in content else "in.jsonl")
+    path.write_bytes(content)
+    result = cli("classify", path, "-o", tmp_path / "out.jsonl", env=cli_env)
+    assert result.returncode != 0
+    assert expected in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr and not (tmp_path / "out.jsonl").exists()
+    run = cli("run", path, env=cli_env)
+    assert run.returncode != 0 and not (tmp_path / "var" / "nlp_assises.db").exists()
