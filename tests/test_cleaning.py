@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from nlp_assises.cleaning.damage import ALLIER_STAND_INS, OTHER_STAND_INS, pdf_accent_artifact
 from nlp_assises.cleaning.email_cleanup import clean_email
 from nlp_assises.cleaning.lexicon import Lexicon
-from nlp_assises.cleaning.pdf_accents import PdfAccentRepairer
+from nlp_assises.cleaning.pdf_accents import _PAIR, PdfAccentRepairer
 from nlp_assises.cleaning.text_repair import fix_mojibake
 from tests.conftest import SHARED, needs_shared
 
@@ -163,6 +164,45 @@ def test_any_unicode_returns_and_is_idempotent(text):
     assert isinstance(once.text, str)
     once.text.encode("utf-8")  # never a lone surrogate left
     assert cleaner.clean(once.text).text == once.text
+
+
+FRENCH_ALPHABET = "abcdefghijklmnopqrstuvwxyzéèêëàâîïôùûüçABCDEÉÈÀ      '’,.;:!?-\n"
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(alphabet=FRENCH_ALPHABET, max_size=200))
+def test_the_cleaner_never_drops_letters_but_repaired_stand_ins(text):
+    from nlp_assises.cleaning import Cleaner
+
+    result = Cleaner(pseudonymize=False, detect_language=False, email_cleanup=False).clean(text)
+
+    def letters(value: str) -> list[str]:
+        decomposed = unicodedata.normalize("NFD", value.lower())
+        return [c for c in decomposed if c.isalpha()]
+
+    before, after = letters(text), letters(result.text)
+    stand_ins = sum(
+        len(re.findall(_PAIR, r.before)) for r in result.repairs if r.kind == "pdf_accent"
+    )
+    assert len(before) - len(after) == stand_ins
+    it = iter(before)  # what is left is the input's letters, in order
+    assert all(letter in it for letter in after)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\ud800 lone surrogate",
+        "contr\x00ôle\x07\x1b[31m",
+        "\u202e\u200b\ufeff",
+        "é" * 10,
+        "\x85\x1e\x1c",
+    ],
+)
+def test_hostile_unicode_returns_cleanly(cleaner, text):
+    result = cleaner.clean(text)
+    result.text.encode("utf-8")
+    assert cleaner.clean(result.text).text == result.text
 
 
 def test_a_one_megabyte_text(cleaner):

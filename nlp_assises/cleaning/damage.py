@@ -47,7 +47,14 @@ def pdf_accent_artifact(
 
 
 def mojibake(text: str, *, encoding: str = "cp1252", rounds: int = 1) -> str:
-    """UTF-8 bytes read as ``encoding``: "sécurité" → "sÃ©curitÃ©"."""
+    """UTF-8 bytes read as ``encoding``: "sécurité" → "sÃ©curitÃ©".
+
+    cp1252 is read as Windows software does, the five undefined bytes included (ftfy's
+    "sloppy" codec), so that the damage loses nothing a repair could restore.
+    """
+    import ftfy.bad_codecs  # noqa: F401  (registers the sloppy codecs)
+
+    codec = "sloppy-windows-1252" if encoding == "cp1252" else encoding
     for _ in range(rounds):
-        text = text.encode("utf-8").decode(encoding, errors="replace")
+        text = text.encode("utf-8").decode(codec)
     return text

@@ -15,16 +15,54 @@ def _frequencies(language: str) -> dict[str, float]:
     return get_frequency_dict(language, wordlist="best")
 
 
+# The only one-letter words of French. wordfreq also counts "é" (for "est") and the elided "l",
+# "d" as words; on their own they are not.
+SINGLE_LETTER_WORDS = {"a", "à", "y", "ô"}
+ELIDED = {
+    "l",
+    "d",
+    "j",
+    "m",
+    "n",
+    "s",
+    "t",
+    "c",
+    "qu",
+    "jusqu",
+    "lorsqu",
+    "puisqu",
+    "quoiqu",
+    "presqu",
+    "quelqu",
+}
+
+
 class Lexicon:
-    """Log-probabilities of words; an unknown word scores ``UNKNOWN_LOGPROB``."""
+    """Log-probabilities of words; an unknown word scores ``UNKNOWN_LOGPROB``.
+
+    An elided form ("l'école", "qu'il") scores as its parts, as wordfreq counts them.
+    """
 
     def __init__(self, language: str = "fr") -> None:
         self.language = language
         self._freq = _frequencies(language)
 
+    def _lookup(self, word: str) -> float | None:
+        word = word.lower().replace("’", "'")
+        if len(word) == 1 and word not in SINGLE_LETTER_WORDS:
+            return None
+        freq = self._freq.get(word)
+        if freq:
+            return math.log10(freq)
+        if "'" in word.strip("'"):
+            *elided, last = word.split("'")
+            if elided and all(p in ELIDED for p in elided):
+                return self._lookup(last)  # the clitic ("l'", "qu'") adds nothing to judge
+        return None
+
     def logprob(self, word: str) -> float:
-        freq = self._freq.get(word.lower().replace("’", "'"))
-        return math.log10(freq) if freq else UNKNOWN_LOGPROB
+        found = self._lookup(word)
+        return UNKNOWN_LOGPROB if found is None else found
 
     def knows(self, word: str) -> bool:
-        return word.lower() in self._freq
+        return self._lookup(word) is not None

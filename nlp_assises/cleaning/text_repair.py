@@ -34,33 +34,32 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
     explain=False,
 )
 
-_WORD_CHAR = re.compile(r"[\w'’-]")
-
-
-def _widen(text: str, start: int, end: int) -> tuple[int, int]:
-    """Grow [start, end) to whole words, so a repair reads "sÃ©curitÃ©" → "sécurité"."""
-    while start > 0 and _WORD_CHAR.match(text[start - 1]):
-        start -= 1
-    while end < len(text) and _WORD_CHAR.match(text[end]):
-        end += 1
-    return start, end
+_TOKENS = re.compile(r"\s+|[^\s]+")
 
 
 def diff_repairs(before: str, after: str, kind: str, offset: int = 0) -> list[Repair]:
-    """Word-level repairs that turn ``before`` into ``after`` (used for ftfy's whole-line fixes)."""
-    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
-    spans: list[list[int]] = []
+    """Word-level repairs that turn ``before`` into ``after`` (for ftfy's whole-line fixes).
+
+    ftfy keeps word boundaries almost always, so words are compared in step; when the number of
+    words changed, a difflib alignment of the words takes over.
+    """
+    a, b = _TOKENS.findall(before), _TOKENS.findall(after)
+    repairs: list[Repair] = []
+    if len(a) == len(b):
+        position = 0
+        for old, new in zip(a, b, strict=True):
+            if old != new:
+                repairs.append(Repair(kind, old, new, offset + position))
+            position += len(old)
+        return repairs
+    starts = [0]
+    for token in a:
+        starts.append(starts[-1] + len(token))
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        a1, a2 = _widen(before, i1, i2)
-        delta_start, delta_end = i1 - a1, a2 - i2
-        b1, b2 = j1 - delta_start, j2 + delta_end
-        if spans and a1 <= spans[-1][1]:
-            spans[-1][1], spans[-1][3] = max(spans[-1][1], a2), max(spans[-1][3], b2)
-        else:
-            spans.append([a1, a2, b1, b2])
-    return [Repair(kind, before[a1:a2], after[b1:b2], offset + a1) for a1, a2, b1, b2 in spans]
+        if tag != "equal":
+            repairs.append(Repair(kind, "".join(a[i1:i2]), "".join(b[j1:j2]), offset + starts[i1]))
+    return repairs
 
 
 def _implausible(text: str) -> int:
