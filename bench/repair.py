@@ -19,16 +19,16 @@ import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from common import REPO, write  # noqa: E402
+from common import REPO, write
 
-from nlp_assises.cleaning import Cleaner  # noqa: E402
-from nlp_assises.cleaning.damage import (  # noqa: E402
+from nlp_assises.cleaning import Cleaner
+from nlp_assises.cleaning.damage import (
     ALLIER_STAND_INS,
     OTHER_STAND_INS,
     mojibake,
     pdf_accent_artifact,
 )
-from nlp_assises.datasets import load_labelled  # noqa: E402
+from nlp_assises.datasets import load_labelled
 
 
 def corpus() -> list[str]:
