@@ -4,10 +4,12 @@ from spaCy's vectors, and the theme classifier trained on the bundled corpus (se
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 from nlp_assises.classify import ModelRegistry, ThemeClassifier
+from nlp_assises.classify.estimator import data_hash
 from nlp_assises.datasets import load_labelled
 from nlp_assises.embedding import load_embedder
 from nlp_assises.embedding.static_french import build_static_french_model
@@ -16,6 +18,7 @@ from nlp_assises.scheme import Scheme
 from nlp_assises.settings import Settings
 
 log = logging.getLogger(__name__)
+BUNDLED_DEFAULT = "bundled-default"
 
 
 def ensure_default_embedder(settings: Settings, *, force: bool = False) -> Path:
@@ -41,6 +44,7 @@ def train_default_classifier(settings: Settings, *, promote: bool = True) -> str
     decisions = model.predict([r["text"] for r in test])
     metrics = evaluate([r["themes"] for r in test], decisions, scheme.theme_ids)
     model.card["metrics"] = {"held_out": metrics, "split": "test (bundled corpus)"}
+    model.card["origin"] = BUNDLED_DEFAULT
     version = ModelRegistry(settings.classifiers_dir).add(model, promote=promote)
     log.info("trained %s: held-out macro-F1 %.3f", version, metrics["macro_f1"])
     return version
@@ -54,11 +58,18 @@ def ensure_default_models(settings: Settings) -> dict:
     if not settings.classifier_model:
         stale = False
         if version is not None:
-            # A classifier is only valid with the embedder it was trained on (rebuilt = retrain).
-            card_embedder = next(
-                (v["embedder_id"] for v in registry.versions() if v["version"] == version), None
-            )
-            stale = card_embedder != load_embedder(settings.embedder_spec).model_id
+            card = json.loads((registry.path(version) / "model_card.json").read_text())
+            # A classifier is only valid with the embedder it was trained on (rebuilt: retrain);
+            # the default one is also retrained when the bundled corpus or its defaults changed.
+            # A model someone
+            # trained and promoted is never replaced.
+            stale = card.get("embedder_id") != load_embedder(settings.embedder_spec).model_id
+            if card.get("origin") == BUNDLED_DEFAULT:
+                train = load_labelled("train")
+                stale |= card["training"]["data_hash"] != data_hash(
+                    [r["text"] for r in train], [r["themes"] for r in train]
+                )
+                stale |= card.get("params") != ThemeClassifier().get_params()
         if version is None or stale:
             version = train_default_classifier(settings)
     return {"embedder": str(embedder_path), "classifier": version or settings.classifier_model}

@@ -153,8 +153,12 @@ class Pipeline:
         """Classify stored contributions with the current model (those it has not seen)."""
         model = self.load_classifier(embedder=self.embedder)
         version = model.card.get("version", "unknown")
-        self.store.record_model("classifier", version, str(self.settings.classifiers_dir / version),
-                                {k: v for k, v in model.card.items() if k != "scheme"})
+        self.store.record_model(
+            "classifier",
+            version,
+            str(self.settings.classifiers_dir / version),
+            {k: v for k, v in model.card.items() if k != "scheme"},
+        )
         self.store.record_model("embedder", self.embedder.model_id, self.settings.embedder_spec, {})
         done = self.store.latest_classifications()
         rows = [

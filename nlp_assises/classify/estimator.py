@@ -83,7 +83,7 @@ class ThemeClassifier:
         embedder: Embedder | None = None,
         *,
         lexical: bool = True,
-        C: float = 4.0,
+        C: float = 16.0,
         embedding_weight: float = 1.0,
         review_band: float = 0.1,
         cv: int = 5,

@@ -273,10 +273,10 @@ class ProposalClusterer:
     def _fit_theme(
         self, units: list[Unit], embeddings: np.ndarray
     ) -> tuple[np.ndarray, dict[int, list[str]]]:
-        # BERTopic warns when topics are reassigned after outlier reduction: that is our intent.
-        logging.getLogger("BERTopic").setLevel(logging.ERROR)
         texts = [u.text for u in units]
         model = self._bertopic(len(units), texts)
+        # BERTopic warns when topics are reassigned after outlier reduction: that is our intent.
+        logging.getLogger("BERTopic").setLevel(logging.ERROR)
         topics, _ = model.fit_transform(texts, embeddings=embeddings)
         topics = np.asarray(topics)
         if (topics == -1).any() and (topics != -1).any():
