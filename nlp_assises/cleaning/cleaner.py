@@ -154,7 +154,10 @@ class Cleaner:
                 repairs.insert(0, Repair("invalid_unicode", original, safe, 0))
             results.append(CleanResult(text=text, original=original, repairs=repairs))
         if self.pseudonymize:
-            docs = self._nlp.pipe((r.text for r in results), batch_size=batch_size)
+            if len(results) == 1:  # one text (the portal's path): pipe() costs more than the doc
+                docs = iter([self._nlp(results[0].text)])
+            else:
+                docs = self._nlp.pipe((r.text for r in results), batch_size=batch_size)
             for result, doc in zip(results, docs, strict=True):
                 result.text, more = self._pseudonymizer.pseudonymize(result.text, doc)
                 result.repairs.extend(more)

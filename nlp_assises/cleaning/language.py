@@ -44,7 +44,12 @@ class LanguageDetector:
         from lingua import Language, LanguageDetectorBuilder
 
         languages = [getattr(Language, name) for name in CANDIDATES]
-        return LanguageDetectorBuilder.from_languages(*languages).build()
+        # Preloaded: lazy loading costs 20 ms per call until every n-gram model is in memory.
+        return (
+            LanguageDetectorBuilder.from_languages(*languages)
+            .with_preloaded_language_models()
+            .build()
+        )
 
     def detect(self, text: str) -> LanguageGuess:
         if len(text.split()) < self.min_words:
