@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["repair.py", "classify_throughput.py", "classifier.py", "embedders.py"]
+BENCHMARKS = [
+    "repair.py",
+    "classify_throughput.py",
+    "classifier.py",
+    "proposals.py",
+    "embedders.py",
+]
 
 if __name__ == "__main__":
     failed = 0

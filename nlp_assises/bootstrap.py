@@ -10,7 +10,8 @@ from pathlib import Path
 
 from nlp_assises.classify import ModelRegistry, ThemeClassifier
 from nlp_assises.classify.estimator import data_hash
-from nlp_assises.datasets import load_labelled
+from nlp_assises.clustering.known import NONE, KnownProposals
+from nlp_assises.datasets import load_labelled, load_proposals
 from nlp_assises.embedding import load_embedder
 from nlp_assises.embedding.static_french import build_static_french_model
 from nlp_assises.evaluation import evaluate
@@ -50,6 +51,17 @@ def train_default_classifier(settings: Settings, *, promote: bool = True) -> str
     return version
 
 
+def train_default_proposals(settings: Settings) -> str:
+    """Learn the bundled corpus's recurring proposals (train split) and register them."""
+    embedder = load_embedder(settings.embedder_spec)
+    train = load_labelled("train")
+    model = KnownProposals(embedder).fit(
+        [r["text"] for r in train], [r["proposal"] for r in train], load_proposals()
+    )
+    model.card["origin"] = BUNDLED_DEFAULT
+    return ModelRegistry(settings.proposals_dir).add(model, promote=True, prefix="prop")
+
+
 def ensure_default_models(settings: Settings) -> dict:
     """What ``make models`` runs: build only what is missing; return what is in use."""
     embedder_path = ensure_default_embedder(settings)
@@ -72,4 +84,21 @@ def ensure_default_models(settings: Settings) -> dict:
                 stale |= card.get("params") != ThemeClassifier().get_params()
         if version is None or stale:
             version = train_default_classifier(settings)
-    return {"embedder": str(embedder_path), "classifier": version or settings.classifier_model}
+    proposals = ModelRegistry(settings.proposals_dir)
+    known = proposals.current
+    if known is not None:
+        card = json.loads((proposals.path(known) / "model_card.json").read_text())
+        train = load_labelled("train")
+        stale = card.get("embedder_id") != load_embedder(settings.embedder_spec).model_id or (
+            card.get("origin") == BUNDLED_DEFAULT
+            and card["training"]["data_hash"]
+            != data_hash([r["text"] for r in train], [[r["proposal"] or NONE] for r in train])
+        )
+        known = None if stale else known
+    if known is None:
+        known = train_default_proposals(settings)
+    return {
+        "embedder": str(embedder_path),
+        "classifier": version or settings.classifier_model,
+        "proposals": known,
+    }

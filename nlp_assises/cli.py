@@ -296,9 +296,10 @@ def cluster(
                 )
             )
         progress("cluster", 0, 1)
-        result = ProposalClusterer(embedder, spacy_model=pipeline.settings.spacy_model).fit(
-            items, classifier.scheme.theme_ids
-        )
+        known = pipeline.load_known_proposals(embedder)
+        result = ProposalClusterer(
+            embedder, spacy_model=pipeline.settings.spacy_model, known=known
+        ).fit(items, classifier.scheme.theme_ids)
         progress("cluster", 1, 1)
     clusters = [{k: v for k, v in c.items() if k != "centroid"} for c in result.clusters]
     for c in clusters:

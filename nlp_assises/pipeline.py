@@ -95,6 +95,13 @@ class Pipeline:
     def classifier(self) -> ThemeModel:
         return self.load_classifier()
 
+    def load_known_proposals(self, embedder: Embedder | None = None):
+        """The registry's recurring proposals, or None when none was learnt."""
+        registry = ModelRegistry(self.settings.proposals_dir)
+        if registry.current is None:
+            return None
+        return registry.load(embedder=embedder or self.embedder)
+
     @cached_property
     def cleaner(self) -> Cleaner:
         return Cleaner(spacy_model=self.settings.spacy_model)
@@ -206,7 +213,9 @@ class Pipeline:
                 )
             )
         self.progress("cluster", 0, len(self.scheme.themes))
-        clusterer = ProposalClusterer(self.embedder, spacy_model=self.settings.spacy_model)
+        clusterer = ProposalClusterer(
+            self.embedder, spacy_model=self.settings.spacy_model, known=self.load_known_proposals()
+        )
         result = clusterer.fit(items, self.scheme.theme_ids)
         self.store.save_cluster_run(result.clusters, result.members, result.params)
         self.progress("cluster", len(self.scheme.themes), len(self.scheme.themes))

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     def classifiers_dir(self) -> Path:
         return self.models_dir / "classifiers"
 
+    @property
+    def proposals_dir(self) -> Path:
+        return self.models_dir / "proposals"
+
 
 @lru_cache
 def get_settings() -> Settings:

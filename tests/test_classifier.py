@@ -144,3 +144,27 @@ def test_registry_promote_and_rollback(trained, embedder, tmp_path):
     assert registry.rollback() == first and registry.current == first
     assert [v["version"] for v in registry.versions()] == [first, second]
     assert registry.load(embedder=embedder).card["kind"] == "supervised"
+
+
+def test_known_proposals_learn_recurring_proposals_and_round_trip(embedder, tmp_path):
+    from nlp_assises.clustering.known import KnownProposals
+    from nlp_assises.datasets import load_proposals
+
+    train = load_labelled("train")
+    model = KnownProposals(embedder).fit(
+        [r["text"] for r in train], [r["proposal"] for r in train], load_proposals()
+    )
+    test = [r for r in load_labelled("test") if r["proposal"]]
+    predicted = model.predict([r["text"] for r in test])
+    right = sum(slug == r["proposal"] for (slug, _), r in zip(predicted, test, strict=True))
+    assert right / len(test) > 0.6  # another writer's words, 40 proposals
+    model.save(tmp_path / "p")
+    loaded = load_model(tmp_path / "p", embedder)
+    assert loaded.predict([test[0]["text"]]) == model.predict([test[0]["text"]])
+    assert {p.name for p in (tmp_path / "p").iterdir()} == {
+        "weights.npz",
+        "lexical.json",
+        "lexical_idf.npz",
+        "classes.json",
+        "model_card.json",
+    }

@@ -33,6 +33,12 @@ def load_model(folder: str | Path, embedder: Embedder | None = None) -> ThemeMod
             "`nlp-assises train LABELED --scheme FILE.toml -o DIR`."
         )
     kind = json.loads(card_path.read_text()).get("kind")
+    if kind == "known-proposals":
+        from nlp_assises.clustering.known import KnownProposals
+
+        model = KnownProposals.load(folder, embedder)
+        model.card.setdefault("version", folder.name)
+        return model
     if kind not in _KINDS:
         raise ConfigurationError(f"{folder}: unknown model kind {kind!r}")
     model = _KINDS[kind].load(folder, embedder)
@@ -65,7 +71,9 @@ class ModelRegistry:
             return []
         current = self._index().get("current")
         out = []
-        for folder in sorted(p for p in self.root.iterdir() if (p / "model_card.json").is_file()):
+        folders = [p for p in self.root.iterdir() if (p / "model_card.json").is_file()]
+        # Oldest first: the order in which the versions were added.
+        for folder in sorted(folders, key=lambda p: (p / "model_card.json").stat().st_mtime_ns):
             card = json.loads((folder / "model_card.json").read_text())
             out.append(
                 {
@@ -78,7 +86,7 @@ class ModelRegistry:
                     "scheme": card.get("scheme", {}).get("name"),
                 }
             )
-        return sorted(out, key=lambda v: (v["trained_at"] or "", v["version"]))
+        return out
 
     @property
     def current(self) -> str | None:

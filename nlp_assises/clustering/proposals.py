@@ -17,10 +17,60 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nlp_assises.clustering.known import KnownProposals
 from nlp_assises.clustering.units import Unit, UnitExtractor
 from nlp_assises.embedding.base import Embedder
 
 log = logging.getLogger(__name__)
+_FRENCH_STOP = {
+    "pour",
+    "dans",
+    "avec",
+    "plus",
+    "sont",
+    "nous",
+    "vous",
+    "mais",
+    "elle",
+    "ils",
+    "leur",
+    "leurs",
+    "cette",
+    "comme",
+    "tout",
+    "tous",
+    "très",
+    "être",
+    "avoir",
+    "faire",
+    "fait",
+    "quand",
+    "aussi",
+    "même",
+    "bien",
+    "sans",
+    "sous",
+    "entre",
+    "alors",
+    "donc",
+    "encore",
+    "avant",
+    "après",
+    "depuis",
+    "parce",
+    "chez",
+    "votre",
+    "notre",
+    "nos",
+    "vos",
+    "ces",
+    "des",
+    "les",
+    "une",
+    "qui",
+    "que",
+    "quoi",
+}
 
 GENERIC_WORDS = {
     "sécurité",
@@ -140,6 +190,9 @@ class ProposalClusterer:
         UMAP settings (fixed ``random_state`` makes runs reproducible).
     n_quotes:
         Verbatim quotes per proposal (3 to 5).
+    known:
+        Recurring proposals learnt from labelled data; contributions it recognises join them
+        (with their written label) and only the others are clustered as emerging proposals.
     """
 
     def __init__(
@@ -153,6 +206,7 @@ class ProposalClusterer:
         random_state: int = 42,
         n_quotes: int = 5,
         outlier_threshold: float = 0.5,
+        known: KnownProposals | None = None,
     ) -> None:
         self.embedder = embedder
         self.spacy_model = spacy_model
@@ -162,6 +216,7 @@ class ProposalClusterer:
         self.random_state = random_state
         self.n_quotes = n_quotes
         self.outlier_threshold = outlier_threshold
+        self.known = known
 
     def get_params(self) -> dict:
         return {
@@ -172,6 +227,7 @@ class ProposalClusterer:
             "n_quotes": self.n_quotes,
             "outlier_threshold": self.outlier_threshold,
             "embedder_id": self.embedder.model_id,
+            "known_proposals": self.known.card.get("version") if self.known else None,
         }
 
     # -- building blocks (each a plain object BERTopic receives) -----------------------------
@@ -256,8 +312,17 @@ class ProposalClusterer:
         for c in contributions:
             result.assignments.setdefault(c.id, [])
         extractor = UnitExtractor(self.spacy_model)
+        theme_sizes = {t: sum(1 for c in contributions if t in c.themes) for t in theme_ids}
+        recognised: dict[str, str] = {}
+        if self.known is not None:
+            for c, (slug, _) in zip(
+                contributions, self.known.predict([c.text for c in contributions]), strict=True
+            ):
+                if slug and self.known.proposals[slug]["theme"] in theme_ids:
+                    recognised[c.id] = slug
+            self._emit_known(recognised, extractor, by_id, theme_sizes, result)
         for theme in theme_ids:
-            members = [c for c in contributions if theme in c.themes]
+            members = [c for c in contributions if theme in c.themes and c.id not in recognised]
             if not members:
                 continue
             units = extractor.extract([c.id for c in members], [c.text for c in members])
@@ -267,8 +332,70 @@ class ProposalClusterer:
                 continue
             embeddings = self.embedder.encode([u.text for u in units])
             topics, keywords = self._fit_theme(units, embeddings)
-            self._collect(theme, units, embeddings, topics, keywords, by_id, result)
+            groups: dict[int, list[int]] = {}
+            for index, topic in enumerate(topics.tolist()):
+                if topic != -1:
+                    groups.setdefault(topic, []).append(index)
+            ranked = self._rank(groups, units, by_id)
+            for rank, (topic, indices) in enumerate(ranked, 1):
+                self._emit(
+                    f"{theme}-{rank:03d}",
+                    theme,
+                    units,
+                    embeddings,
+                    indices,
+                    None,
+                    keywords.get(topic, []),
+                    by_id,
+                    theme_sizes[theme],
+                    result,
+                )
         return result
+
+    def _emit_known(self, recognised, extractor, by_id, theme_sizes, result) -> None:
+        """One cluster per recognised recurring proposal, in its home theme, with its label."""
+        ids = list(recognised)
+        if not ids:
+            return
+        units = extractor.extract(ids, [by_id[i].text for i in ids])
+        embeddings = self.embedder.encode([u.text for u in units])
+        by_slug: dict[str, list[int]] = {}
+        for index, unit in enumerate(units):
+            by_slug.setdefault(recognised[unit.contribution_id], []).append(index)
+        for slug, indices in self._rank(by_slug, units, by_id):
+            info = self.known.proposals[slug]
+            words = Counter(
+                w.lower() for i in indices for w in re.findall(r"[^\W\d_]{4,}", units[i].text)
+            )
+            keywords = [
+                w
+                for w, _ in words.most_common(30)
+                if w not in GENERIC_WORDS and w not in _FRENCH_STOP
+            ][:8]
+            self._emit(
+                f"{info['theme']}-{slug}",
+                info["theme"],
+                units,
+                embeddings,
+                indices,
+                info["label"],
+                keywords,
+                by_id,
+                theme_sizes[info["theme"]],
+                result,
+            )
+
+    @staticmethod
+    def _rank(groups: dict, units: list[Unit], by_id) -> list[tuple]:
+        """Groups ordered by people (a campaign counts once), then contributions."""
+        ranked = []
+        for key, indices in groups.items():
+            contribution_ids = list(dict.fromkeys(units[i].contribution_id for i in indices))
+            people = {by_id[c].campaign or by_id[c].author or c for c in contribution_ids}
+            ranked.append(
+                (-len(people), -len(contribution_ids), min(contribution_ids), key, indices)
+            )
+        return [(key, indices) for *_, key, indices in sorted(ranked, key=lambda r: r[:3])]
 
     def _fit_theme(
         self, units: list[Unit], embeddings: np.ndarray
@@ -289,12 +416,17 @@ class ProposalClusterer:
             )
             topics = np.asarray(reduced)
         keywords: dict[int, list[str]] = {}
-        model.update_topics(
-            texts,
-            topics=topics.tolist(),
-            vectorizer_model=model.vectorizer_model,
-            representation_model=model.representation_model,
-        )
+        previous = logging.root.manager.disable
+        logging.disable(logging.WARNING)  # BERTopic warns that we reassign topics: we mean to
+        try:
+            model.update_topics(
+                texts,
+                topics=topics.tolist(),
+                vectorizer_model=model.vectorizer_model,
+                representation_model=model.representation_model,
+            )
+        finally:
+            logging.disable(previous)
         for topic_id in set(topics.tolist()):
             if topic_id == -1:
                 continue
@@ -302,52 +434,45 @@ class ProposalClusterer:
             keywords[topic_id] = [w for w, _ in words if w and w not in GENERIC_WORDS][:8]
         return topics, keywords
 
-    def _collect(
-        self, theme, units, embeddings, topics, keywords, by_id, result: ClusteringResult
+    def _emit(
+        self,
+        cluster_id,
+        theme,
+        units,
+        embeddings,
+        indices,
+        label,
+        keywords,
+        by_id,
+        theme_size,
+        result: ClusteringResult,
     ) -> None:
-        theme_contributions = {u.contribution_id for u in units}
-        groups: dict[int, list[int]] = {}
-        for index, topic in enumerate(topics.tolist()):
-            if topic != -1:
-                groups.setdefault(topic, []).append(index)
-        ranked = []
-        for topic, indices in groups.items():
-            contribution_ids = list(dict.fromkeys(units[i].contribution_id for i in indices))
-            people_keys = {by_id[c].campaign or by_id[c].author or c for c in contribution_ids}
-            ranked.append(
-                (len(people_keys), len(contribution_ids), topic, indices, contribution_ids)
+        contribution_ids = list(dict.fromkeys(units[i].contribution_id for i in indices))
+        people = len({by_id[c].campaign or by_id[c].author or c for c in contribution_ids})
+        vectors = embeddings[indices]
+        centroid = vectors.mean(axis=0)
+        centroid /= np.linalg.norm(centroid) or 1.0
+        order = np.argsort(-(vectors @ centroid))
+        quotes, quoted = [], set()
+        label_source = None
+        for k in order:
+            unit = units[indices[k]]
+            if label_source is None and unit.prescriptive:
+                label_source = unit
+            campaign = by_id[unit.contribution_id].campaign
+            if unit.contribution_id in quoted or (campaign and campaign in quoted):
+                continue
+            quoted.add(unit.contribution_id)
+            if campaign:
+                quoted.add(campaign)
+            quotes.append(
+                {"contribution_id": unit.contribution_id, "text": unit.text, "start": unit.start}
             )
-        ranked.sort(key=lambda r: (-r[0], -r[1], min(r[4])))
-        for rank, (people, size, topic, indices, contribution_ids) in enumerate(ranked, 1):
-            cluster_id = f"{theme}-{rank:03d}"
-            vectors = embeddings[indices]
-            centroid = vectors.mean(axis=0)
-            centroid /= np.linalg.norm(centroid) or 1.0
-            order = np.argsort(-(vectors @ centroid))
-            quotes, quoted = [], set()
-            label_source = None
-            for k in order:
-                unit = units[indices[k]]
-                if label_source is None and unit.prescriptive:
-                    label_source = unit
-                if unit.contribution_id in quoted:
-                    continue
-                campaign = by_id[unit.contribution_id].campaign
-                if campaign and campaign in quoted:
-                    continue
-                quoted.add(unit.contribution_id)
-                if campaign:
-                    quoted.add(campaign)
-                quotes.append(
-                    {
-                        "contribution_id": unit.contribution_id,
-                        "text": unit.text,
-                        "start": unit.start,
-                    }
-                )
-                if len(quotes) >= self.n_quotes:
-                    break
+            if len(quotes) >= self.n_quotes:
+                break
+        if label is None:
             label_source = label_source or units[indices[order[0]]]
+            label = label_from_unit(label_source.text)
             if label_source.contribution_id not in {q["contribution_id"] for q in quotes}:
                 quotes = [
                     {
@@ -357,35 +482,35 @@ class ProposalClusterer:
                     },
                     *quotes,
                 ][: self.n_quotes]
-            campaigns = Counter(by_id[c].campaign for c in contribution_ids if by_id[c].campaign)
-            dates = sorted(by_id[c].date for c in contribution_ids if by_id[c].date)
-            result.clusters.append(
+        campaigns = Counter(by_id[c].campaign for c in contribution_ids if by_id[c].campaign)
+        dates = sorted(by_id[c].date for c in contribution_ids if by_id[c].date)
+        result.clusters.append(
+            {
+                "id": cluster_id,
+                "theme": theme,
+                "label": label,
+                "keywords": keywords,
+                "size": len(contribution_ids),
+                "people": people,
+                "campaign_copies": sum(campaigns.values()) - len(campaigns),
+                "share": round(len(contribution_ids) / max(1, theme_size), 4),
+                "contributions": contribution_ids,
+                "quotes": quotes,
+                "first_date": dates[0] if dates else None,
+                "last_date": dates[-1] if dates else None,
+                "centroid": centroid.round(6).tolist(),
+            }
+        )
+        for i in indices:
+            unit = units[i]
+            if cluster_id not in result.assignments[unit.contribution_id]:
+                result.assignments[unit.contribution_id].append(cluster_id)
+            result.members.append(
                 {
-                    "id": cluster_id,
-                    "theme": theme,
-                    "label": label_from_unit(label_source.text),
-                    "keywords": keywords.get(topic, []),
-                    "size": size,
-                    "people": people,
-                    "campaign_copies": sum(campaigns.values()) - len(campaigns),
-                    "share": round(size / max(1, len(theme_contributions)), 4),
-                    "contributions": contribution_ids,
-                    "quotes": quotes,
-                    "first_date": dates[0] if dates else None,
-                    "last_date": dates[-1] if dates else None,
-                    "centroid": centroid.round(6).tolist(),
+                    "cluster_id": cluster_id,
+                    "contribution_id": unit.contribution_id,
+                    "unit_text": unit.text,
+                    "unit_start": unit.start,
+                    "score": float(embeddings[i] @ centroid),
                 }
             )
-            for i in indices:
-                unit = units[i]
-                if cluster_id not in result.assignments[unit.contribution_id]:
-                    result.assignments[unit.contribution_id].append(cluster_id)
-                result.members.append(
-                    {
-                        "cluster_id": cluster_id,
-                        "contribution_id": unit.contribution_id,
-                        "unit_text": unit.text,
-                        "unit_start": unit.start,
-                        "score": float(embeddings[i] @ centroid),
-                    }
-                )
