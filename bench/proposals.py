@@ -5,7 +5,6 @@ by the pipeline as it arrives)."""
 
 from __future__ import annotations
 
-import numpy as np
 from common import REPO, Timer, write
 from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
