@@ -362,6 +362,7 @@ def report(
 def serve(
     host: Annotated[str | None, typer.Option(help="Default 127.0.0.1.")] = None,
     port: Annotated[int | None, typer.Option(help="Default 8000.")] = None,
+    workers: Annotated[int, typer.Option(help="Server processes (each loads the models).")] = 1,
 ) -> None:
     """The HTTP API and the writers' web pages."""
     import uvicorn
@@ -371,13 +372,16 @@ def serve(
         from service.app import create_app
     except ImportError:
         raise ConfigurationError("the `service` package is not installed with this copy") from None
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-        access_log=False,
-    )
+    options = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_level": "info",
+        "access_log": False,
+    }
+    if workers > 1:  # each process builds its app from the same environment
+        uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
 
 
 @models_app.command("setup")

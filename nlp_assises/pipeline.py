@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
+
 from nlp_assises.classify import ModelRegistry, load_model
 from nlp_assises.classify.registry import ThemeModel
 from nlp_assises.cleaning import Cleaner
@@ -135,6 +137,53 @@ class Pipeline:
                 row["needs_review"] = True
             out.append(row)
         return out
+
+    def search(
+        self,
+        query: str | None = None,
+        *,
+        like: str | None = None,
+        mode: str = "semantic",
+        limit: int = 20,
+    ) -> list[dict]:
+        """Contributions matching ``query`` (``keyword``: the words appear; ``semantic``: closest
+        in meaning), or like the contribution ``like``."""
+        if mode == "keyword" and query:
+            _, rows = self.store.search(q=query, limit=limit)
+            return [
+                {"id": c.id, "text": c.text, "score": 1.0, "primary": k.primary if k else None}
+                for c, k in rows
+            ]
+        contributions = self.store.contributions()
+        if not contributions:
+            return []
+        if like is not None:
+            source = next((c for c in contributions if c.id == like), None)
+            if source is None:
+                return []
+            probe = source.text
+        else:
+            probe = query or ""
+        vectors = self.embedder.encode([c.text for c in contributions])
+        scores = vectors @ self.embedder.encode([probe])[0]
+        labels = self.store.latest_classifications()
+        hits = []
+        for index in np.argsort(-scores):
+            contribution = contributions[int(index)]
+            if contribution.id == like:
+                continue
+            decision = labels.get(contribution.id)
+            hits.append(
+                {
+                    "id": contribution.id,
+                    "text": contribution.text,
+                    "score": round(float(scores[index]), 4),
+                    "primary": decision.primary if decision else None,
+                }
+            )
+            if len(hits) >= limit:
+                break
+        return hits
 
     def ingest(self, path: str | Path, *, run_id: int | None = None) -> dict:
         records = self.read(path)

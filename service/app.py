@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
@@ -16,9 +18,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from nlp_assises.errors import NlpAssisesError
 from nlp_assises.pipeline import Pipeline
 from nlp_assises.settings import Settings
-from service.routers import classify, contributions, health, pages, themes
+from service.batching import MicroBatcher
+from service.routers import admin, classify, contributions, health, pages, search, themes
 
 log = logging.getLogger("nlp_assises.service")
+
+
+def limit_threads() -> None:
+    """One BLAS/torch thread per server process: with one process per core, more threads only
+    oversubscribe the cores."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(1)
+    threadpool_limits(1)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,13 +39,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        limit_threads()
         pipeline = Pipeline(settings)
         # Load everything now, not on the first request: /healthz answers 200 only once loaded.
         pipeline.classifier  # noqa: B018
         pipeline.cleaner.clean("Chargement des modèles : M. Exemple, 01 02 03 04 05.")
         pipeline.store  # noqa: B018
         app.state.pipeline = pipeline
+        app.state.jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="job")
+        app.state.batcher = MicroBatcher(pipeline.analyse)
+        app.state.batcher.start()
+        # CPU-bound work is serialised in one thread per process: more threads only fight for
+        # the GIL and the cores (run several processes with `serve --workers N` instead).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = 8
         yield
+        await app.state.batcher.stop()
+        app.state.jobs.shutdown(wait=False, cancel_futures=True)
         pipeline.store.close()
 
     app = FastAPI(
@@ -87,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         return JSONResponse({"error": "internal error"}, status_code=500)
 
-    for module in (health, classify, contributions, themes, pages):
+    for module in (health, classify, contributions, themes, search, admin, pages):
         app.include_router(module.router)
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"

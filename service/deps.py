@@ -13,11 +13,11 @@ from nlp_assises.settings import Settings
 COOKIE = "nlp_assises_key"
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_pipeline(request: Request) -> Pipeline:
+async def get_pipeline(request: Request) -> Pipeline:
     return request.app.state.pipeline
 
 

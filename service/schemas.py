@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -121,3 +122,64 @@ class ClusterOut(BaseModel):
 class ErrorOut(BaseModel):
     error: str
     detail: list | dict | str | None = None
+
+
+class IngestItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    id: str | None = Field(None, max_length=64)
+    date: datetime | None = None
+    source: str | None = Field(None, max_length=255)
+    author: str | None = Field(None, max_length=255, description="Stored as a pseudonym only.")
+    themes: list[str] | None = Field(None, description="Labels, for training or evaluation.")
+
+
+class IngestRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "id": "portail-42",
+                            "text": EXAMPLE_TEXT,
+                            "date": "2020-01-15T10:00:00+01:00",
+                            "source": "portail",
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+    items: list[IngestItem]
+
+
+class IngestReportOut(BaseModel):
+    new: int
+    duplicate: int
+    rejected: int
+    rejections: list[dict]
+    ids: list[str]
+
+
+class JobRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["recluster", "classify", "retrain"]
+
+
+class JobOut(BaseModel):
+    id: int
+    kind: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    result: dict
+    error: str | None
+
+
+class SearchHit(BaseModel):
+    id: str
+    text: str
+    score: float
+    primary: str | None = None

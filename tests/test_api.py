@@ -124,3 +124,60 @@ def test_pages_ask_for_a_key_then_show_the_overview(client):
     response = client.post("/connexion", data={"cle": writer, "suite": "/"})
     assert response.status_code == 200 and "Contributions par thème" in response.text
     assert client.get("/openapi.json").json()["paths"]["/v1/classify"]
+
+
+def _wait(client, job_id, headers, seconds=300):
+    import time
+
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
+        if job["status"] != "running":
+            return job
+        time.sleep(0.5)
+    raise AssertionError("job did not finish")
+
+
+def test_admin_ingest_jobs_search_report_and_members(client):
+    from nlp_assises.datasets import load_labelled
+
+    admin = {"X-API-Key": create_key(client.store, "admin2", "admin")}
+    writer = {"X-API-Key": create_key(client.store, "writer2", "writer")}
+    items = [{"id": r["id"], "text": r["text"]} for r in load_labelled("train")[:5]]
+    assert client.post("/v1/contributions", json={"items": items}, headers=writer
+                       ).status_code == 403
+    response = client.post("/v1/contributions", json={"items": items}, headers=admin)
+    assert response.status_code == 201 and response.json()["new"] == 5
+    again = client.post("/v1/contributions", json={"items": items}, headers=admin).json()
+    assert again["new"] == 0 and again["duplicate"] == 5
+    for item in items:
+        assert client.store.get(item["id"]) is not None  # durable once acknowledged
+
+    job = client.post("/v1/jobs", json={"kind": "classify"}, headers=admin).json()
+    assert _wait(client, job["id"], writer)["status"] == "done"
+    job = client.post("/v1/jobs", json={"kind": "recluster"}, headers=admin).json()
+    assert _wait(client, job["id"], writer)["status"] == "done"
+    assert client.post("/v1/jobs", json={"kind": "nope"}, headers=admin).status_code == 422
+
+    hits = client.get("/v1/search", params={"q": "patrouilles à pied"}, headers=writer).json()
+    assert hits and all(set(h) >= {"id", "text", "score"} for h in hits)
+    assert hits == sorted(hits, key=lambda h: -h["score"])
+    like = client.get("/v1/search", params={"like": items[0]["id"]}, headers=writer).json()
+    assert items[0]["id"] not in {h["id"] for h in like}
+    assert client.get("/v1/search", headers=writer).status_code == 422
+    word = items[1]["text"].split()[3]
+    keyword = client.get("/v1/search", params={"q": word, "mode": "keyword"},
+                         headers=writer).json()
+    assert all(word.lower() in h["text"].lower() for h in keyword)
+
+    report = client.get("/v1/report", params={"format": "docx"}, headers=writer)
+    assert report.status_code == 200 and report.content[:2] == b"PK"
+    markdown = client.get("/v1/report", params={"format": "md"}, headers=writer).text
+    assert "Annexe" in markdown
+
+    models = client.get("/v1/models", headers=writer).json()
+    assert models["classifier"] and models["embedder"]
+    for cluster in client.get("/v1/clusters", headers=writer).json():
+        page = client.get(f"/v1/clusters/{cluster['id']}/contributions", headers=writer).json()
+        assert page["total"] == cluster["size"]
+    assert client.get("/v1/clusters/nope/contributions", headers=writer).status_code == 404

@@ -154,12 +154,9 @@ class Cleaner:
                 repairs.insert(0, Repair("invalid_unicode", original, safe, 0))
             results.append(CleanResult(text=text, original=original, repairs=repairs))
         if self.pseudonymize:
-            if len(results) == 1:  # one text (the portal's path): pipe() costs more than the doc
-                docs = iter([self._nlp(results[0].text)])
-            else:
-                docs = self._nlp.pipe((r.text for r in results), batch_size=batch_size)
-            for result, doc in zip(results, docs, strict=True):
-                result.text, more = self._pseudonymizer.pseudonymize(result.text, doc)
+            names = self._pseudonymizer.ner_spans([r.text for r in results], batch_size)
+            for result, found in zip(results, names, strict=True):
+                result.text, more = self._pseudonymizer.pseudonymize(result.text, found)
                 result.repairs.extend(more)
         if self.detect_language:
             for result in results:

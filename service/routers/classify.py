@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 
 from nlp_assises.keys import role_allows
-from service.deps import PipelineDep, SettingsDep, classify_access
+from service.deps import SettingsDep, classify_access
 from service.schemas import BatchRequest, BatchResponse, ClassifyRequest, ClassifyResponse, ErrorOut
 
 router = APIRouter(prefix="/v1", tags=["classification"])
@@ -37,9 +37,9 @@ def _check_text(text: str, limit: int, where: str = "text") -> None:
     responses=_ERRORS,
     summary="Themes of one contribution",
 )
-def classify(
+async def classify(
     body: ClassifyRequest,
-    pipeline: PipelineDep,
+    request: Request,
     settings: SettingsDep,
     role: Annotated[str | None, Depends(classify_access)],
 ) -> dict:
@@ -47,7 +47,8 @@ def classify(
     scores per theme, the themes retained, the primary theme (or `hors_theme`) and whether a
     person should review the decision."""
     _check_text(body.text, settings.max_text_chars)
-    return _redact(pipeline.analyse([body.text])[0], role)
+    (row,) = await request.app.state.batcher.submit([body.text])
+    return _redact(dict(row), role)
 
 
 @router.post(
@@ -56,9 +57,9 @@ def classify(
     responses=_ERRORS,
     summary="Themes of several contributions",
 )
-def classify_batch(
+async def classify_batch(
     body: BatchRequest,
-    pipeline: PipelineDep,
+    request: Request,
     settings: SettingsDep,
     role: Annotated[str | None, Depends(classify_access)],
 ) -> dict:
@@ -68,10 +69,10 @@ def classify_batch(
         )
     for i, item in enumerate(body.items):
         _check_text(item.text, settings.max_text_chars, where=f"items[{i}].text")
-    rows = pipeline.analyse([item.text for item in body.items])
+    rows = await request.app.state.batcher.submit([item.text for item in body.items])
     return {
         "items": [
-            _redact({"id": item.id, **row}, role)
+            _redact({"id": item.id, **dict(row)}, role)
             for item, row in zip(body.items, rows, strict=True)
         ]
     }

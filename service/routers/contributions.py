@@ -18,7 +18,7 @@ router = APIRouter(
 )
 
 
-def _out(contribution, classification) -> dict:
+def contribution_out(contribution, classification) -> dict:
     return {
         "id": contribution.id,
         "text": contribution.text,
@@ -62,7 +62,7 @@ def list_contributions(
         "total": total,
         "offset": offset,
         "limit": limit,
-        "items": [_out(c, k) for c, k in rows],
+        "items": [contribution_out(c, k) for c, k in rows],
     }
 
 
@@ -87,7 +87,7 @@ def get_contribution(
         for r in contribution.repairs or []
     ]
     return {
-        **_out(contribution, classification),
+        **contribution_out(contribution, classification),
         "repairs": repairs,
         "original": contribution.original if admin else None,
         "proposals": pipeline.store.clusters_of(contribution_id),

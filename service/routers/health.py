@@ -13,7 +13,7 @@ router = APIRouter(tags=["santé"])
 
 
 @router.get("/healthz", response_model=Health, summary="200 once the models are loaded")
-def healthz(pipeline: PipelineDep) -> Health:
+async def healthz(pipeline: PipelineDep) -> Health:
     model = pipeline.classifier
     return Health(
         status="ok",

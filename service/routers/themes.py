@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from nlp_assises.report import build_report
 from service.deps import PipelineDep, require
-from service.schemas import ClusterOut, ErrorOut, ThemeOut
+from service.routers.contributions import contribution_out
+from service.schemas import ClusterOut, ErrorOut, Page, ThemeOut
 
 router = APIRouter(
     prefix="/v1",
@@ -41,6 +42,30 @@ def clusters(
     theme: str | None = None,
 ) -> list:
     return pipeline.store.current_clusters(theme)
+
+
+@router.get(
+    "/clusters/{cluster_id}/contributions",
+    response_model=Page,
+    responses={404: {"model": ErrorOut}},
+    summary="The contributions of one proposal",
+)
+def cluster_members(
+    cluster_id: str,
+    pipeline: PipelineDep,
+    role: Annotated[str, Depends(require("writer"))],
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict:
+    if not any(c.id == cluster_id for c in pipeline.store.current_clusters()):
+        raise HTTPException(404, f"no emerging proposal {cluster_id!r}")
+    total, rows = pipeline.store.search(cluster=cluster_id, offset=offset, limit=limit)
+    return {
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+        "items": [contribution_out(c, k) for c, k in rows],
+    }
 
 
 @router.get(
