@@ -7,6 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# Hard caps of the schema; the configured limits (settings) are lower and answered with 413.
+MAX_TEXT = 1_000_000
+MAX_ITEMS = 10_000
 EXAMPLE_TEXT = (
     "Bonjour, il faudrait que les gendarmes passent plus souvent à pied dans le bourg, "
     "on ne les voit plus qu'en voiture."
@@ -17,13 +20,18 @@ class ClassifyRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"text": EXAMPLE_TEXT}]}
     )
-    text: str = Field(..., description="The contribution, as received (it is cleaned first).")
+    text: str = Field(
+        ...,
+        pattern=r"\S",
+        max_length=MAX_TEXT,
+        description="The contribution, as received (it is cleaned first).",
+    )
 
 
 class BatchItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str | None = Field(None, max_length=128, description="Your id, echoed back.")
-    text: str
+    text: str = Field(..., pattern=r"\S", max_length=MAX_TEXT)
 
 
 class BatchRequest(BaseModel):
@@ -31,7 +39,7 @@ class BatchRequest(BaseModel):
         extra="forbid",
         json_schema_extra={"examples": [{"items": [{"id": "portail-42", "text": EXAMPLE_TEXT}]}]},
     )
-    items: list[BatchItem]
+    items: list[BatchItem] = Field(..., max_length=MAX_ITEMS)
 
 
 class RepairOut(BaseModel):
@@ -126,7 +134,7 @@ class ErrorOut(BaseModel):
 
 class IngestItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str
+    text: str = Field(..., pattern=r"\S", max_length=MAX_TEXT)
     id: str | None = Field(None, max_length=64)
     date: datetime | None = None
     source: str | None = Field(None, max_length=255)
@@ -152,7 +160,7 @@ class IngestRequest(BaseModel):
             ]
         },
     )
-    items: list[IngestItem]
+    items: list[IngestItem] = Field(..., max_length=MAX_ITEMS)
 
 
 class IngestReportOut(BaseModel):

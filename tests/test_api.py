@@ -144,8 +144,9 @@ def test_admin_ingest_jobs_search_report_and_members(client):
     admin = {"X-API-Key": create_key(client.store, "admin2", "admin")}
     writer = {"X-API-Key": create_key(client.store, "writer2", "writer")}
     items = [{"id": r["id"], "text": r["text"]} for r in load_labelled("train")[:5]]
-    assert client.post("/v1/contributions", json={"items": items}, headers=writer
-                       ).status_code == 403
+    assert (
+        client.post("/v1/contributions", json={"items": items}, headers=writer).status_code == 403
+    )
     response = client.post("/v1/contributions", json={"items": items}, headers=admin)
     assert response.status_code == 201 and response.json()["new"] == 5
     again = client.post("/v1/contributions", json={"items": items}, headers=admin).json()
@@ -164,10 +165,9 @@ def test_admin_ingest_jobs_search_report_and_members(client):
     assert hits == sorted(hits, key=lambda h: -h["score"])
     like = client.get("/v1/search", params={"like": items[0]["id"]}, headers=writer).json()
     assert items[0]["id"] not in {h["id"] for h in like}
-    assert client.get("/v1/search", headers=writer).status_code == 422
+    assert client.get("/v1/search", headers=writer).json() == []
     word = items[1]["text"].split()[3]
-    keyword = client.get("/v1/search", params={"q": word, "mode": "keyword"},
-                         headers=writer).json()
+    keyword = client.get("/v1/search", params={"q": word, "mode": "keyword"}, headers=writer).json()
     assert all(word.lower() in h["text"].lower() for h in keyword)
 
     report = client.get("/v1/report", params={"format": "docx"}, headers=writer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import Path as FastAPIPath
 from sqlalchemy import select
 
 from nlp_assises.records import Record
@@ -121,7 +122,9 @@ def _get_run(pipeline, run_id: int) -> m.PipelineRun:
     summary="A job's status",
 )
 def job(
-    job_id: int, pipeline: PipelineDep, role: Annotated[str, Depends(require("writer"))]
+    job_id: Annotated[int, FastAPIPath(ge=1, le=2**62)],
+    pipeline: PipelineDep,
+    role: Annotated[str, Depends(require("writer"))],
 ) -> dict:
     return _job_out(_get_run(pipeline, job_id))
 

@@ -45,7 +45,7 @@ def list_contributions(
     date_from: datetime | None = None,
     date_to: datetime | None = None,
     needs_review: bool | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict:
     total, rows = pipeline.store.search(

@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
@@ -41,8 +41,9 @@ def search(
     mode: Literal["semantic", "keyword"] = "semantic",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> list:
+    """`q`: words (keyword) or meaning (semantic); `like`: a contribution id. Neither: nothing."""
     if not (q and q.strip()) and not like:
-        raise HTTPException(422, "give a query `q` or a contribution id `like`")
+        return []
     return pipeline.search(q, like=like, mode=mode, limit=limit)
 
 

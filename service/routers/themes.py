@@ -54,7 +54,7 @@ def cluster_members(
     cluster_id: str,
     pipeline: PipelineDep,
     role: Annotated[str, Depends(require("writer"))],
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict:
     if not any(c.id == cluster_id for c in pipeline.store.current_clusters()):
