@@ -1,6 +1,10 @@
 """Load test of POST /v1/classify on loopback: 50 concurrent clients, realistic texts, bounded in
 count and time; the same server's GET /healthz in the same run gives the framework's own limit.
 
+Closed loop (each client sends as soon as answered) gives the maximum throughput; open loop
+(requests at a fixed rate) gives the latency at that rate. The load generator runs on the same
+2 cores as the server.
+
     python bench/load.py [--workers N] [--requests N]
 """
 
@@ -39,11 +43,14 @@ async def hammer(url: str, payloads: list, concurrency: int, seconds: float) -> 
         while queue and time.perf_counter() < deadline:
             payload = queue.pop()
             start = time.perf_counter()
-            response = await (
-                client.post(url, json=payload) if payload is not None else client.get(url)
-            )
+            try:
+                response = await (
+                    client.post(url, json=payload) if payload is not None else client.get(url)
+                )
+                errors += response.status_code != 200
+            except httpx.TransportError:  # counted, never fatal: the figures say how many
+                errors += 1
             latencies.append(time.perf_counter() - start)
-            errors += response.status_code != 200
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
@@ -60,12 +67,50 @@ async def hammer(url: str, payloads: list, concurrency: int, seconds: float) -> 
     }
 
 
+async def paced(url: str, payloads: list, rate: float, concurrency: int) -> dict:
+    """Open loop: requests start at a fixed rate whatever the answers (latency counted from the
+    planned start, so a slow server cannot hide its queue)."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    latencies: list[float] = []
+    errors = 0
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+
+        async def one(planned: float, payload) -> None:
+            nonlocal errors
+            try:
+                response = await client.post(url, json=payload)
+                errors += response.status_code != 200
+            except httpx.TransportError:
+                errors += 1
+            latencies.append(loop.time() - planned)
+
+        tasks = []
+        for index, payload in enumerate(payloads):
+            planned = start + index / rate
+            await asyncio.sleep(max(0.0, planned - loop.time()))
+            tasks.append(asyncio.create_task(one(planned, payload)))
+        await asyncio.gather(*tasks)
+        elapsed = loop.time() - start
+    ms = np.array(latencies) * 1000
+    return {
+        "target_rate": rate,
+        "requests": len(latencies),
+        "errors": errors,
+        "requests_per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(float(np.percentile(ms, 50)), 1),
+        "p99_ms": round(float(np.percentile(ms, 99)), 1),
+    }
+
+
 def main() -> dict:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--rates", default="100,150,200,300", help="open-loop rates to try")
     args = parser.parse_args()
     texts = [r["text"] for r in load_labelled("test")]
     payloads = [{"text": texts[i % len(texts)]} for i in range(args.requests)]
@@ -107,6 +152,12 @@ def main() -> dict:
         health = asyncio.run(
             hammer(f"{base}/healthz", [None] * args.requests, args.concurrency, args.seconds)
         )
+        open_loop = []
+        for rate in (float(r) for r in args.rates.split(",")):
+            count = int(min(args.requests, rate * 10))  # ten seconds at each rate
+            open_loop.append(
+                asyncio.run(paced(f"{base}/v1/classify", payloads[:count], rate, args.concurrency))
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -116,8 +167,8 @@ def main() -> dict:
             "workers": args.workers,
             "concurrency": args.concurrency,
             "mean_words": round(float(np.mean([len(t.split()) for t in texts])), 1),
-            "classify": classify,
-            "healthz": health,
+            "closed_loop": {"classify": classify, "healthz": health},
+            "open_loop_classify": open_loop,
             "classify_over_healthz": round(
                 classify["requests_per_second"] / health["requests_per_second"], 3
             ),
