@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -57,3 +63,56 @@ def cli_env(tmp_path, models_ready) -> dict:
     env["NLP_ASSISES_MODELS_DIR"] = str(models_ready)
     env.pop("NLP_ASSISES_DEBUG", None)
     return env
+
+
+CLI = [sys.executable, "-m", "nlp_assises.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def create_key(env: dict, role: str) -> str:
+    """A key made by the real command, as an operator would."""
+    return subprocess.run(
+        [*CLI, "keys", "create", f"test {role}", "--role", role],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
+class Server:
+    """`nlp-assises serve` in its own process group, on a free port, waited for until healthy."""
+
+    def __init__(self, env: dict, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [*CLI, "serve", "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.3)
+        self.stop()
+        raise AssertionError("the server did not become healthy")
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)

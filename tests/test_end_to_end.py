@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
 from nlp_assises.datasets import load_sample_labels, sample_consultation_path
+from tests.conftest import Server
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_run_then_query_the_served_api(tmp_path, cli_env):
@@ -53,24 +46,9 @@ def test_run_then_query_the_served_api(tmp_path, cli_env):
     )
     assert report.stat().st_size > 10_000
 
-    port = _free_port()
-    server = subprocess.Popen(
-        [*command, "serve", "--port", str(port)],
-        env=cli_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server = Server(cli_env)
+    base = server.base
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("the server did not become healthy")
         classified = httpx.post(
             f"{base}/v1/classify",
             json={"text": "On attend deux heures au commissariat pour porter plainte."},
@@ -91,5 +69,4 @@ def test_run_then_query_the_served_api(tmp_path, cli_env):
         assert [t["id"] for t in themes] == ["communication", "service", "lien", "participation"]
         assert httpx.get(f"{base}/v1/clusters").status_code == 401
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()

@@ -3,23 +3,13 @@ response conforms to the schema it documents (status codes, content types, bodie
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from tests.conftest import Server, create_key
+
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -31,32 +21,11 @@ def server(tmp_path_factory, models_ready):
         NLP_ASSISES_DATA_DIR=str(tmp_path_factory.mktemp("st") / "var"),
         NLP_ASSISES_MODELS_DIR=str(models_ready),
     )
-    command = [sys.executable, "-m", "nlp_assises.cli"]
-    key = subprocess.run(
-        [*command, "keys", "create", "schemathesis", "--role", "admin"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    port = _free_port()
-    process = subprocess.Popen(
-        [*command, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.5)
+    key = create_key(env, "admin")
+    server = Server(env)
+    base = server.base
     yield base, key
-    process.terminate()
-    process.wait(timeout=30)
+    server.stop()
 
 
 def test_api_conforms_and_never_fails_on_client_input(server):

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from nlp_assises.datasets import load_labelled
 from nlp_assises.records import Record
 from nlp_assises.store import Store
+from tests.conftest import Server, create_key
 
 
 def test_fresh_database_is_migrated_and_in_wal_mode(settings):
@@ -92,87 +93,49 @@ def test_sigkill_mid_ingest_loses_nothing_committed(tmp_path, cli_env):
     assert store.count() == len(rows)
 
 
-def test_sigkill_of_the_server_mid_ingest_keeps_every_acknowledged_contribution(tmp_path, cli_env):
+def test_sigkill_of_the_server_mid_ingest_keeps_every_acknowledged_contribution(cli_env):
     """Acknowledged (201) contributions survive a SIGKILL of the server, exactly once."""
-    import socket
-
     import httpx
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [sys.executable, "-m", "nlp_assises.cli"]
-    key = subprocess.run(
-        [*command, "keys", "create", "bulk", "--role", "admin"],
-        env=cli_env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    base = f"http://127.0.0.1:{port}"
-
-    def start():
-        process = subprocess.Popen(
-            [*command, "serve", "--port", str(port)],
-            env=cli_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    return process
-            except httpx.TransportError:
-                time.sleep(0.3)
-        raise AssertionError("server did not start")
-
+    key = create_key(cli_env, "admin")
     rows = [
         {"id": f"b{i}", "text": f"{r['text']} (envoi {i})"}
         for i, r in enumerate(load_labelled("train"))
     ][:1000]
     acknowledged: list[str] = []
-    server = start()
+    server = Server(cli_env)
     killer_at = time.time() + 1.5
     try:
         with httpx.Client(timeout=30, headers={"X-API-Key": key}) as client:
             for start_index in range(0, len(rows), 10):
+                if time.time() > killer_at and server.process.poll() is None:
+                    server.kill()
                 batch = rows[start_index : start_index + 10]
-                if time.time() > killer_at:
-                    os.killpg(server.pid, signal.SIGKILL)
                 try:
-                    response = client.post(f"{base}/v1/contributions", json={"items": batch})
+                    response = client.post(f"{server.base}/v1/contributions", json={"items": batch})
                 except httpx.TransportError:
                     break
                 assert response.status_code == 201
                 acknowledged += response.json()["ids"]
     finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
+        if server.process.poll() is None:
+            server.kill()
     assert 0 < len(acknowledged) < len(rows)
-    server = start()
+    server = Server(cli_env, port=server.port)
     try:
-        with httpx.Client(timeout=30, headers={"X-API-Key": key}) as client:
-            page = client.get(f"{base}/v1/contributions", params={"limit": 500}).json()
-            stored = [item["id"] for item in page["items"]]
-            offset = 500
-            while offset < page["total"]:
-                more = client.get(
-                    f"{base}/v1/contributions", params={"limit": 500, "offset": offset}
-                ).json()
-                stored += [item["id"] for item in more["items"]]
+        with httpx.Client(base_url=server.base, timeout=30, headers={"X-API-Key": key}) as client:
+            stored, total, offset = [], None, 0
+            while total is None or offset < total:
+                page = client.get("/v1/contributions", params={"limit": 500, "offset": offset})
+                total = page.json()["total"]
+                stored += [item["id"] for item in page.json()["items"]]
                 offset += 500
-            assert len(stored) == len(set(stored)) == page["total"]
+            assert len(stored) == len(set(stored)) == total
             assert set(acknowledged) <= set(stored)
             # sending everything again completes the set, each contribution once
             for start_index in range(0, len(rows), 50):
-                response = client.post(
-                    f"{base}/v1/contributions", json={"items": rows[start_index : start_index + 50]}
-                )
-                assert response.status_code == 201
-            assert client.get(f"{base}/v1/contributions").json()["total"] == len(rows)
+                batch = rows[start_index : start_index + 50]
+                assert client.post("/v1/contributions", json={"items": batch}).status_code == 201
+            assert client.get("/v1/contributions").json()["total"] == len(rows)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        server.stop()
