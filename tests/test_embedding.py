@@ -64,3 +64,13 @@ def test_other_offline_encoders(spec, dim):
     other = load_embedder(spec)
     vectors = other.encode(["Plus de patrouilles à pied.", "Moins d'attente au commissariat."])
     assert vectors.shape == (2, dim) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
+
+
+def test_public_api_at_top_level():
+    import nlp_assises
+
+    assert set(nlp_assises.__all__) - {"__version__"} == set(nlp_assises._EXPORTS)
+    for name in nlp_assises._EXPORTS:
+        assert getattr(nlp_assises, name) is not None
+    with pytest.raises(AttributeError):
+        nlp_assises.does_not_exist  # noqa: B018
