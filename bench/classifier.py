@@ -114,14 +114,21 @@ def main() -> dict:
         print(name, rows[name], flush=True)
 
     add("LR on embeddings", lambda v: ThemeClassifier(v, lexical=False))
-    add("LR on char TF-IDF", lambda v: ThemeClassifier(v, embedding_weight=0.0))
-    add("LR on embeddings + char TF-IDF (C=16, default)", lambda v: ThemeClassifier(v))
-    for c in (1.0, 4.0, 64.0):
-        add(f"LR on embeddings + char TF-IDF (C={c:g})", lambda v, c=c: ThemeClassifier(v, C=c))
-    for w in (0.5, 2.0):
+    add("LR on char TF-IDF", lambda v: ThemeClassifier(v, embedding_weight=0.0, word_weight=0.0))
+    add("LR on embeddings + char TF-IDF (C=16)", lambda v: ThemeClassifier(v, word_weight=0.0))
+    add(
+        "LR on embeddings + char and word TF-IDF (C=16, words x2, default)",
+        lambda v: ThemeClassifier(v),
+    )
+    for w in (0.5, 1.0, 4.0):
         add(
-            f"LR on embeddings x{w:g} + char TF-IDF",
-            lambda v, w=w: ThemeClassifier(v, embedding_weight=w),
+            f"LR on embeddings + char and word TF-IDF (words x{w:g})",
+            lambda v, w=w: ThemeClassifier(v, word_weight=w),
+        )
+    for c in (4.0, 64.0):
+        add(
+            f"LR on embeddings + char and word TF-IDF (C={c:g})",
+            lambda v, c=c: ThemeClassifier(v, C=c),
         )
     # SetFit-style: the contrastive step is fitted on the whole train split, so its
     # cross-validated figure is optimistic (the held-out one is not).
@@ -134,7 +141,11 @@ def main() -> dict:
         lambda v: ThemeClassifier(v, lexical=False),
         fixed,
     )
-    add("SetFit-style fine-tuned embeddings + char TF-IDF", lambda v: ThemeClassifier(v), fixed)
+    add(
+        "SetFit-style fine-tuned embeddings + char and word TF-IDF",
+        lambda v: ThemeClassifier(v),
+        fixed,
+    )
     rows["SetFit-style fine-tuned embeddings (train only) + LR"]["fine_tune_seconds"] = round(
         tuning.seconds, 1
     )

@@ -94,6 +94,7 @@ def ensure_default_models(settings: Settings) -> dict:
             and card["training"]["data_hash"]
             != data_hash([r["text"] for r in train], [[r["proposal"] or NONE] for r in train])
         )
+        stale = stale or card.get("params") != KnownProposals().get_params()
         known = None if stale else known
     if known is None:
         known = train_default_proposals(settings)

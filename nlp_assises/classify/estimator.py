@@ -70,6 +70,8 @@ class ThemeClassifier:
         Inverse regularisation of each logistic regression.
     embedding_weight:
         Scale of the (unit-norm) embedding block against the lexical block.
+    word_weight:
+        Scale of the word n-gram block against the character n-gram block (0: characters only).
     review_band:
         A probability this close to its threshold makes the decision ``needs_review``.
     cv:
@@ -85,6 +87,7 @@ class ThemeClassifier:
         lexical: bool = True,
         C: float = 16.0,
         embedding_weight: float = 1.0,
+        word_weight: float = 2.0,
         review_band: float = 0.1,
         cv: int = 5,
         random_state: int = 0,
@@ -93,6 +96,7 @@ class ThemeClassifier:
         self.lexical = lexical
         self.C = C
         self.embedding_weight = embedding_weight
+        self.word_weight = word_weight
         self.review_band = review_band
         self.cv = cv
         self.random_state = random_state
@@ -141,7 +145,7 @@ class ThemeClassifier:
         if embeddings is None:
             embeddings = self.embedder.encode(texts)
         if self.lexical:
-            self._lexical = LexicalFeatures().fit(texts)
+            self._lexical = LexicalFeatures(word_weight=self.word_weight).fit(texts)
         X = self._features(texts, embeddings)
 
         # Out-of-fold scores: calibration and thresholds are learnt on predictions made on
@@ -151,7 +155,9 @@ class ThemeClassifier:
         oof = np.zeros(y.shape, dtype=np.float64)
         for train_idx, test_idx in folds.split(X):
             if self.lexical:  # the vocabulary too is learnt without the held-out fold
-                fold_lex = LexicalFeatures().fit([texts[i] for i in train_idx])
+                fold_lex = LexicalFeatures(word_weight=self.word_weight).fit(
+                    [texts[i] for i in train_idx]
+                )
                 saved, self._lexical = self._lexical, fold_lex
                 X_fold = self._features(texts, embeddings)
                 self._lexical = saved
@@ -199,6 +205,7 @@ class ThemeClassifier:
             "lexical": self.lexical,
             "C": self.C,
             "embedding_weight": self.embedding_weight,
+            "word_weight": self.word_weight,
             "review_band": self.review_band,
             "cv": self.cv,
             "random_state": self.random_state,

@@ -39,21 +39,34 @@ class KnownProposals:
         Inverse regularisation of the logistic regression.
     min_probability:
         Below it, a contribution is left to the emerging-proposal clustering.
+    word_weight:
+        Word n-grams beside the character n-grams. Off: measured worse here (held-out ARI 0.825
+        without, 0.752 with), unlike for themes.
     """
 
     kind = "known-proposals"
 
     def __init__(
-        self, embedder: Embedder | None = None, *, C: float = 16.0, min_probability: float = 0.15
+        self,
+        embedder: Embedder | None = None,
+        *,
+        C: float = 16.0,
+        min_probability: float = 0.15,
+        word_weight: float = 0.0,
     ) -> None:
         self.embedder = embedder
         self.C = C
         self.min_probability = min_probability
+        self.word_weight = word_weight
         self.proposals: dict[str, dict] = {}
         self.card: dict = {}
 
     def get_params(self) -> dict:
-        return {"C": self.C, "min_probability": self.min_probability}
+        return {
+            "C": self.C,
+            "min_probability": self.min_probability,
+            "word_weight": self.word_weight,
+        }
 
     def _features(self, texts: Sequence[str]):
         vectors = self.embedder.encode(list(texts))
@@ -73,7 +86,7 @@ class KnownProposals:
         y = [p or NONE for p in proposals]
         if len(set(y)) < 2:
             raise ConfigurationError("at least two proposals are needed to learn them")
-        self._lexical = LexicalFeatures().fit(list(texts))
+        self._lexical = LexicalFeatures(word_weight=self.word_weight).fit(list(texts))
         model = LogisticRegression(C=self.C, max_iter=3000, class_weight="balanced")
         model.fit(self._features(texts), y)
         self.classes_ = [str(c) for c in model.classes_]
