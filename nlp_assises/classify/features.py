@@ -75,10 +75,6 @@ class LexicalFeatures:
             return chars
         return sparse.hstack([chars, self._words.transform(texts) * self.word_weight], format="csr")
 
-    @property
-    def n_features(self) -> int:
-        return sum(len(v.vocabulary_) for v in (self._chars, self._words) if v is not None)
-
     def save(self, folder: Path) -> None:
         def vocabulary(vectorizer):
             return {k: int(v) for k, v in vectorizer.vocabulary_.items()}

@@ -355,17 +355,6 @@ class Store:
                 query = query.where(m.Cluster.theme == theme)
             return list(session.scalars(query.order_by(m.Cluster.people.desc(), m.Cluster.id)))
 
-    def cluster_members(self, cluster_id: str) -> list[m.ClusterMember]:
-        with self.session() as session:
-            run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
-            return list(
-                session.scalars(
-                    select(m.ClusterMember).where(
-                        m.ClusterMember.run_id == run_id, m.ClusterMember.cluster_id == cluster_id
-                    )
-                )
-            )
-
     def set_campaigns(self, campaign_of: dict[str, str | None]) -> None:
         with self.session() as session:
             session.execute(update(m.Contribution).values(campaign_id=None))
@@ -404,14 +393,6 @@ class Store:
             run.finished_at = datetime.now(UTC)
             run.stats = stats or {}
             run.error = error
-
-    def runs(self, limit: int = 20) -> list[m.PipelineRun]:
-        with self.session() as session:
-            return list(
-                session.scalars(
-                    select(m.PipelineRun).order_by(m.PipelineRun.id.desc()).limit(limit)
-                )
-            )
 
 
 def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
