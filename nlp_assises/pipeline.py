@@ -185,8 +185,9 @@ class Pipeline:
                 break
         return hits
 
-    def ingest(self, path: str | Path, *, run_id: int | None = None) -> dict:
-        records = self.read(path)
+    def ingest(self, source: str | Path | list[Record], *, run_id: int | None = None) -> dict:
+        """Store the records of a file or folder (or records already read)."""
+        records = source if isinstance(source, list) else self.read(source)
         total = len(records)
         done = 0
 
@@ -273,11 +274,10 @@ class Pipeline:
 
     def run(self, path: str | Path) -> RunSummary:
         """The whole pipeline on ``path`` into the store: ingest, clean, classify, cluster."""
-        records_check = self.read(path)  # fail on bad input before a run is even recorded
-        del records_check
+        records = self.read(path)  # bad input fails here, before a run is even recorded
         run_id = self.store.start_run("pipeline")
         try:
-            ingest = self.ingest(path, run_id=run_id)
+            ingest = self.ingest(records, run_id=run_id)
             classified = self.classify_store()
             if ingest["new"] == 0 and classified == 0 and self.store.current_clusters():
                 clusters = self.store.current_clusters()  # nothing new: the proposals stand

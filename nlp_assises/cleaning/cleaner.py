@@ -153,7 +153,7 @@ class Cleaner:
             if safe != original:
                 repairs.insert(0, Repair("invalid_unicode", original, safe, 0))
             results.append(CleanResult(text=text, original=original, repairs=repairs))
-        if self.pseudonymize:
+        if self.pseudonymize and results:  # nothing to read: spaCy is not even loaded
             names = self._pseudonymizer.ner_spans([r.text for r in results], batch_size)
             for result, found in zip(results, names, strict=True):
                 result.text, more = self._pseudonymizer.pseudonymize(result.text, found)
