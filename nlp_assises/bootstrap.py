@@ -12,7 +12,7 @@ from nlp_assises.classify import ModelRegistry, ThemeClassifier
 from nlp_assises.classify.estimator import data_hash
 from nlp_assises.clustering.known import NONE, KnownProposals
 from nlp_assises.datasets import load_labelled, load_proposals
-from nlp_assises.embedding import load_embedder
+from nlp_assises.embedding import Embedder, load_embedder
 from nlp_assises.embedding.static_french import build_static_french_model
 from nlp_assises.evaluation import evaluate
 from nlp_assises.scheme import Scheme
@@ -32,10 +32,12 @@ def ensure_default_embedder(settings: Settings, *, force: bool = False) -> Path:
     return path
 
 
-def train_default_classifier(settings: Settings, *, promote: bool = True) -> str:
+def train_default_classifier(
+    settings: Settings, *, promote: bool = True, embedder: Embedder | None = None
+) -> str:
     """Train on the bundled corpus's ``train`` split, measure on its held-out ``test`` split,
     register the model with its metrics; return the version."""
-    embedder = load_embedder(settings.embedder_spec)
+    embedder = embedder or load_embedder(settings.embedder_spec)
     scheme = Scheme.load(settings.scheme) if settings.scheme else Scheme.default()
     train = load_labelled("train")
     test = load_labelled("test")
@@ -51,9 +53,9 @@ def train_default_classifier(settings: Settings, *, promote: bool = True) -> str
     return version
 
 
-def train_default_proposals(settings: Settings) -> str:
+def train_default_proposals(settings: Settings, *, embedder: Embedder | None = None) -> str:
     """Learn the bundled corpus's recurring proposals (train split) and register them."""
-    embedder = load_embedder(settings.embedder_spec)
+    embedder = embedder or load_embedder(settings.embedder_spec)
     train = load_labelled("train")
     model = KnownProposals(embedder).fit(
         [r["text"] for r in train], [r["proposal"] for r in train], load_proposals()
@@ -62,42 +64,52 @@ def train_default_proposals(settings: Settings) -> str:
     return ModelRegistry(settings.proposals_dir).add(model, promote=True, prefix="prop")
 
 
+def _current_is_stale(registry: ModelRegistry, embedder_id: str, data: str, params: dict) -> bool:
+    """Is the registry's current model unusable or out of date?
+
+    A model is only valid with the embedder it was trained on (rebuilt: retrain). A default one
+    is also retrained when the bundled corpus (``data`` hash) or its defaults (``params``)
+    changed; a model someone trained and promoted is never replaced.
+    """
+    card = json.loads((registry.path() / "model_card.json").read_text())
+    if card.get("embedder_id") != embedder_id:
+        return True
+    return card.get("origin") == BUNDLED_DEFAULT and (
+        card["training"]["data_hash"] != data or card.get("params") != params
+    )
+
+
 def ensure_default_models(settings: Settings) -> dict:
-    """What ``make models`` runs: build only what is missing; return what is in use."""
+    """What ``make models`` runs: build only what is missing or stale; return what is in use.
+
+    The embedder is loaded once, for the staleness checks and any training."""
     embedder_path = ensure_default_embedder(settings)
-    registry = ModelRegistry(settings.classifiers_dir)
-    version = registry.current
-    if not settings.classifier_model:
-        stale = False
-        if version is not None:
-            card = json.loads((registry.path(version) / "model_card.json").read_text())
-            # A classifier is only valid with the embedder it was trained on (rebuilt: retrain);
-            # the default one is also retrained when the bundled corpus or its defaults changed.
-            # A model someone
-            # trained and promoted is never replaced.
-            stale = card.get("embedder_id") != load_embedder(settings.embedder_spec).model_id
-            if card.get("origin") == BUNDLED_DEFAULT:
-                train = load_labelled("train")
-                stale |= card["training"]["data_hash"] != data_hash(
-                    [r["text"] for r in train], [r["themes"] for r in train]
-                )
-                stale |= card.get("params") != ThemeClassifier().get_params()
-        if version is None or stale:
-            version = train_default_classifier(settings)
+    embedder = load_embedder(settings.embedder_spec)
+    train = load_labelled("train")
+    texts = [r["text"] for r in train]
+
+    classifiers = ModelRegistry(settings.classifiers_dir)
+    version = classifiers.current
+    if not settings.classifier_model and (
+        version is None
+        or _current_is_stale(
+            classifiers,
+            embedder.model_id,
+            data_hash(texts, [r["themes"] for r in train]),
+            ThemeClassifier().get_params(),
+        )
+    ):
+        version = train_default_classifier(settings, embedder=embedder)
+
     proposals = ModelRegistry(settings.proposals_dir)
     known = proposals.current
-    if known is not None:
-        card = json.loads((proposals.path(known) / "model_card.json").read_text())
-        train = load_labelled("train")
-        stale = card.get("embedder_id") != load_embedder(settings.embedder_spec).model_id or (
-            card.get("origin") == BUNDLED_DEFAULT
-            and card["training"]["data_hash"]
-            != data_hash([r["text"] for r in train], [[r["proposal"] or NONE] for r in train])
-        )
-        stale = stale or card.get("params") != KnownProposals().get_params()
-        known = None if stale else known
-    if known is None:
-        known = train_default_proposals(settings)
+    if known is None or _current_is_stale(
+        proposals,
+        embedder.model_id,
+        data_hash(texts, [[r["proposal"] or NONE] for r in train]),
+        KnownProposals().get_params(),
+    ):
+        known = train_default_proposals(settings, embedder=embedder)
     return {
         "embedder": str(embedder_path),
         "classifier": version or settings.classifier_model,

@@ -279,18 +279,10 @@ class Pipeline:
         try:
             ingest = self.ingest(records, run_id=run_id)
             classified = self.classify_store()
-            if ingest["new"] == 0 and classified == 0 and self.store.current_clusters():
-                clusters = self.store.current_clusters()  # nothing new: the proposals stand
-                result = ClusteringResult(
-                    clusters=[{"id": c.id} for c in clusters],
-                    params={
-                        "campaigns": len(
-                            {c.campaign_id for c in self.store.contributions() if c.campaign_id}
-                        )
-                    },
-                )
-            else:
-                result = self.cluster_store()
+            clusters = self.store.current_clusters()
+            if ingest["new"] or classified or not clusters:  # else the proposals stand
+                self.cluster_store()
+                clusters = self.store.current_clusters()
         except Exception as exc:
             self.store.finish_run(run_id, error=f"{exc.__class__.__name__}: {exc}")
             raise
@@ -298,8 +290,8 @@ class Pipeline:
             run_id=run_id,
             ingest={k: v for k, v in ingest.items() if k != "rejections"},
             classified=classified,
-            clusters=len(result.clusters),
-            campaigns=result.params.get("campaigns", 0),
+            clusters=len(clusters),
+            campaigns=self.store.count_campaigns(),
         )
         self.store.finish_run(run_id, stats=summary.to_dict())
         return summary

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 from datetime import UTC, datetime
+from importlib import import_module
 from pathlib import Path
 
 from nlp_assises.classify.estimator import ThemeClassifier
@@ -20,11 +21,17 @@ from nlp_assises.embedding.base import Embedder
 from nlp_assises.errors import ConfigurationError, ModelNotFoundError
 
 ThemeModel = ThemeClassifier | ZeroShotClassifier
-_KINDS = {"supervised": ThemeClassifier, "zero-shot": ZeroShotClassifier}
+# Every kind of model the registry holds, by the ``kind`` of its card. Imported on use: the
+# recurring proposals live in the clustering package, which imports this one.
+_KINDS = {
+    "supervised": "nlp_assises.classify.estimator:ThemeClassifier",
+    "zero-shot": "nlp_assises.classify.zero_shot:ZeroShotClassifier",
+    "known-proposals": "nlp_assises.clustering.known:KnownProposals",
+}
 
 
 def load_model(folder: str | Path, embedder: Embedder | None = None) -> ThemeModel:
-    """Load any classifier folder, whatever its kind (read from its model card)."""
+    """Load any registered model folder, whatever its kind (read from its model card)."""
     folder = Path(folder)
     card_path = folder / "model_card.json"
     if not card_path.is_file():
@@ -33,15 +40,10 @@ def load_model(folder: str | Path, embedder: Embedder | None = None) -> ThemeMod
             "`nlp-assises train LABELED --scheme FILE.toml -o DIR`."
         )
     kind = json.loads(card_path.read_text()).get("kind")
-    if kind == "known-proposals":
-        from nlp_assises.clustering.known import KnownProposals
-
-        model = KnownProposals.load(folder, embedder)
-        model.card.setdefault("version", folder.name)
-        return model
     if kind not in _KINDS:
         raise ConfigurationError(f"{folder}: unknown model kind {kind!r}")
-    model = _KINDS[kind].load(folder, embedder)
+    module, name = _KINDS[kind].split(":")
+    model = getattr(import_module(module), name).load(folder, embedder)
     model.card.setdefault("version", folder.name)
     return model
 

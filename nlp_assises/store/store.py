@@ -355,6 +355,10 @@ class Store:
                 query = query.where(m.Cluster.theme == theme)
             return list(session.scalars(query.order_by(m.Cluster.people.desc(), m.Cluster.id)))
 
+    def count_campaigns(self) -> int:
+        with self.session() as session:
+            return session.scalar(select(func.count(func.distinct(m.Contribution.campaign_id))))
+
     def set_campaigns(self, campaign_of: dict[str, str | None]) -> None:
         with self.session() as session:
             session.execute(update(m.Contribution).values(campaign_id=None))
