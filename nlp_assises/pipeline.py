@@ -19,6 +19,7 @@ from nlp_assises.classify.registry import ThemeModel
 from nlp_assises.cleaning import Cleaner
 from nlp_assises.clustering import CampaignDetector, Contribution, ProposalClusterer
 from nlp_assises.clustering.proposals import ClusteringResult
+from nlp_assises.corrections import Correction, Member, apply_corrections, theme_labels, validate
 from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
 from nlp_assises.embedding.base import Embedder
 from nlp_assises.ingest import read_records
@@ -240,13 +241,17 @@ class Pipeline:
         """Campaigns, then emerging proposals within each theme, stored as the current run."""
         contributions = self.store.contributions()
         labels = self.store.latest_classifications()
+        corrections = self.store.corrections()
+        writers_themes = theme_labels(corrections)
         campaigns = CampaignDetector().fit_predict(
             [c.id for c in contributions], [c.text for c in contributions]
         )
         self.store.set_campaigns(campaigns)
         items = []
         for c in contributions:
-            if c.themes_gold:
+            if c.id in writers_themes:
+                themes = [t for t in writers_themes[c.id] if t != HORS_THEME]
+            elif c.themes_gold:
                 themes = [t for t in c.themes_gold if t != HORS_THEME]
             elif c.id in labels:
                 themes = list(labels[c.id].labels)
@@ -267,10 +272,35 @@ class Pipeline:
             self.embedder, spacy_model=self.settings.spacy_model, known=self.load_known_proposals()
         )
         result = clusterer.fit(items, self.scheme.theme_ids)
+        if corrections:  # writers' corrections outlive the run they were made on
+            info = {
+                c.id: Member(
+                    person=c.campaign or c.author or c.id, campaign=c.campaign, date=c.date
+                )
+                for c in items
+            }
+            applied = apply_corrections(result.clusters, result.members, corrections, info)
+            result.clusters, result.members = applied.clusters, applied.members
+            result.params["corrections"] = {
+                "applied": len(applied.applied),
+                "orphaned": applied.orphaned,
+            }
         self.store.save_cluster_run(result.clusters, result.members, result.params)
         self.progress("cluster", len(self.scheme.themes), len(self.scheme.themes))
         result.params["campaigns"] = len({v for v in campaigns.values() if v})
         return result
+
+    def correct(self, kind: str, target: str, payload: dict | None = None, *, author: str) -> dict:
+        """Record a writer's correction and apply it to the current proposals.
+
+        >>> pipeline.correct("rename_proposal", "lien-003", {"label": "Des policiers à pied"},
+        ...                  author="redacteur-1")  # doctest: +SKIP
+        """
+        correction = validate(
+            Correction(kind=kind, target=target, payload=payload or {}, author=author),
+            self.scheme.theme_ids,
+        )
+        return self.store.add_correction(correction).to_dict()
 
     def run(self, path: str | Path) -> RunSummary:
         """The whole pipeline on ``path`` into the store: ingest, clean, classify, cluster."""

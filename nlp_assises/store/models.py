@@ -166,3 +166,17 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CorrectionRow(Base):
+    """A writer's correction (see :mod:`nlp_assises.corrections`): who, when, what; applied to
+    every clustering run made after it."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    target: Mapped[str] = mapped_column(String(96), index=True)
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    author: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

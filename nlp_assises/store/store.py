@@ -18,6 +18,15 @@ from sqlalchemy import Engine, String, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from nlp_assises.cleaning import Cleaner
+from nlp_assises.corrections import (
+    THEME_KINDS,
+    Correction,
+    CorrectionError,
+    Member,
+    apply_corrections,
+    theme_labels,
+    touched_proposals,
+)
 from nlp_assises.records import Record
 from nlp_assises.scheme import Scheme
 from nlp_assises.store import models as m
@@ -320,29 +329,8 @@ class Store:
             run = m.ClusterRun(params=params, current=True)
             session.add(run)
             session.flush()
-            for cluster in clusters:
-                centroid = cluster.get("centroid")
-                session.add(
-                    m.Cluster(
-                        id=cluster["id"],
-                        run_id=run.id,
-                        theme=cluster["theme"],
-                        label=cluster["label"],
-                        keywords=cluster["keywords"],
-                        size=cluster["size"],
-                        people=cluster.get("people", cluster["size"]),
-                        campaign_copies=cluster.get("campaign_copies", 0),
-                        share=cluster.get("share", 0.0),
-                        quotes=cluster["quotes"],
-                        first_date=_parse_dt(cluster.get("first_date")),
-                        last_date=_parse_dt(cluster.get("last_date")),
-                        centroid=np.asarray(centroid, dtype=np.float32).tobytes()
-                        if centroid is not None
-                        else None,
-                    )
-                )
-            for member in members:
-                session.add(m.ClusterMember(run_id=run.id, **member))
+            session.add_all(_cluster_row(run.id, cluster) for cluster in clusters)
+            session.add_all(m.ClusterMember(run_id=run.id, **_member(r)) for r in members)
             return run.id
 
     def current_clusters(self, theme: str | None = None) -> list[m.Cluster]:
@@ -369,6 +357,92 @@ class Store:
                         .where(m.Contribution.id == contribution_id)
                         .values(campaign_id=campaign)
                     )
+
+    # -- writers' corrections -----------------------------------------------------------
+    def corrections(self, kinds: Sequence[str] | None = None) -> list[Correction]:
+        """Every correction, oldest first (the order they are applied in)."""
+        query = select(m.CorrectionRow).order_by(m.CorrectionRow.id)
+        if kinds:
+            query = query.where(m.CorrectionRow.kind.in_(list(kinds)))
+        with self.session() as session:
+            return [_correction(row) for row in session.scalars(query)]
+
+    def theme_corrections(self) -> dict[str, list[str]]:
+        """Contribution id → the themes a writer last gave it (labelled data for retraining)."""
+        return theme_labels(self.corrections(THEME_KINDS))
+
+    def add_correction(self, correction: Correction) -> Correction:
+        """Record a (validated) correction and apply it to the current run, in one transaction.
+
+        Raises :class:`CorrectionError` when its target is not in the store or the current run.
+        """
+        with self.session() as session:
+            run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
+            if correction.kind in THEME_KINDS:
+                if session.get(m.Contribution, correction.target) is None:
+                    raise CorrectionError(f"contribution inconnue : {correction.target}")
+                touched = set(
+                    session.scalars(
+                        select(m.ClusterMember.cluster_id).where(
+                            m.ClusterMember.run_id == run_id,
+                            m.ClusterMember.contribution_id == correction.target,
+                        )
+                    )
+                )
+            else:
+                touched = touched_proposals(correction)
+            row = m.CorrectionRow(
+                kind=correction.kind,
+                target=correction.target,
+                payload=correction.payload,
+                author=correction.author,
+            )
+            session.add(row)
+            session.flush()
+            stored = _correction(row)
+            if not touched:
+                return stored
+            if run_id is None:
+                raise CorrectionError("aucune proposition n'a encore été calculée")
+            clusters = list(
+                session.scalars(
+                    select(m.Cluster).where(m.Cluster.run_id == run_id, m.Cluster.id.in_(touched))
+                )
+            )
+            missing = touched - {c.id for c in clusters}
+            if missing:
+                raise CorrectionError(f"proposition inconnue : {sorted(missing)[0]}")
+            members = list(
+                session.scalars(
+                    select(m.ClusterMember).where(
+                        m.ClusterMember.run_id == run_id, m.ClusterMember.cluster_id.in_(touched)
+                    )
+                )
+            )
+            info = _member_info(session, {r.contribution_id for r in members})
+            applied = apply_corrections(
+                [_cluster_dict(c) for c in clusters],
+                [_member_dict(r) for r in members],
+                [stored],
+                info,
+            )
+            if applied.orphaned:
+                raise CorrectionError(
+                    "correction impossible : les propositions doivent exister et être du même thème"
+                )
+            for cluster in clusters:
+                session.delete(cluster)
+            for member in members:
+                session.delete(member)
+            session.flush()
+            session.add_all(_cluster_row(run_id, c) for c in applied.clusters)
+            session.add_all(m.ClusterMember(run_id=run_id, **_member(r)) for r in applied.members)
+            return stored
+
+    def member_info(self, ids: Iterable[str]) -> dict[str, Member]:
+        """What applying corrections needs to recount proposals over these contributions."""
+        with self.session() as session:
+            return _member_info(session, set(ids))
 
     # -- model versions and runs ----------------------------------------------------------
     def record_model(self, kind: str, version: str, path: str, card: dict) -> None:
@@ -412,3 +486,81 @@ def _parse_dt(value) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(value)
+
+
+def _correction(row: m.CorrectionRow) -> Correction:
+    return Correction(
+        kind=row.kind,
+        target=row.target,
+        payload=dict(row.payload or {}),
+        author=row.author,
+        id=row.id,
+        created_at=_aware(row.created_at),
+    )
+
+
+def _cluster_row(run_id: int, cluster: dict) -> m.Cluster:
+    centroid = cluster.get("centroid")
+    if centroid is not None and not isinstance(centroid, bytes):
+        centroid = np.asarray(centroid, dtype=np.float32).tobytes()
+    return m.Cluster(
+        id=cluster["id"],
+        run_id=run_id,
+        theme=cluster["theme"],
+        label=cluster["label"],
+        keywords=cluster["keywords"],
+        size=cluster["size"],
+        people=cluster.get("people", cluster["size"]),
+        campaign_copies=cluster.get("campaign_copies", 0),
+        share=cluster.get("share", 0.0),
+        quotes=cluster["quotes"],
+        first_date=_parse_dt(cluster.get("first_date")),
+        last_date=_parse_dt(cluster.get("last_date")),
+        centroid=centroid,
+    )
+
+
+def _cluster_dict(row: m.Cluster) -> dict:
+    return {
+        "id": row.id,
+        "theme": row.theme,
+        "label": row.label,
+        "keywords": list(row.keywords or []),
+        "size": row.size,
+        "people": row.people,
+        "campaign_copies": row.campaign_copies,
+        "share": row.share,
+        "quotes": [dict(q) for q in row.quotes or []],
+        "first_date": row.first_date,
+        "last_date": row.last_date,
+        "centroid": row.centroid,
+    }
+
+
+_MEMBER_FIELDS = ("cluster_id", "contribution_id", "unit_text", "unit_start", "score")
+
+
+def _member(row: dict) -> dict:
+    return {k: row.get(k) for k in _MEMBER_FIELDS if k in row}
+
+
+def _member_dict(row: m.ClusterMember) -> dict:
+    return {k: getattr(row, k) for k in _MEMBER_FIELDS}
+
+
+def _member_info(session: Session, ids: set[str]) -> dict[str, Member]:
+    info: dict[str, Member] = {}
+    for chunk in _chunks(sorted(ids), _IN_CHUNK):
+        rows = session.execute(
+            select(
+                m.Contribution.id,
+                m.Contribution.campaign_id,
+                m.Contribution.author_pseudonym,
+                m.Contribution.date,
+            ).where(m.Contribution.id.in_(chunk))
+        )
+        for cid, campaign, author, date in rows:
+            info[cid] = Member(
+                person=campaign or author or cid, campaign=campaign, date=_aware(date)
+            )
+    return info

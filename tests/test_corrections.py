@@ -1,0 +1,135 @@
+"""Writers' corrections on a real run of the pipeline: applied at once, kept across re-clustering,
+refused with a clear message when they make no sense, and turned into labelled data."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from nlp_assises.corrections import CorrectionError
+from nlp_assises.pipeline import Pipeline
+from nlp_assises.settings import Settings
+
+SAMPLE_FORM = "nlp_assises/data/sample/formulaire.csv"
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory, models_ready):
+    from tests.conftest import REPO
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("corr") / "var", models_dir=models_ready)
+    pipeline = Pipeline(settings)
+    pipeline.run(REPO / SAMPLE_FORM)
+    return pipeline
+
+
+def _clusters(pipeline) -> dict:
+    return {c.id: c for c in pipeline.store.current_clusters()}
+
+
+def _members(pipeline, cluster_id) -> set[str]:
+    _, rows = pipeline.store.search(cluster=cluster_id, limit=10_000)
+    return {contribution.id for contribution, _ in rows}
+
+
+def _known(clusters) -> list:
+    """Clusters of recurring proposals: their ids are slugs, stable by construction."""
+    return [c for c in clusters.values() if not re.search(r"-\d{3}$", c.id)]
+
+
+def test_rename_is_applied_and_survives_reclustering(pipeline):
+    cluster = _known(_clusters(pipeline))[0]
+    stored = pipeline.correct(
+        "rename_proposal", cluster.id, {"label": "  Des  policiers à pied  "}, author="redac-1"
+    )
+    assert stored["author"] == "redac-1" and stored["created_at"]
+    assert _clusters(pipeline)[cluster.id].label == "Des policiers à pied"
+    pipeline.cluster_store()
+    assert _clusters(pipeline)[cluster.id].label == "Des policiers à pied"
+
+
+def test_merge_moves_members_and_recounts(pipeline):
+    clusters = _clusters(pipeline)
+    by_theme: dict[str, list] = {}
+    for c in _known(clusters):
+        by_theme.setdefault(c.theme, []).append(c)
+    kept, gone, *_ = next(cs for cs in by_theme.values() if len(cs) >= 2)
+    expected = _members(pipeline, kept.id) | _members(pipeline, gone.id)
+    pipeline.correct("merge_proposals", kept.id, {"sources": [gone.id]}, author="redac-2")
+    after = _clusters(pipeline)
+    assert gone.id not in after
+    assert _members(pipeline, kept.id) == expected
+    assert after[kept.id].size == len(expected)
+    assert after[kept.id].people <= after[kept.id].size
+    pipeline.cluster_store()
+    assert gone.id not in _clusters(pipeline)
+    assert _members(pipeline, kept.id) == expected
+
+
+def test_split_creates_a_proposal_from_chosen_contributions(pipeline):
+    cluster = max(_clusters(pipeline).values(), key=lambda c: c.size)
+    members = sorted(_members(pipeline, cluster.id))
+    chosen = members[:2]
+    stored = pipeline.correct(
+        "split_proposal",
+        cluster.id,
+        {"contribution_ids": chosen, "label": "Une proposition à part"},
+        author="redac-3",
+    )
+    new_id = f"{cluster.id}-s{stored['id']}"
+    after = _clusters(pipeline)
+    assert after[new_id].label == "Une proposition à part"
+    assert _members(pipeline, new_id) == set(chosen)
+    assert not set(chosen) & _members(pipeline, cluster.id)
+    assert after[cluster.id].size == cluster.size - 2
+
+
+def test_moving_a_contribution_out_of_a_theme_leaves_its_proposals(pipeline):
+    cluster = _known(_clusters(pipeline))[0]
+    contribution = sorted(_members(pipeline, cluster.id))[0]
+    pipeline.correct("move_contribution", contribution, {"themes": ["hors_theme"]}, author="r")
+    assert contribution not in _members(pipeline, cluster.id)
+    assert pipeline.store.theme_corrections()[contribution] == ["hors_theme"]
+    pipeline.cluster_store()
+    assert not pipeline.store.clusters_of(contribution)
+
+
+def test_picked_quote_comes_first(pipeline):
+    cluster = _known(_clusters(pipeline))[-1]
+    quote = cluster.quotes[-1]
+    pipeline.correct("pick_quote", cluster.id, quote, author="redac-1")
+    quotes = _clusters(pipeline)[cluster.id].quotes
+    assert quotes[0]["text"] == quote["text"] and quotes[0]["picked"] is True
+
+
+@pytest.mark.parametrize(
+    ("kind", "target", "payload", "message"),
+    [
+        ("delete_everything", "x", {}, "type de correction inconnu"),
+        ("rename_proposal", "lien-inexistant", {"label": "Nouveau"}, "proposition inconnue"),
+        ("rename_proposal", "lien-inexistant", {"label": "   "}, "intitulé est vide"),
+        ("move_contribution", "inexistante", {"themes": ["service"]}, "contribution inconnue"),
+        ("move_contribution", "x", {"themes": ["securite"]}, "thème inconnu 'securite'"),
+        ("move_contribution", "x", {"themes": ["service", "hors_theme"]}, "exclut"),
+        ("merge_proposals", "lien-x", {"sources": []}, "au moins une autre"),
+    ],
+)
+def test_bad_corrections_are_refused_and_nothing_is_stored(
+    pipeline, kind, target, payload, message
+):
+    before = len(pipeline.store.corrections())
+    with pytest.raises(CorrectionError, match=message):
+        pipeline.correct(kind, target, payload, author="redac-1")
+    assert len(pipeline.store.corrections()) == before
+
+
+def test_merge_across_themes_is_refused(pipeline):
+    clusters = _known(_clusters(pipeline))
+    first = clusters[0]
+    other = next(c for c in clusters if c.theme != first.theme)
+    before = len(pipeline.store.corrections())
+    with pytest.raises(CorrectionError, match="même thème"):
+        pipeline.correct("merge_proposals", first.id, {"sources": [other.id]}, author="r")
+    assert len(pipeline.store.corrections()) == before
+    assert other.id in _clusters(pipeline)
