@@ -4,12 +4,12 @@ Markdown, HTML or DOCX (styled headings, a table per theme)."""
 from __future__ import annotations
 
 import html
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nlp_assises.scheme import HORS_THEME, Scheme
+from nlp_assises.scheme import Scheme
+from nlp_assises.stats import ConsultationStats, consultation_stats
 
 
 @dataclass
@@ -26,38 +26,32 @@ class ThemeSection:
 class ReportData:
     title: str
     generated_at: str
-    total: int
-    hors_theme: int
-    needs_review: int
-    repaired: int
-    pseudonymized: int
-    not_french: int
-    in_campaigns: int
-    campaigns: int
-    first_date: str | None
-    last_date: str | None
-    sources: dict[str, int]
-    model_versions: list[str]
+    stats: ConsultationStats
+    corrections: int
     themes: list[ThemeSection]
+
+    def __getattr__(self, name: str):
+        """The consultation's figures read as the report's own (``data.total``, ...)."""
+        if name == "stats":
+            raise AttributeError(name)
+        return getattr(self.stats, name)
+
+    @property
+    def sources(self) -> dict[str, int]:
+        return self.stats.by_channel
+
+
+def report_quotes(quotes: list[dict], limit: int) -> list[dict]:
+    """The quotes writers picked for the report, or else the proposal's best ``limit``."""
+    picked = [q for q in quotes if q.get("picked")]
+    return picked or quotes[:limit]
 
 
 def build_report(
     store, scheme: Scheme, *, max_proposals: int = 15, max_quotes: int = 3
 ) -> ReportData:
-    contributions = store.contributions()
-    classifications = store.latest_classifications()
-    theme_counts: Counter[str] = Counter()
-    hors = review = 0
-    for c in contributions:
-        decision = classifications.get(c.id)
-        labels = c.themes_gold if c.themes_gold else (decision.labels if decision else [])
-        labels = [t for t in labels if t != HORS_THEME]
-        if not labels:
-            hors += 1
-        theme_counts.update(labels)
-        if decision is not None and decision.needs_review and not c.themes_gold:
-            review += 1
-    dates = sorted(c.date for c in contributions if c.date)
+    """Every figure of the report, computed from the store now."""
+    stats = consultation_stats(store, scheme)
     sections = []
     for theme in scheme.themes:
         proposals = []
@@ -71,7 +65,7 @@ def build_report(
                     "people": cluster.people,
                     "campaign_copies": cluster.campaign_copies,
                     "share": cluster.share,
-                    "quotes": cluster.quotes[:max_quotes],
+                    "quotes": report_quotes(cluster.quotes, max_quotes),
                 }
             )
         sections.append(
@@ -79,29 +73,21 @@ def build_report(
                 id=theme.id,
                 label=theme.label,
                 description=theme.description,
-                contributions=theme_counts[theme.id],
-                share=round(theme_counts[theme.id] / max(1, len(contributions)), 4),
+                contributions=stats.by_theme.get(theme.id, 0),
+                share=stats.theme_share(theme.id),
                 proposals=proposals,
             )
         )
-    campaign_ids = [c.campaign_id for c in contributions if c.campaign_id]
     return ReportData(
         title=f"Synthèse de la consultation — {scheme.name}",
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        total=len(contributions),
-        hors_theme=hors,
-        needs_review=review,
-        repaired=sum(1 for c in contributions if "repaired" in (c.flags or [])),
-        pseudonymized=sum(1 for c in contributions if "pseudonymized" in (c.flags or [])),
-        not_french=sum(1 for c in contributions if "not_french" in (c.flags or [])),
-        in_campaigns=len(campaign_ids),
-        campaigns=len(set(campaign_ids)),
-        first_date=dates[0].date().isoformat() if dates else None,
-        last_date=dates[-1].date().isoformat() if dates else None,
-        sources=dict(Counter(c.channel or "autre" for c in contributions).most_common()),
-        model_versions=sorted({d.model_version for d in classifications.values()}),
+        stats=stats,
+        corrections=len(store.corrections()),
         themes=sections,
     )
+
+
+TABLE_COLUMNS = ("Proposition", "Personnes", "Contributions", "Copies de campagne", "Part du thème")
 
 
 def _pct(value: float) -> str:
@@ -109,17 +95,19 @@ def _pct(value: float) -> str:
 
 
 def _method_lines(data: ReportData) -> list[str]:
-    sources = ", ".join(f"{k} : {v}" for k, v in data.sources.items())
+    st = data.stats
+    sources = ", ".join(f"{k} : {v}" for k, v in st.by_channel.items())
     return [
-        f"Contributions reçues : {data.total} (du {data.first_date or '?'} au "
-        f"{data.last_date or '?'}) ; par canal : {sources}.",
-        f"Contributions hors thème : {data.hors_theme} ; à relire (classement incertain) : "
-        f"{data.needs_review}.",
-        f"Textes réparés (encodage, artefacts PDF, mise en forme) : {data.repaired} ; "
-        f"pseudonymisés : {data.pseudonymized} ; non rédigés en français : {data.not_french}.",
-        f"Campagnes de copier-coller : {data.campaigns}, regroupant {data.in_campaigns} "
+        f"Contributions reçues : {st.total} (du {st.first_date or '?'} au "
+        f"{st.last_date or '?'}) ; par canal : {sources}.",
+        f"Contributions hors thème : {st.hors_theme} ; à relire (classement incertain) : "
+        f"{st.needs_review} ; thèmes fixés par les rédacteurs : {st.settled_by_writers}.",
+        f"Textes réparés (encodage, artefacts PDF, mise en forme) : {st.repaired} ; "
+        f"pseudonymisés : {st.pseudonymized} ; non rédigés en français : {st.not_french}.",
+        f"Campagnes de copier-coller : {st.campaigns}, regroupant {st.in_campaigns} "
         "contributions (chaque campagne compte pour une seule voix dans les propositions).",
-        f"Modèles utilisés : {', '.join(data.model_versions) or 'aucun'}. Rapport généré le "
+        f"Corrections des rédacteurs prises en compte : {data.corrections}.",
+        f"Modèles utilisés : {', '.join(st.model_versions) or 'aucun'}. Rapport généré le "
         f"{data.generated_at}.",
     ]
 
@@ -139,11 +127,14 @@ def to_markdown(data: ReportData) -> str:
             lines += ["Aucune proposition récurrente n'a émergé.", ""]
             continue
         lines += [
-            "| Proposition | Personnes | Contributions | Part du thème |",
-            "| --- | ---: | ---: | ---: |",
+            "| Proposition | Personnes | Contributions | Copies de campagne | Part du thème |",
+            "| --- | ---: | ---: | ---: | ---: |",
         ]
         for p in section.proposals:
-            lines.append(f"| {p['label']} | {p['people']} | {p['size']} | {_pct(p['share'])} |")
+            lines.append(
+                f"| {p['label']} | {p['people']} | {p['size']} | {p['campaign_copies']} "
+                f"| {_pct(p['share'])} |"
+            )
         lines.append("")
         for p in section.proposals:
             lines += [f"### {p['label']}", ""]
@@ -178,13 +169,13 @@ def to_html(data: ReportData) -> str:
             continue
         parts.append(
             '<table><thead><tr><th scope="col">Proposition</th><th scope="col">'
-            'Personnes</th><th scope="col">Contributions</th><th scope="col">Part du '
-            "thème</th></tr></thead><tbody>"
+            'Personnes</th><th scope="col">Contributions</th><th scope="col">Copies de '
+            'campagne</th><th scope="col">Part du thème</th></tr></thead><tbody>'
         )
         for p in section.proposals:
             parts.append(
                 f"<tr><td>{e(p['label'])}</td><td>{p['people']}</td><td>{p['size']}</td>"
-                f"<td>{_pct(p['share'])}</td></tr>"
+                f"<td>{p['campaign_copies']}</td><td>{_pct(p['share'])}</td></tr>"
             )
         parts.append("</tbody></table>")
         for p in section.proposals:
@@ -214,18 +205,15 @@ def to_docx(data: ReportData, path: Path) -> None:
         if not section.proposals:
             document.add_paragraph("Aucune proposition récurrente n'a émergé.")
             continue
-        table = document.add_table(rows=1, cols=4)
+        table = document.add_table(rows=1, cols=5)
         table.style = "Light Grid Accent 1"
-        for cell, title in zip(
-            table.rows[0].cells,
-            ("Proposition", "Personnes", "Contributions", "Part du thème"),
-            strict=True,
-        ):
+        for cell, title in zip(table.rows[0].cells, TABLE_COLUMNS, strict=True):
             cell.text = title
         for p in section.proposals:
             row = table.add_row().cells
             row[0].text, row[1].text = p["label"], str(p["people"])
-            row[2].text, row[3].text = str(p["size"]), _pct(p["share"])
+            row[2].text, row[3].text = str(p["size"]), str(p["campaign_copies"])
+            row[4].text = _pct(p["share"])
         for p in section.proposals:
             document.add_heading(p["label"], level=2)
             for q in p["quotes"]:

@@ -55,6 +55,18 @@ def cleaner():
     return Cleaner()
 
 
+@pytest.fixture(scope="session")
+def form_pipeline(tmp_path_factory, models_ready):
+    """The whole pipeline run once on the sample's web form (220 contributions), in a store of
+    its own; tests that change it (corrections) must not depend on each other's changes."""
+    from nlp_assises.pipeline import Pipeline
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("form") / "var", models_dir=models_ready)
+    pipeline = Pipeline(settings)
+    pipeline.run(REPO / "nlp_assises/data/sample/formulaire.csv")
+    return pipeline
+
+
 @pytest.fixture
 def cli_env(tmp_path, models_ready) -> dict:
     """Environment for running the real `nlp-assises` command in a subprocess."""

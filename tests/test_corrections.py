@@ -8,20 +8,11 @@ import re
 import pytest
 
 from nlp_assises.corrections import CorrectionError
-from nlp_assises.pipeline import Pipeline
-from nlp_assises.settings import Settings
-
-SAMPLE_FORM = "nlp_assises/data/sample/formulaire.csv"
 
 
-@pytest.fixture(scope="module")
-def pipeline(tmp_path_factory, models_ready):
-    from tests.conftest import REPO
-
-    settings = Settings(data_dir=tmp_path_factory.mktemp("corr") / "var", models_dir=models_ready)
-    pipeline = Pipeline(settings)
-    pipeline.run(REPO / SAMPLE_FORM)
-    return pipeline
+@pytest.fixture
+def pipeline(form_pipeline):
+    return form_pipeline
 
 
 def _clusters(pipeline) -> dict:

@@ -75,6 +75,7 @@ class Store:
         if migrate:
             upgrade(self.engine)
         self._sessions = session_factory(self.engine)
+        self._memo: dict[str, tuple] = {}
 
     @classmethod
     def from_settings(cls, settings) -> Store:
@@ -261,6 +262,54 @@ class Store:
                         )
                     )
                 )
+            )
+
+    def label_rows(self) -> Iterator[tuple]:
+        """One light row per contribution for counting: (id, themes_gold, flags, campaign_id,
+        channel, date, labels, needs_review, model_version), the labels those of its latest
+        classification. Columns only, streamed: fast enough for 100,000 contributions."""
+        latest = (
+            select(m.Classification.contribution_id, func.max(m.Classification.id).label("last"))
+            .group_by(m.Classification.contribution_id)
+            .subquery()
+        )
+        query = (
+            select(
+                m.Contribution.id,
+                m.Contribution.themes_gold,
+                m.Contribution.flags,
+                m.Contribution.campaign_id,
+                m.Contribution.channel,
+                m.Contribution.date,
+                m.Classification.labels,
+                m.Classification.needs_review,
+                m.Classification.model_version,
+            )
+            .outerjoin(latest, latest.c.contribution_id == m.Contribution.id)
+            .outerjoin(m.Classification, m.Classification.id == latest.c.last)
+        )
+        with self.session() as session:
+            yield from session.execute(query.execution_options(yield_per=5000))
+
+    def memo(self, name: str, compute: Callable[[], object]) -> object:
+        """``compute()``, kept until the store's :meth:`fingerprint` changes (for summaries that
+        pages ask for often and that cost a pass over every contribution)."""
+        key = self.fingerprint()
+        if name in self._memo and self._memo[name][0] == key:
+            return self._memo[name][1]
+        value = compute()
+        self._memo[name] = (key, value)
+        return value
+
+    def fingerprint(self) -> tuple:
+        """Changes whenever anything a count depends on changes: a key for caching summaries."""
+        with self.session() as session:
+            return (
+                session.scalar(select(func.count()).select_from(m.Contribution)),
+                session.scalar(select(func.max(m.Contribution.created_at))),
+                session.scalar(select(func.max(m.Classification.id))),
+                session.scalar(select(func.max(m.CorrectionRow.id))),
+                session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current)),
             )
 
     def get(self, contribution_id: str) -> m.Contribution | None:

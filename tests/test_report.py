@@ -1,0 +1,139 @@
+"""Every number of the DOCX report is checked against the store, read here with plain SQL
+(not through our own store code), after writers' corrections."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import Counter
+
+import pytest
+from docx import Document
+
+from nlp_assises.report import TABLE_COLUMNS, build_report, write_report
+
+THEME_KINDS = ("move_contribution", "confirm_review")
+
+
+def _db(pipeline) -> sqlite3.Connection:
+    path = pipeline.store.engine.url.database
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+
+def _expected(pipeline) -> dict:
+    """The report's figures, recomputed from the tables."""
+    with _db(pipeline) as db:
+        corrected = {}
+        for target, payload in db.execute(
+            "SELECT target, payload FROM corrections WHERE kind IN (?, ?) ORDER BY id",
+            THEME_KINDS,
+        ):
+            corrected[target] = json.loads(payload)["themes"]
+        rows = db.execute(
+            """SELECT c.id, c.themes_gold, c.flags, c.campaign_id, k.labels, k.needs_review
+               FROM contributions c LEFT JOIN classifications k ON k.id = (
+                   SELECT max(id) FROM classifications WHERE contribution_id = c.id)"""
+        ).fetchall()
+        run = db.execute("SELECT id FROM cluster_runs WHERE current").fetchone()[0]
+        clusters = db.execute(
+            "SELECT theme, label, people, size, campaign_copies, share, quotes FROM clusters "
+            "WHERE run_id = ? ORDER BY people DESC, id",
+            (run,),
+        ).fetchall()
+    themes: Counter[str] = Counter()
+    flags: Counter[str] = Counter()
+    hors = review = 0
+    campaigns = set()
+    for cid, gold, row_flags, campaign, labels, needs_review in rows:
+        chosen = corrected.get(cid) or json.loads(gold or "null") or json.loads(labels or "[]")
+        chosen = [t for t in chosen if t != "hors_theme"]
+        hors += not chosen
+        themes.update(chosen)
+        review += bool(needs_review) and cid not in corrected and not json.loads(gold or "null")
+        flags.update(json.loads(row_flags or "[]"))
+        campaigns.add(campaign)
+    campaigns.discard(None)
+    return {
+        "total": len(rows),
+        "themes": themes,
+        "hors": hors,
+        "review": review,
+        "flags": flags,
+        "campaigns": len(campaigns),
+        "clusters": clusters,
+        "corrections": len(corrected),
+    }
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f} %".replace(".", ",")
+
+
+@pytest.fixture
+def corrected(form_pipeline):
+    """The pipeline's store after a writer renamed a proposal, picked a quote and moved one
+    contribution out of the themes."""
+    store = form_pipeline.store
+    cluster = store.current_clusters("service")[0]
+    form_pipeline.correct(
+        "rename_proposal", cluster.id, {"label": "Un accueil plus rapide au guichet"}, author="r"
+    )
+    quote = cluster.quotes[-1]
+    form_pipeline.correct("pick_quote", cluster.id, quote, author="r")
+    other = store.current_clusters("lien")[0]
+    _, members = store.search(cluster=other.id, limit=1)
+    form_pipeline.correct(
+        "move_contribution", members[0][0].id, {"themes": ["hors_theme"]}, author="r"
+    )
+    return form_pipeline, quote
+
+
+def test_every_number_of_the_docx_report_matches_the_store(corrected, tmp_path):
+    pipeline, quote = corrected
+    data = build_report(pipeline.store, pipeline.scheme, max_proposals=1000)
+    path = write_report(data, tmp_path / "r.docx")
+    document = Document(str(path))
+    text = "\n".join(p.text for p in document.paragraphs)
+    expected = _expected(pipeline)
+
+    assert f"{expected['total']} contributions analysées." in text
+    for theme in pipeline.scheme.themes:
+        count = expected["themes"][theme.id]
+        share = _pct(round(count / expected["total"], 4))
+        assert f"{count} contributions ({share} du total)." in text, theme.id
+    assert f"Contributions hors thème : {expected['hors']} ;" in text
+    assert f"à relire (classement incertain) : {expected['review']} ;" in text
+    assert f"thèmes fixés par les rédacteurs : {expected['corrections']}." in text
+    assert f": {expected['flags']['repaired']} ; pseudonymisés : " in text
+    assert f"pseudonymisés : {expected['flags']['pseudonymized']} ;" in text
+    assert f"Campagnes de copier-coller : {expected['campaigns']}," in text
+
+    rows = [
+        [cell.text for cell in row.cells]
+        for table in document.tables
+        for row in table.rows
+        if row.cells[0].text != TABLE_COLUMNS[0]
+    ]
+    stored = [
+        [label, str(people), str(size), str(copies), _pct(share)]
+        for theme in pipeline.scheme.theme_ids
+        for t, label, people, size, copies, share, _ in expected["clusters"]
+        if t == theme
+    ]
+    assert rows == stored[: len(rows)] and len(rows) == len(stored)
+    assert any(r[0] == "Un accueil plus rapide au guichet" for r in rows)
+    assert f"« {quote['text']} » ({quote['contribution_id']})" in text
+
+
+def test_markdown_and_html_reports_carry_the_same_figures(corrected, tmp_path):
+    pipeline, quote = corrected
+    data = build_report(pipeline.store, pipeline.scheme)
+    markdown = write_report(data, tmp_path / "r.md").read_text(encoding="utf-8")
+    html = write_report(data, tmp_path / "r.html").read_text(encoding="utf-8")
+    expected = _expected(pipeline)
+    for body in (markdown, html):
+        assert f"{expected['total']} contributions analysées." in body
+        assert "Un accueil plus rapide au guichet" in body
+    assert quote["text"] in markdown
+    assert re.search(r"<table>.*Copies de campagne", html, re.S)
