@@ -13,6 +13,7 @@ BENCHMARKS = [
     "classifier.py",
     "proposals.py",
     "embedders.py",
+    "pages.py",
 ]
 
 if __name__ == "__main__":
