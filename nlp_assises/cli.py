@@ -332,12 +332,22 @@ def ingest(input: InPath) -> None:
 
 
 @app.command()
-def run(input: InPath) -> None:
+def run(
+    input: InPath,
+    recluster: Annotated[
+        bool | None,
+        typer.Option(
+            "--recluster/--no-recluster",
+            help="Refit the proposals, or only assign new contributions to the current ones "
+            "(default: refit unless the new contributions are few).",
+        ),
+    ] = None,
+) -> None:
     """The whole pipeline into the store: ingest, clean, classify, cluster."""
     from nlp_assises.pipeline import Pipeline
 
     with _progress() as progress:
-        summary = Pipeline(_settings(), progress=progress).run(input)
+        summary = Pipeline(_settings(), progress=progress).run(input, recluster=recluster)
     typer.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
 
 

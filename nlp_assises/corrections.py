@@ -244,7 +244,7 @@ def apply_corrections(
                 for q in target["quotes"]
             ]
         run.applied.append(correction.id)
-    _recount(by_id, dirty, rows, info)
+    recount(by_id, dirty, rows, info)
     run.clusters = [by_id[i] for i in order if i in by_id and by_id[i]["size"] > 0]
     kept_ids = {c["id"] for c in run.clusters}
     run.members = [r for r in rows if r["cluster_id"] in kept_ids]
@@ -260,7 +260,7 @@ def _merge_quotes(first: list[dict], second: list[dict], limit: int = 5) -> list
     return [*picked, *rest[: max(0, limit - len(picked))]]
 
 
-def _recount(
+def recount(
     by_id: dict[str, dict], dirty: set[str], rows: list[dict], info: Mapping[str, Member]
 ) -> None:
     """Sizes, people, campaign copies, shares and dates of the proposals a correction changed."""

@@ -7,8 +7,10 @@ and the notebooks are thin layers over it.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
@@ -18,10 +20,19 @@ from nlp_assises.classify import ModelRegistry, load_model
 from nlp_assises.classify.registry import ThemeModel
 from nlp_assises.cleaning import Cleaner
 from nlp_assises.clustering import CampaignDetector, Contribution, ProposalClusterer
+from nlp_assises.clustering.lineage import carry_ids
 from nlp_assises.clustering.proposals import ClusteringResult
-from nlp_assises.corrections import Correction, Member, apply_corrections, theme_labels, validate
+from nlp_assises.corrections import (
+    THEME_KINDS,
+    Correction,
+    Member,
+    apply_corrections,
+    theme_labels,
+    validate,
+)
 from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
 from nlp_assises.embedding.base import Embedder
+from nlp_assises.errors import ConfigurationError
 from nlp_assises.ingest import read_records
 from nlp_assises.records import Record
 from nlp_assises.scheme import HORS_THEME, Scheme
@@ -39,9 +50,15 @@ class RunSummary:
     classified: int
     clusters: int
     campaigns: int
+    clustering: str = "refit"  # or "assigned" (no refit), "unchanged"
 
     def to_dict(self) -> dict:
         return self.__dict__.copy()
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite gives naive datetimes back: they were stored in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
@@ -237,12 +254,12 @@ class Pipeline:
             self.progress("classify", min(start + 256, len(rows)), len(rows))
         return len(rows)
 
-    def cluster_store(self) -> ClusteringResult:
-        """Campaigns, then emerging proposals within each theme, stored as the current run."""
+    def _items(self) -> list[Contribution]:
+        """Every stored contribution as the clusterer sees it (themes: a writer's correction,
+        else the gold themes, else the classifier's), after campaign detection."""
         contributions = self.store.contributions()
         labels = self.store.latest_classifications()
-        corrections = self.store.corrections()
-        writers_themes = theme_labels(corrections)
+        writers_themes = theme_labels(self.store.corrections(THEME_KINDS))
         campaigns = CampaignDetector().fit_predict(
             [c.id for c in contributions], [c.text for c in contributions]
         )
@@ -265,13 +282,27 @@ class Pipeline:
                     date=c.date.isoformat() if c.date else None,
                     author=c.author_pseudonym,
                     campaign=campaigns.get(c.id),
+                    added=c.created_at,
                 )
             )
-        self.progress("cluster", 0, len(self.scheme.themes))
-        clusterer = ProposalClusterer(
+        return items
+
+    def clusterer(self) -> ProposalClusterer:
+        return ProposalClusterer(
             self.embedder, spacy_model=self.settings.spacy_model, known=self.load_known_proposals()
         )
-        result = clusterer.fit(items, self.scheme.theme_ids)
+
+    def cluster_store(self) -> ClusteringResult:
+        """Campaigns, then emerging proposals within each theme, stored as the current run.
+
+        Proposals that the previous run also found keep their ids (``clustering.lineage``); how
+        the two runs' proposals relate (kept, split, merge, new, gone) is stored with the run."""
+        items = self._items()
+        corrections = self.store.corrections()
+        self.progress("cluster", 0, len(self.scheme.themes))
+        result = self.clusterer().fit(items, self.scheme.theme_ids)
+        links = carry_ids(result, self.store.cluster_snapshot(), self.store.issued_cluster_ids())
+        result.params["lineage"] = dict(sorted(Counter(link.kind for link in links).items()))
         if corrections:  # writers' corrections outlive the run they were made on
             info = {
                 c.id: Member(
@@ -285,10 +316,27 @@ class Pipeline:
                 "applied": len(applied.applied),
                 "orphaned": applied.orphaned,
             }
-        self.store.save_cluster_run(result.clusters, result.members, result.params)
+        self.store.save_cluster_run(
+            result.clusters, result.members, result.params, [link.to_dict() for link in links]
+        )
         self.progress("cluster", len(self.scheme.themes), len(self.scheme.themes))
-        result.params["campaigns"] = len({v for v in campaigns.values() if v})
+        result.params["campaigns"] = len({c.campaign for c in items if c.campaign})
         return result
+
+    def assign_new(self) -> int:
+        """Put the contributions stored since the current clustering run into its proposals,
+        without a refit (recurring proposal, else the nearest proposal of their themes); returns
+        how many joined one. The others wait for the next ``cluster_store``."""
+        run = self.store.current_cluster_run()
+        if run is None:
+            raise ConfigurationError("no proposals yet: cluster the store once before assigning")
+        since = _aware(run.created_at)
+        items = [c for c in self._items() if c.added and _aware(c.added) > since]
+        self.progress("assign", 0, len(items))
+        result = self.clusterer().assign(items, self.store.cluster_snapshot())
+        self.store.add_cluster_members(result.members)
+        self.progress("assign", len(items), len(items))
+        return sum(1 for c in items if result.assignments.get(c.id))
 
     def correct(self, kind: str, target: str, payload: dict | None = None, *, author: str) -> dict:
         """Record a writer's correction and apply it to the current proposals.
@@ -302,17 +350,37 @@ class Pipeline:
         )
         return self.store.add_correction(correction).to_dict()
 
-    def run(self, path: str | Path) -> RunSummary:
-        """The whole pipeline on ``path`` into the store: ingest, clean, classify, cluster."""
+    def run(self, path: str | Path, *, recluster: bool | None = None) -> RunSummary:
+        """The whole pipeline on ``path`` into the store: ingest, clean, classify, cluster.
+
+        ``recluster``: True refits the proposals, False only assigns the new contributions to
+        the current ones; None (default) refits unless the new contributions are few (at most
+        ``settings.assign_max_share`` of the store) and no stored one was reclassified."""
         records = self.read(path)  # bad input fails here, before a run is even recorded
         run_id = self.store.start_run("pipeline")
         try:
             ingest = self.ingest(records, run_id=run_id)
             classified = self.classify_store()
             clusters = self.store.current_clusters()
-            if ingest["new"] or classified or not clusters:  # else the proposals stand
+            clustering = "unchanged"
+            if (
+                not clusters
+                or recluster
+                or (
+                    recluster is None
+                    and (ingest["new"] or classified)
+                    and (
+                        classified > ingest["new"]
+                        or ingest["new"] > self.settings.assign_max_share * self.store.count()
+                    )
+                )
+            ):
                 self.cluster_store()
-                clusters = self.store.current_clusters()
+                clustering = "refit"
+            elif ingest["new"] or classified:
+                self.assign_new()
+                clustering = "assigned"
+            clusters = self.store.current_clusters()
         except Exception as exc:
             self.store.finish_run(run_id, error=f"{exc.__class__.__name__}: {exc}")
             raise
@@ -322,6 +390,7 @@ class Pipeline:
             classified=classified,
             clusters=len(clusters),
             campaigns=self.store.count_campaigns(),
+            clustering=clustering,
         )
         self.store.finish_run(run_id, stats=summary.to_dict())
         return summary

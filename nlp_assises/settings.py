@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     max_text_chars: int = 50_000
     max_batch_items: int = 256
     max_body_bytes: int = 4_000_000
+    assign_max_share: float = Field(
+        0.1,
+        description="`run` assigns new contributions to the current proposals without a refit "
+        "when they are at most this share of the store.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -4,7 +4,10 @@ Writers cite proposals by id, so an id must survive a re-run that still finds th
 sentence embeddings put unrelated proposals of one theme close together (median centroid cosine
 0.77 between clusters of one run, measured on the held-out corpus), so a centroid alone is not
 enough: two clusters are *linked* when their centroids are close (cosine ≥ ``threshold``) *and*
-they share contributions (at least ``min_overlap`` of the smaller one). Among linked pairs an
+they share proposal units (at least ``min_overlap`` of the smaller one). Units, not
+contributions: a contribution with two proposals sits in two clusters of one run, while a unit
+(a sentence, by its contribution and offset) sits in one, so two distinct clusters of a run
+share none and the same input links every cluster to itself only. Among linked pairs an
 optimal one-to-one assignment (Hungarian, by cosine) hands old ids on; every other new cluster gets
 a fresh id that was never issued before. The links also tell what happened:
 
@@ -40,11 +43,12 @@ class Link:
 
 @dataclass
 class ClusterRef:
-    """What lineage needs of a cluster: its id (None for a new one), centroid and members."""
+    """What lineage needs of a cluster: its id (None for a new one), centroid and members
+    (proposal units as ``(contribution_id, start)``, or contribution ids)."""
 
     id: str | None
     centroid: np.ndarray
-    members: frozenset[str] = frozenset()
+    members: frozenset = frozenset()
 
 
 def _unit_rows(centroids: Sequence[np.ndarray], dim: int) -> np.ndarray:
@@ -79,11 +83,11 @@ class ClusterLineage:
     threshold:
         Smallest centroid cosine for two clusters to be the same proposal.
     min_overlap:
-        Smallest share of the smaller cluster's contributions found in the other one; ignored
-        when either side has no members (e.g. clusters known only by their centroid).
+        Smallest share of the smaller cluster's members found in the other one; ignored when
+        either side has no members (e.g. clusters known only by their centroid).
     """
 
-    def __init__(self, threshold: float = 0.8, min_overlap: float = 0.3) -> None:
+    def __init__(self, threshold: float = 0.8, min_overlap: float = 0.5) -> None:
         self.threshold = threshold
         self.min_overlap = min_overlap
 
@@ -139,6 +143,26 @@ def _emerging(clusters: Iterable[dict], theme: str) -> list[dict]:
     ]
 
 
+def snapshot(result) -> list[dict]:
+    """A run's clusters as lineage needs them: ``id``, ``theme``, ``centroid``,
+    ``contributions`` and ``units`` (``(contribution_id, start)`` of its proposal units)."""
+    units: dict[str, list[tuple[str, int]]] = {}
+    for member in result.members:
+        units.setdefault(member["cluster_id"], []).append(
+            (member["contribution_id"], member["unit_start"])
+        )
+    return [
+        {
+            "id": c["id"],
+            "theme": c["theme"],
+            "centroid": c.get("centroid"),
+            "contributions": list(c["contributions"]),
+            "units": units.get(c["id"], []),
+        }
+        for c in result.clusters
+    ]
+
+
 def carry_ids(
     result,
     previous: Sequence[dict],
@@ -148,24 +172,25 @@ def carry_ids(
     """Rename the emerging clusters of ``result`` (a ``ClusteringResult``, in place) after the
     ``previous`` run's clusters they continue, and return the links between the two runs.
 
-    ``previous``: the last run's clusters as dicts with ``id``, ``theme``, ``centroid`` and
-    ``contributions``; ``used_ids``: every cluster id ever issued (fresh ids go above them).
+    ``previous``: the last run's clusters as :func:`snapshot` (or ``Store.cluster_snapshot``)
+    gives them; ``used_ids``: every cluster id ever issued (fresh ids go above them).
     Recurring proposals keep their own ids: they are ``kept``, ``new`` or ``gone`` by id.
     """
     lineage = lineage or ClusterLineage()
     used = set(used_ids) | {c["id"] for c in previous}
     themes = sorted({c["theme"] for c in result.clusters} | {c["theme"] for c in previous})
+    units = {c["id"]: c["units"] for c in snapshot(result)}
     mapping: dict[str, str] = {}
     links: list[Link] = []
     for theme in themes:
         old = [
-            ClusterRef(c["id"], np.asarray(c["centroid"]), frozenset(c.get("contributions", ())))
+            ClusterRef(c["id"], np.asarray(c["centroid"]), frozenset(map(tuple, c["units"])))
             for c in _emerging(previous, theme)
             if c.get("centroid") is not None
         ]
         new_clusters = _emerging(result.clusters, theme)
         new = [
-            ClusterRef(None, np.asarray(c["centroid"]), frozenset(c["contributions"]))
+            ClusterRef(None, np.asarray(c["centroid"]), frozenset(units[c["id"]]))
             for c in new_clusters
         ]
         ids, theme_links = lineage.match(old, new, fresh_ids(theme, used))

@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 
@@ -159,6 +160,22 @@ def label_from_unit(text: str, max_words: int = 12) -> str:
     return phrase[:1].upper() + phrase[1:] if phrase else text[:80]
 
 
+def nearest_centroid(
+    vectors: np.ndarray, centroids: np.ndarray, batch: int = 4096
+) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each row's nearest centroid (by cosine) and that cosine, in bounded memory."""
+    norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    centroids = (centroids / norms).astype(np.float32)
+    index = np.empty(len(vectors), dtype=np.int64)
+    best = np.empty(len(vectors), dtype=np.float32)
+    for start in range(0, len(vectors), batch):
+        scores = vectors[start : start + batch] @ centroids.T
+        index[start : start + batch] = scores.argmax(axis=1)
+        best[start : start + batch] = scores.max(axis=1)
+    return index, best
+
+
 @dataclass
 class Contribution:
     id: str
@@ -167,6 +184,7 @@ class Contribution:
     date: str | None = None
     author: str | None = None
     campaign: str | None = None
+    added: datetime | None = None  # when it was stored (assignment picks the newer ones)
 
 
 @dataclass
@@ -175,6 +193,19 @@ class ClusteringResult:
     assignments: dict[str, list[str]] = field(default_factory=dict)
     members: list[dict] = field(default_factory=list)
     params: dict = field(default_factory=dict)
+
+    def add_member(self, cluster_id: str, unit: Unit, score: float) -> None:
+        if cluster_id not in self.assignments.setdefault(unit.contribution_id, []):
+            self.assignments[unit.contribution_id].append(cluster_id)
+        self.members.append(
+            {
+                "cluster_id": cluster_id,
+                "contribution_id": unit.contribution_id,
+                "unit_text": unit.text,
+                "unit_start": unit.start,
+                "score": score,
+            }
+        )
 
 
 class ProposalClusterer:
@@ -193,6 +224,13 @@ class ProposalClusterer:
     known:
         Recurring proposals learnt from labelled data; contributions it recognises join them
         (with their written label) and only the others are clustered as emerging proposals.
+    max_fit_units:
+        Above this many proposal units in a theme, BERTopic is fitted on a fixed random sample of
+        them and the others join the nearest proposal (cosine ≥ ``outlier_threshold``), which
+        keeps time and memory bounded on large consultations (``None``: fit on all).
+    assign_threshold:
+        :meth:`assign` puts a new proposal unit into the nearest stored proposal of its theme
+        when their cosine reaches it; below, the unit waits for the next refit.
     """
 
     def __init__(
@@ -207,6 +245,8 @@ class ProposalClusterer:
         n_quotes: int = 5,
         outlier_threshold: float = 0.5,
         known: KnownProposals | None = None,
+        max_fit_units: int | None = 4000,
+        assign_threshold: float = 0.75,
     ) -> None:
         self.embedder = embedder
         self.spacy_model = spacy_model
@@ -217,6 +257,8 @@ class ProposalClusterer:
         self.n_quotes = n_quotes
         self.outlier_threshold = outlier_threshold
         self.known = known
+        self.max_fit_units = max_fit_units
+        self.assign_threshold = assign_threshold
 
     def get_params(self) -> dict:
         return {
@@ -228,6 +270,8 @@ class ProposalClusterer:
             "outlier_threshold": self.outlier_threshold,
             "embedder_id": self.embedder.model_id,
             "known_proposals": self.known.card.get("version") if self.known else None,
+            "max_fit_units": self.max_fit_units,
+            "assign_threshold": self.assign_threshold,
         }
 
     # -- building blocks (each a plain object BERTopic receives) -----------------------------
@@ -331,7 +375,7 @@ class ProposalClusterer:
                 log.info("theme %s: %d units, too few to cluster", theme, len(units))
                 continue
             embeddings = self.embedder.encode([u.text for u in units])
-            topics, keywords = self._fit_theme(units, embeddings)
+            topics, keywords = self._fit_sampled(units, embeddings)
             groups: dict[int, list[int]] = {}
             for index, topic in enumerate(topics.tolist()):
                 if topic != -1:
@@ -350,6 +394,51 @@ class ProposalClusterer:
                     theme_sizes[theme],
                     result,
                 )
+        return result
+
+    def assign(
+        self, contributions: Sequence[Contribution], clusters: Sequence[dict]
+    ) -> ClusteringResult:
+        """Place new contributions into stored proposals, without a refit.
+
+        ``clusters``: the current run's proposals (``id``, ``theme``, ``centroid``). A
+        contribution the recurring proposals recognise joins that proposal when the run has it;
+        otherwise each of its proposal units joins the nearest proposal of the contribution's
+        themes when their cosine reaches ``assign_threshold``. The others are left for the next
+        refit: their ``assignments`` stay empty.
+        """
+        result = ClusteringResult(params=self.get_params())
+        for c in contributions:
+            result.assignments.setdefault(c.id, [])
+        usable = [c for c in clusters if c.get("centroid") is not None]
+        if not contributions or not usable:
+            return result
+        ids = [c["id"] for c in usable]
+        themes = np.array([c["theme"] for c in usable])
+        centroids = np.vstack([np.asarray(c["centroid"], dtype=np.float32) for c in usable])
+        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
+        known_cluster: dict[str, int] = {}
+        if self.known is not None:
+            position = {cluster_id: i for i, cluster_id in enumerate(ids)}
+            for c, (slug, _) in zip(
+                contributions, self.known.predict([c.text for c in contributions]), strict=True
+            ):
+                cluster_id = slug and f"{self.known.proposals[slug]['theme']}-{slug}"
+                if cluster_id in position:
+                    known_cluster[c.id] = position[cluster_id]
+        by_id = {c.id: c for c in contributions}
+        units = UnitExtractor(self.spacy_model).extract(
+            [c.id for c in contributions], [c.text for c in contributions]
+        )
+        embeddings = self.embedder.encode([u.text for u in units])
+        for unit, scores in zip(units, embeddings @ centroids.T, strict=True):
+            target = known_cluster.get(unit.contribution_id)
+            if target is None:
+                allowed = np.isin(themes, by_id[unit.contribution_id].themes)
+                target = int(np.argmax(np.where(allowed, scores, -np.inf)))
+                if not allowed.any() or scores[target] < self.assign_threshold:
+                    continue
+            result.add_member(ids[target], unit, float(scores[target]))
         return result
 
     def _emit_known(self, recognised, extractor, by_id, theme_sizes, result) -> None:
@@ -396,6 +485,27 @@ class ProposalClusterer:
                 (-len(people), -len(contribution_ids), min(contribution_ids), key, indices)
             )
         return [(key, indices) for *_, key, indices in sorted(ranked, key=lambda r: r[:3])]
+
+    def _fit_sampled(
+        self, units: list[Unit], embeddings: np.ndarray
+    ) -> tuple[np.ndarray, dict[int, list[str]]]:
+        """BERTopic on at most ``max_fit_units`` units (a seeded sample); the others join the
+        nearest topic centroid, as BERTopic's own outlier reduction does."""
+        if not self.max_fit_units or len(units) <= self.max_fit_units:
+            return self._fit_theme(units, embeddings)
+        rng = np.random.default_rng(self.random_state)
+        sample = np.sort(rng.choice(len(units), self.max_fit_units, replace=False))
+        fitted, keywords = self._fit_theme([units[i] for i in sample], embeddings[sample])
+        topics = np.full(len(units), -1)
+        topics[sample] = fitted
+        labels = sorted(set(fitted.tolist()) - {-1})
+        if labels:
+            centroids = np.vstack([embeddings[sample[fitted == t]].mean(axis=0) for t in labels])
+            rest = np.setdiff1d(np.arange(len(units)), sample)
+            nearest, similarity = nearest_centroid(embeddings[rest], centroids)
+            keep = similarity >= self.outlier_threshold
+            topics[rest[keep]] = np.asarray(labels)[nearest[keep]]
+        return topics, keywords
 
     def _fit_theme(
         self, units: list[Unit], embeddings: np.ndarray
@@ -502,15 +612,4 @@ class ProposalClusterer:
             }
         )
         for i in indices:
-            unit = units[i]
-            if cluster_id not in result.assignments[unit.contribution_id]:
-                result.assignments[unit.contribution_id].append(cluster_id)
-            result.members.append(
-                {
-                    "cluster_id": cluster_id,
-                    "contribution_id": unit.contribution_id,
-                    "unit_text": unit.text,
-                    "unit_start": unit.start,
-                    "score": float(embeddings[i] @ centroid),
-                }
-            )
+            result.add_member(cluster_id, units[i], float(embeddings[i] @ centroid))

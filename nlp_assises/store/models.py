@@ -180,3 +180,21 @@ class CorrectionRow(Base):
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     author: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ClusterLink(Base):
+    """How a clustering run's proposals continue the previous run's (see
+    :mod:`nlp_assises.clustering.lineage`): kept, split, merge, new or gone."""
+
+    __tablename__ = "cluster_links"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("cluster_runs.id", ondelete="CASCADE"), index=True
+    )
+    previous_run_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))
+    old_id: Mapped[str | None] = mapped_column(String(96), index=True)
+    new_id: Mapped[str | None] = mapped_column(String(96), index=True)
+    similarity: Mapped[float | None] = mapped_column(Float)
+    overlap: Mapped[float | None] = mapped_column(Float)

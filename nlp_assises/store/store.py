@@ -24,6 +24,7 @@ from nlp_assises.corrections import (
     CorrectionError,
     Member,
     apply_corrections,
+    recount,
     theme_labels,
     touched_proposals,
 )
@@ -371,16 +372,126 @@ class Store:
             return out
 
     # -- clusters --------------------------------------------------------------------------
-    def save_cluster_run(self, clusters: list[dict], members: list[dict], params: dict) -> int:
-        """Store a clustering run and make it the current one, in one transaction."""
+    def save_cluster_run(
+        self,
+        clusters: list[dict],
+        members: list[dict],
+        params: dict,
+        links: Sequence[dict] | None = None,
+    ) -> int:
+        """Store a clustering run and make it the current one, in one transaction; ``links``
+        (``kind``, ``old_id``, ``new_id``, ``similarity``, ``overlap``) tie its proposals to the
+        previous current run's."""
         with self.session() as session:
+            previous = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
             session.execute(update(m.ClusterRun).values(current=False))
             run = m.ClusterRun(params=params, current=True)
             session.add(run)
             session.flush()
             session.add_all(_cluster_row(run.id, cluster) for cluster in clusters)
             session.add_all(m.ClusterMember(run_id=run.id, **_member(r)) for r in members)
+            session.add_all(
+                m.ClusterLink(
+                    run_id=run.id,
+                    previous_run_id=previous,
+                    **{k: link.get(k) for k in _LINK_FIELDS},
+                )
+                for link in links or ()
+            )
             return run.id
+
+    def current_cluster_run(self) -> m.ClusterRun | None:
+        with self.session() as session:
+            return session.scalar(select(m.ClusterRun).where(m.ClusterRun.current))
+
+    def cluster_snapshot(self) -> list[dict]:
+        """The current run's proposals as lineage and assignment need them: ``id``, ``theme``,
+        ``centroid`` (a float32 array, or None), ``contributions`` and ``units``
+        (``(contribution_id, start)`` of each proposal unit)."""
+        with self.session() as session:
+            run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
+            if run_id is None:
+                return []
+            members: dict[str, list[tuple[str, int | None]]] = {}
+            for cluster_id, contribution_id, start in session.execute(
+                select(
+                    m.ClusterMember.cluster_id,
+                    m.ClusterMember.contribution_id,
+                    m.ClusterMember.unit_start,
+                )
+                .where(m.ClusterMember.run_id == run_id)
+                .order_by(m.ClusterMember.pk)
+            ):
+                members.setdefault(cluster_id, []).append((contribution_id, start))
+            return [
+                {
+                    "id": row.id,
+                    "theme": row.theme,
+                    "centroid": np.frombuffer(row.centroid, dtype=np.float32)
+                    if row.centroid
+                    else None,
+                    "contributions": list(dict.fromkeys(c for c, _ in members.get(row.id, []))),
+                    "units": members.get(row.id, []),
+                }
+                for row in session.scalars(
+                    select(m.Cluster).where(m.Cluster.run_id == run_id).order_by(m.Cluster.pk)
+                )
+            ]
+
+    def issued_cluster_ids(self) -> set[str]:
+        """Every proposal id any run ever used: a new proposal never takes one of them."""
+        with self.session() as session:
+            return set(session.scalars(select(m.Cluster.id).distinct()))
+
+    def cluster_links(self, run_id: int | None = None) -> list[dict]:
+        """How the proposals of run ``run_id`` (default: the current run) continue the previous
+        run's: one row per link, ``kind`` being kept, split, merge, new or gone."""
+        with self.session() as session:
+            if run_id is None:
+                run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
+            rows = session.scalars(
+                select(m.ClusterLink)
+                .where(m.ClusterLink.run_id == run_id)
+                .order_by(m.ClusterLink.pk)
+            )
+            return [
+                {"run_id": r.run_id, "previous_run_id": r.previous_run_id}
+                | {k: getattr(r, k) for k in _LINK_FIELDS}
+                for r in rows
+            ]
+
+    def add_cluster_members(self, members: Sequence[dict]) -> int:
+        """Add memberships to the current run (contributions assigned to existing proposals
+        without a refit) and recount the proposals they join; returns the rows added."""
+        if not members:
+            return 0
+        with self.session() as session:
+            run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
+            if run_id is None:
+                raise ValueError("no clustering run to add members to")
+            touched = {r["cluster_id"] for r in members}
+            clusters, missing = _run_clusters(session, run_id, touched)
+            if missing:
+                raise ValueError(f"unknown proposal {sorted(missing)[0]!r} in the current run")
+            session.add_all(m.ClusterMember(run_id=run_id, **_member(r)) for r in members)
+            session.flush()
+            rows = [
+                _member_dict(r)
+                for r in session.scalars(
+                    select(m.ClusterMember).where(
+                        m.ClusterMember.run_id == run_id, m.ClusterMember.cluster_id.in_(touched)
+                    )
+                )
+            ]
+            by_id = {c.id: _cluster_dict(c) for c in clusters}
+            info = _member_info(session, {r["contribution_id"] for r in rows})
+            recount(by_id, set(touched), rows, info)
+            for cluster in clusters:
+                counted = by_id[cluster.id]
+                for key in ("size", "people", "campaign_copies", "share"):
+                    setattr(cluster, key, counted[key])
+                cluster.first_date, cluster.last_date = counted["first_date"], counted["last_date"]
+            return len(members)
 
     def current_clusters(self, theme: str | None = None) -> list[m.Cluster]:
         with self.session() as session:
@@ -453,12 +564,7 @@ class Store:
                 return stored
             if run_id is None:
                 raise CorrectionError("aucune proposition n'a encore été calculée")
-            clusters = list(
-                session.scalars(
-                    select(m.Cluster).where(m.Cluster.run_id == run_id, m.Cluster.id.in_(touched))
-                )
-            )
-            missing = touched - {c.id for c in clusters}
+            clusters, missing = _run_clusters(session, run_id, touched)
             if missing:
                 raise CorrectionError(f"proposition inconnue : {sorted(missing)[0]}")
             members = list(
@@ -520,6 +626,14 @@ class Store:
             run.finished_at = datetime.now(UTC)
             run.stats = stats or {}
             run.error = error
+
+
+def _run_clusters(session: Session, run_id: int, ids: set[str]) -> tuple[list[m.Cluster], set[str]]:
+    """The clusters ``ids`` of run ``run_id``, and those of ``ids`` it does not have."""
+    clusters = list(
+        session.scalars(select(m.Cluster).where(m.Cluster.run_id == run_id, m.Cluster.id.in_(ids)))
+    )
+    return clusters, ids - {c.id for c in clusters}
 
 
 def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
@@ -586,6 +700,7 @@ def _cluster_dict(row: m.Cluster) -> dict:
     }
 
 
+_LINK_FIELDS = ("kind", "old_id", "new_id", "similarity", "overlap")
 _MEMBER_FIELDS = ("cluster_id", "contribution_id", "unit_text", "unit_start", "score")
 
 
