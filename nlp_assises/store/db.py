@@ -51,6 +51,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (idempotent: a current schema is left as it is)."""
     config = alembic_config(engine)
     with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            # Two processes opening a fresh file at once (`serve --workers 2`, a command beside
+            # a reader) must not both create the schema: the first takes the write lock, the
+            # other waits for it and then finds the schema current.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
