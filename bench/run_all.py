@@ -12,6 +12,7 @@ BENCHMARKS = [
     "classify_throughput.py",
     "classifier.py",
     "proposals.py",
+    "proposals_scale.py",
     "embedders.py",
     "pages.py",
 ]

@@ -112,10 +112,17 @@ class KnownProposals:
         exp = np.exp(scores)
         return exp / exp.sum(axis=1, keepdims=True)
 
-    def predict(self, texts: Sequence[str]) -> list[tuple[str | None, float]]:
-        """(slug or None, probability) for each text."""
-        if len(texts) == 0:
-            return []
+    def predict(
+        self, texts: Sequence[str], batch_size: int = 2048
+    ) -> list[tuple[str | None, float]]:
+        """(slug or None, probability) for each text; in batches, so that the character n-gram
+        features of a large consultation never sit in memory at once."""
+        out = []
+        for start in range(0, len(texts), batch_size):
+            out.extend(self._predict(texts[start : start + batch_size]))
+        return out
+
+    def _predict(self, texts: Sequence[str]) -> list[tuple[str | None, float]]:
         out = []
         for row in self.predict_proba(texts):
             best = int(np.argmax(row))

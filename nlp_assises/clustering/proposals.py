@@ -355,7 +355,11 @@ class ProposalClusterer:
         by_id = {c.id: c for c in contributions}
         for c in contributions:
             result.assignments.setdefault(c.id, [])
-        extractor = UnitExtractor(self.spacy_model)
+        units_of: dict[str, list[Unit]] = {}  # split once, even for several themes
+        for unit in UnitExtractor(self.spacy_model).extract(
+            [c.id for c in contributions], [c.text for c in contributions]
+        ):
+            units_of.setdefault(unit.contribution_id, []).append(unit)
         theme_sizes = {t: sum(1 for c in contributions if t in c.themes) for t in theme_ids}
         recognised: dict[str, str] = {}
         if self.known is not None:
@@ -364,12 +368,12 @@ class ProposalClusterer:
             ):
                 if slug and self.known.proposals[slug]["theme"] in theme_ids:
                     recognised[c.id] = slug
-            self._emit_known(recognised, extractor, by_id, theme_sizes, result)
+            self._emit_known(recognised, units_of, by_id, theme_sizes, result)
         for theme in theme_ids:
             members = [c for c in contributions if theme in c.themes and c.id not in recognised]
             if not members:
                 continue
-            units = extractor.extract([c.id for c in members], [c.text for c in members])
+            units = [u for c in members for u in units_of.get(c.id, ())]
             min_size = self._min_size(len(units))
             if len(units) < max(10, 2 * min_size):
                 log.info("theme %s: %d units, too few to cluster", theme, len(units))
@@ -441,12 +445,12 @@ class ProposalClusterer:
             result.add_member(ids[target], unit, float(scores[target]))
         return result
 
-    def _emit_known(self, recognised, extractor, by_id, theme_sizes, result) -> None:
+    def _emit_known(self, recognised, units_of, by_id, theme_sizes, result) -> None:
         """One cluster per recognised recurring proposal, in its home theme, with its label."""
         ids = list(recognised)
         if not ids:
             return
-        units = extractor.extract(ids, [by_id[i].text for i in ids])
+        units = [u for i in ids for u in units_of.get(i, ())]
         embeddings = self.embedder.encode([u.text for u in units])
         by_slug: dict[str, list[int]] = {}
         for index, unit in enumerate(units):
