@@ -4,6 +4,8 @@ contributions without a refit, on the team's labelled corpus with the real embed
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 
 import numpy as np
 import pytest
@@ -245,3 +247,69 @@ def test_new_contributions_are_assigned_then_refit_records_lineage(pipeline, tmp
     fresh = {row["new_id"] for row in links if row["kind"] == "new"}
     assert not fresh & issued
     assert len(current & set(before)) >= len(before) / 2
+
+
+# -- label quality on real runs -----------------------------------------------------------------
+_GENERIC = {"sécurité", "police", "gendarmerie", "gendarme", "gendarmes", "policier", "policiers"}
+_GREETING = re.compile(
+    r"^\s*(?:bonjour|bonsoir|madame|monsieur|mesdames|messieurs|cordialement|merci|salutations"
+    r"|chers?|ch[èe]re)\b",
+    re.I,
+)
+
+
+def _stems(text: str) -> set[str]:
+    """Content words, accents folded, cut to five letters (so that plurals match)."""
+    from spacy.lang.fr.stop_words import STOP_WORDS
+
+    def fold(word: str) -> str:
+        decomposed = unicodedata.normalize("NFD", word.lower())
+        return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+    stop = {fold(w) for w in STOP_WORDS}
+    return {w[:5] for w in re.findall(r"[a-z]+", fold(text)) if len(w) > 2 and w not in stop}
+
+
+@pytest.fixture(scope="module")
+def sample_run(clusterer, cleaner):
+    """The sample consultation as a prefecture receives it, cleaned by the pipeline's cleaner."""
+    from nlp_assises.datasets import load_sample_labels, sample_consultation_path
+    from nlp_assises.ingest import read_records
+
+    labels = load_sample_labels()
+    records = [r for r in read_records(sample_consultation_path()) if labels[r.id]["lang"] == "fr"]
+    cleaned = cleaner.clean_many([r.text for r in records])
+    items = [
+        Contribution(id=r.id, text=c.text, themes=labels[r.id]["themes"], author=r.author)
+        for r, c in zip(records, cleaned, strict=True)
+    ]
+    return items, clusterer.fit(items, THEMES)
+
+
+@pytest.mark.parametrize("corpus", ["held_out", "sample"])
+def test_labels_are_specific_and_backed_by_their_quotes(corpus, first_run, sample_run):
+    if corpus == "sample":
+        items, result = sample_run
+    else:
+        items, result = _held_out(), first_run
+    text_of = {c.id: c.text for c in items}
+    units: dict[str, list[str]] = {}
+    for member in result.members:
+        units.setdefault(member["cluster_id"], []).append(member["unit_text"])
+    emerging = [c for c in result.clusters if c["id"][-3:].isdigit()]
+    assert emerging and len(emerging) < len(result.clusters)  # both kinds are checked
+    for cluster in result.clusters:
+        label = cluster["label"]
+        words = re.findall(r"[^\W\d_]+", label.lower())
+        assert len(words) >= 3, label  # a phrase, not a keyword
+        assert not _GREETING.match(label), label
+        assert _stems(label) - {w[:5] for w in _GENERIC}, label  # not "sécurité" or "police"
+        assert 1 <= len(cluster["quotes"]) <= 5
+        for quote in cluster["quotes"]:  # verbatim spans of the cleaned text
+            assert text_of[quote["contribution_id"]][quote["start"] :].startswith(quote["text"])
+        quoted = set().union(*(_stems(q["text"]) for q in cluster["quotes"]))
+        if cluster in emerging:  # a label taken from the citizens' words: all of them quoted
+            assert _stems(label) <= quoted, (label, cluster["quotes"])
+        elif any(_stems(label) & _stems(u) for u in units[cluster["id"]]):
+            # a written label: when members say it in its words, a quote shows it
+            assert _stems(label) & quoted, (label, cluster["quotes"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -109,52 +110,74 @@ GENERIC_WORDS = {
     "fois",
     "jour",
 }
-_LEAD_INS = re.compile(
-    r"^(?:(?:et|mais|donc|alors|enfin|aussi|bref|sinon|par ailleurs|de plus|ensuite)\s*,?\s+)?"
+_LEAD_IN = (
     r"(?:je (?:propose|suggère|souhaite|demande|pense|crois|voudrais|trouve)(?: qu['e]| de| d')?|"
     r"nous (?:proposons|souhaitons|demandons)(?: qu['e]| de| d')?|il faudrait(?: qu['e])?|"
     r"il faut(?: qu['e])?|faudrait|faut|pourquoi ne pas|pourquoi pas|"
     r"il serait (?:bien|bon|utile|souhaitable|judicieux) (?:de |d'|qu['e])?|"
     r"ce serait bien (?:de |d'|qu['e])?|on pourrait|on devrait|j'aimerais(?: qu['e])?|"
-    r"[àa] quand)\s*",
+    r"[àa] quand)\s*"
+)
+_LEAD_INS = re.compile(
+    r"^(?:(?:et|mais|donc|alors|enfin|aussi|bref|sinon|par ailleurs|de plus|ensuite)\s*,?\s+)?"
+    + _LEAD_IN,
     re.I,
+)
+# "Pour nous comme pour nos clients, il faudrait pouvoir …": the proposal follows the marker.
+_MID_LEAD_IN = re.compile(r"[,;:]\s+" + _LEAD_IN, re.I)
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def word_stems(text: str) -> set[str]:
+    """Content words of ``text``, accents folded and cut to five letters (a cheap stem that
+    matches "patrouille" with "patrouilles" and "commissariat" with "commissariats")."""
+    from spacy.lang.fr.stop_words import STOP_WORDS
+
+    stop = {_fold(w) for w in STOP_WORDS}
+    return {w[:5] for w in re.findall(r"[a-z]+", _fold(text)) if len(w) > 2 and w not in stop}
+
+
+_MODALS = {"pouvoir", "devoir", "vouloir", "falloir", "faire", "être", "avoir", "aller"}
+_MODAL_FORMS = re.compile(
+    r"^(?:pourr?(?:ai[st]?|ions|iez|aient|ait|a|ont)|peu[tx]|puisse(?:nt)?|devr?(?:ai[st]?|ions"
+    r"|iez|aient|ait|a|ont)|doi[st]|doivent|voudr(?:ai[st]?|ions|iez|aient|ait)|veu[tx]|veulent"
+    r"|fau(?:drait|t)|soi[st]|soient|ser(?:ai[st]?|a|ont|aient)|est|sont|ont|a|va|vont|fai[st])$"
 )
 
 
-def label_from_unit(text: str, max_words: int = 12) -> str:
+def _dangling(word: str) -> bool:
+    """A word a label must not end on: a function word or a bare modal ("devraient pouvoir")."""
+    from spacy.lang.fr.stop_words import STOP_WORDS
+
+    word = word.lower().strip(",;:")
+    return (
+        word in STOP_WORDS
+        or word.endswith("'")
+        or word in _MODALS
+        or bool(_MODAL_FORMS.match(word))
+    )
+
+
+def label_from_unit(text: str, max_words: int = 14) -> str:
     """A short readable label from a proposal sentence: lead-in removed, capitalised, cut at a
     word boundary. Its words are the sentence's own, so they appear in the quotes."""
     phrase = text.strip().strip("-•◦* ").strip()
     phrase = _LEAD_INS.sub("", phrase, count=1).strip()
+    middle = _MID_LEAD_IN.search(phrase)
+    if middle and len(phrase[middle.end() :].split()) >= 4:
+        phrase = phrase[middle.end() :].strip()
     phrase = re.split(r"(?<=[.!?;])\s|\s[(–—]\s?|,\s(?:car|parce|mais|et je|et nous)\b", phrase)[0]
     words = phrase.split()
     if len(words) > max_words:
-        words = words[:max_words]
-        while words and words[-1].lower() in {
-            "de",
-            "des",
-            "du",
-            "la",
-            "le",
-            "les",
-            "à",
-            "et",
-            "pour",
-            "en",
-            "au",
-            "aux",
-            "un",
-            "une",
-            "d'",
-            "l'",
-            "que",
-            "qui",
-            "avec",
-            "sur",
-            "dans",
-            "par",
-            "ou",
-        }:
+        # Cut at the last clause boundary (a comma) that leaves a phrase of a few words, else at
+        # the word limit; then drop the function words and modal verbs left dangling at the end.
+        commas = [i for i, w in enumerate(words[:max_words], 1) if w.endswith(",") and i >= 8]
+        words = words[: commas[-1]] if commas else words[:max_words]
+        while len(words) > 2 and _dangling(words[-1]):
             words.pop()
     phrase = " ".join(words).rstrip(" ,;:.!?")
     return phrase[:1].upper() + phrase[1:] if phrase else text[:80]
@@ -566,7 +589,13 @@ class ProposalClusterer:
         vectors = embeddings[indices]
         centroid = vectors.mean(axis=0)
         centroid /= np.linalg.norm(centroid) or 1.0
-        order = np.argsort(-(vectors @ centroid))
+        closeness = vectors @ centroid
+        if label is not None:  # a written label: quotes that say it in their words come first
+            wanted = word_stems(label)
+            support = np.array([len(wanted & word_stems(units[i].text)) for i in indices])
+            order = np.lexsort((-closeness, -support))
+        else:
+            order = np.argsort(-closeness, kind="stable")
         quotes, quoted = [], set()
         label_source = None
         for k in order:
