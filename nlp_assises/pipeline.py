@@ -331,9 +331,13 @@ class Pipeline:
         if run is None:
             raise ConfigurationError("no proposals yet: cluster the store once before assigning")
         since = _aware(run.created_at)
-        items = [c for c in self._items() if c.added and _aware(c.added) > since]
+        clusters = self.store.cluster_snapshot()
+        placed = {i for c in clusters for i in c["contributions"]}  # by an earlier assignment
+        items = [
+            c for c in self._items() if c.added and _aware(c.added) > since and c.id not in placed
+        ]
         self.progress("assign", 0, len(items))
-        result = self.clusterer().assign(items, self.store.cluster_snapshot())
+        result = self.clusterer().assign(items, clusters)
         self.store.add_cluster_members(result.members)
         self.progress("assign", len(items), len(items))
         return sum(1 for c in items if result.assignments.get(c.id))

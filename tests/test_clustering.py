@@ -236,7 +236,17 @@ def test_new_contributions_are_assigned_then_refit_records_lineage(pipeline, tmp
     rows = load_labelled("test")[:8]
     path = tmp_path / "few.jsonl"
     path.write_text("".join(json.dumps({"id": r["id"], "text": r["text"]}) + "\n" for r in rows))
+    members = sum(len(c["units"]) for c in pipeline.store.cluster_snapshot())
     assert pipeline.run(path).clustering == "assigned"
+    grown = sum(len(c["units"]) for c in pipeline.store.cluster_snapshot())
+    placed = [
+        c
+        for c in pipeline.store.cluster_snapshot()
+        if set(c["contributions"]) & {r["id"] for r in rows}
+    ]
+    assert placed and grown > members  # the newcomers, and only them: nobody twice
+    units = [(c["theme"], *u) for c in pipeline.store.cluster_snapshot() for u in c["units"]]
+    assert len(units) == len(set(units))  # a sentence sits in one proposal of a theme
     # a refit keeps ids and never reuses an id that was ever issued
     summary = pipeline.run(REPO / "nlp_assises/data/sample/formulaire.csv", recluster=True)
     assert summary.clustering == "refit"

@@ -6,10 +6,10 @@ sentence embeddings put unrelated proposals of one theme close together (median 
 enough: two clusters are *linked* when their centroids are close (cosine ≥ ``threshold``) *and*
 they share proposal units (at least ``min_overlap`` of the smaller one). Units, not
 contributions: a contribution with two proposals sits in two clusters of one run, while a unit
-(a sentence, by its contribution and offset) sits in one, so two distinct clusters of a run
-share none and the same input links every cluster to itself only. Among linked pairs an
-optimal one-to-one assignment (Hungarian, by cosine) hands old ids on; every other new cluster gets
-a fresh id that was never issued before. The links also tell what happened:
+(a sentence, by its contribution and offset) sits in one cluster of its theme, so two distinct
+clusters of a theme share none and the same input links every cluster to itself only. Among
+linked pairs an optimal one-to-one assignment (Hungarian, by cosine) hands old ids on; every other
+new cluster gets a fresh id that was never issued before. The links also tell what happened:
 
 - ``kept``: one old cluster ↔ one new cluster;
 - ``split``: one old cluster → several new ones (one of them keeps the id);
