@@ -392,6 +392,35 @@ class Store:
                 query = query.where(m.Cluster.theme == theme)
             return list(session.scalars(query.order_by(m.Cluster.people.desc(), m.Cluster.id)))
 
+    def current_cluster_members(self) -> list[dict]:
+        """Every proposal unit of the current clustering run (``cluster_id``,
+        ``contribution_id``, ``unit_text``, ``unit_start``, ``score``), for DataFrames."""
+        with self.session() as session:
+            run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
+            if run_id is None:
+                return []
+            rows = session.scalars(
+                select(m.ClusterMember)
+                .where(m.ClusterMember.run_id == run_id)
+                .order_by(m.ClusterMember.pk)
+            )
+            return [
+                {
+                    "cluster_id": r.cluster_id,
+                    "contribution_id": r.contribution_id,
+                    "unit_text": r.unit_text,
+                    "unit_start": r.unit_start,
+                    "score": r.score,
+                }
+                for r in rows
+            ]
+
+    def current_cluster_params(self) -> dict:
+        """The parameters the current clustering run was made with ({} when there is none)."""
+        with self.session() as session:
+            run = session.scalar(select(m.ClusterRun).where(m.ClusterRun.current))
+            return dict(run.params or {}) if run else {}
+
     def count_campaigns(self) -> int:
         with self.session() as session:
             return session.scalar(select(func.count(func.distinct(m.Contribution.campaign_id))))
