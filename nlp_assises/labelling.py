@@ -123,9 +123,7 @@ def _french_number(value) -> str:
     return "" if value is None or pd.isna(value) else f"{float(value):.4f}".replace(".", ",")
 
 
-def read_batch(
-    path: str | Path, scheme: Scheme, *, skip_unlabelled: bool = False
-) -> pd.DataFrame:
+def read_batch(path: str | Path, scheme: Scheme, *, skip_unlabelled: bool = False) -> pd.DataFrame:
     """Read a filled batch (``.csv`` or ``.jsonl``) back: a DataFrame indexed by ``id`` with
     ``text``, ``themes`` (validated theme ids, or ``["hors_theme"]``) and ``line``.
 
@@ -189,7 +187,9 @@ def _jsonl_rows(content: str, path: Path):
         try:
             record = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise LabelBatchError(f"line {number}: not JSON ({exc.msg})", source=str(path)) from None
+            raise LabelBatchError(
+                f"line {number}: not JSON ({exc.msg})", source=str(path)
+            ) from None
         if not isinstance(record, dict):
             raise LabelBatchError(f"line {number}: not a JSON object", source=str(path))
         themes = record.get("themes") or []
@@ -216,7 +216,9 @@ def _csv_rows(content: str, scheme: Scheme, path: Path):
     theme_columns = [h for h in header if h in known]
     free_themes = "themes" in header
     others = [
-        h for h in header if h not in known | INFO_COLUMNS | {"themes"} and not h.startswith("score_")
+        h
+        for h in header
+        if h not in known | INFO_COLUMNS | {"themes"} and not h.startswith("score_")
     ]
     if not theme_columns and not free_themes:
         raise LabelBatchError(
@@ -302,8 +304,13 @@ def training_labels(
         themes = (b if prefer == "batch" else w) if conflict else (b or w)
         origin = "+".join(name for name, v in (("writer", w), ("batch", b)) if v is not None)
         rows.append(
-            {"id": id_, "text": text, "themes": list(themes), "origin": origin,
-             "conflict": conflict}
+            {
+                "id": id_,
+                "text": text,
+                "themes": list(themes),
+                "origin": origin,
+                "conflict": conflict,
+            }
         )
     columns = ["id", "text", "themes", "origin", "conflict"]
     return pd.DataFrame(rows, columns=columns).set_index("id")

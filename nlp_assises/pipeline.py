@@ -19,7 +19,7 @@ from nlp_assises.classify.registry import ThemeModel
 from nlp_assises.cleaning import Cleaner
 from nlp_assises.clustering import CampaignDetector, Contribution, ProposalClusterer
 from nlp_assises.clustering.proposals import ClusteringResult
-from nlp_assises.corrections import Correction, Member, apply_corrections, theme_labels, validate
+from nlp_assises.corrections import Correction, Member, apply_corrections, validate
 from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
 from nlp_assises.embedding.base import Embedder
 from nlp_assises.ingest import read_records
@@ -237,12 +237,13 @@ class Pipeline:
             self.progress("classify", min(start + 256, len(rows)), len(rows))
         return len(rows)
 
-    def cluster_store(self) -> ClusteringResult:
-        """Campaigns, then emerging proposals within each theme, stored as the current run."""
+    def clustering_items(self) -> list[Contribution]:
+        """The stored contributions as the clusterer takes them, each with its themes (a
+        writer's correction, else the input's labels, else the classifier's); copy-paste
+        campaigns are detected and stored on the way."""
         contributions = self.store.contributions()
         labels = self.store.latest_classifications()
-        corrections = self.store.corrections()
-        writers_themes = theme_labels(corrections)
+        writers_themes = self.store.theme_corrections()
         campaigns = CampaignDetector().fit_predict(
             [c.id for c in contributions], [c.text for c in contributions]
         )
@@ -267,11 +268,30 @@ class Pipeline:
                     campaign=campaigns.get(c.id),
                 )
             )
-        self.progress("cluster", 0, len(self.scheme.themes))
-        clusterer = ProposalClusterer(
-            self.embedder, spacy_model=self.settings.spacy_model, known=self.load_known_proposals()
+        return items
+
+    def proposal_clusterer(self, **params) -> ProposalClusterer:
+        """The clusterer the pipeline uses, with ``params`` (``min_cluster_size``,
+        ``n_neighbors``...) changed."""
+        return ProposalClusterer(
+            self.embedder,
+            spacy_model=self.settings.spacy_model,
+            known=self.load_known_proposals(),
+            **params,
         )
-        result = clusterer.fit(items, self.scheme.theme_ids)
+
+    def save_clustering(
+        self,
+        result: ClusteringResult,
+        items: Sequence[Contribution],
+        *,
+        themes: Sequence[str] | None = None,
+    ) -> int:
+        """Apply the writers' corrections to ``result`` and store it as the current run.
+
+        With ``themes``, only those themes' proposals are replaced: the current run's other
+        proposals are kept as they are."""
+        corrections = self.store.corrections()
         if corrections:  # writers' corrections outlive the run they were made on
             info = {
                 c.id: Member(
@@ -285,9 +305,27 @@ class Pipeline:
                 "applied": len(applied.applied),
                 "orphaned": applied.orphaned,
             }
-        self.store.save_cluster_run(result.clusters, result.members, result.params)
+        clusters, members, params = result.clusters, result.members, dict(result.params)
+        if themes is not None:
+            kept, kept_members, previous = self.store.current_run()
+            kept = [k for k in kept if k["theme"] not in themes]
+            kept_ids = {k["id"] for k in kept}
+            clusters = kept + [k for k in clusters if k["theme"] in themes]
+            new_ids = {k["id"] for k in clusters} - kept_ids
+            members = [r for r in kept_members if r["cluster_id"] in kept_ids] + [
+                r for r in members if r["cluster_id"] in new_ids
+            ]
+            params = {**previous, "themes_replaced": {t: result.params for t in themes}}
+        return self.store.save_cluster_run(clusters, members, params)
+
+    def cluster_store(self) -> ClusteringResult:
+        """Campaigns, then emerging proposals within each theme, stored as the current run."""
+        items = self.clustering_items()
+        self.progress("cluster", 0, len(self.scheme.themes))
+        result = self.proposal_clusterer().fit(items, self.scheme.theme_ids)
+        self.save_clustering(result, items)
         self.progress("cluster", len(self.scheme.themes), len(self.scheme.themes))
-        result.params["campaigns"] = len({v for v in campaigns.values() if v})
+        result.params["campaigns"] = len({c.campaign for c in items if c.campaign})
         return result
 
     def correct(self, kind: str, target: str, payload: dict | None = None, *, author: str) -> dict:

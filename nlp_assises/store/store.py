@@ -395,31 +395,28 @@ class Store:
     def current_cluster_members(self) -> list[dict]:
         """Every proposal unit of the current clustering run (``cluster_id``,
         ``contribution_id``, ``unit_text``, ``unit_start``, ``score``), for DataFrames."""
-        with self.session() as session:
-            run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
-            if run_id is None:
-                return []
-            rows = session.scalars(
-                select(m.ClusterMember)
-                .where(m.ClusterMember.run_id == run_id)
-                .order_by(m.ClusterMember.pk)
-            )
-            return [
-                {
-                    "cluster_id": r.cluster_id,
-                    "contribution_id": r.contribution_id,
-                    "unit_text": r.unit_text,
-                    "unit_start": r.unit_start,
-                    "score": r.score,
-                }
-                for r in rows
-            ]
+        return self.current_run()[1]
 
-    def current_cluster_params(self) -> dict:
-        """The parameters the current clustering run was made with ({} when there is none)."""
+    def current_run(self) -> tuple[list[dict], list[dict], dict]:
+        """The current clustering run as ``(clusters, members, params)`` dicts, as
+        ``save_cluster_run`` takes them (empty when there is none)."""
         with self.session() as session:
             run = session.scalar(select(m.ClusterRun).where(m.ClusterRun.current))
-            return dict(run.params or {}) if run else {}
+            if run is None:
+                return [], [], {}
+            clusters = session.scalars(
+                select(m.Cluster).where(m.Cluster.run_id == run.id).order_by(m.Cluster.pk)
+            )
+            members = session.scalars(
+                select(m.ClusterMember)
+                .where(m.ClusterMember.run_id == run.id)
+                .order_by(m.ClusterMember.pk)
+            )
+            return (
+                [_cluster_dict(c) for c in clusters],
+                [_member_dict(r) for r in members],
+                dict(run.params or {}),
+            )
 
     def count_campaigns(self) -> int:
         with self.session() as session:
