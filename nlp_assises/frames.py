@@ -21,6 +21,14 @@ if TYPE_CHECKING:
     from nlp_assises.store import Store
 
 _PLACEHOLDER_KIND = re.compile(r"^\[([A-Z]+)_\d+\]$")
+_SOURCE_FORMAT = re.compile(r"\.([A-Za-z0-9]+)(?:[:#].*)?$")
+
+
+def _format(source: str | None) -> str | None:
+    """The input format a contribution was read from (``mbox``, ``eml``, ``csv``, ``txt``,
+    ``pdf``, ``jsonl``), from its source name."""
+    match = _SOURCE_FORMAT.search(source or "")
+    return match.group(1).lower() if match else None
 
 
 def _store(source: Store | Pipeline) -> Store:
@@ -31,7 +39,8 @@ def _store(source: Store | Pipeline) -> Store:
 def contributions_frame(source: Store | Pipeline) -> pd.DataFrame:
     """Every stored contribution with what was computed about it, indexed by ``id``.
 
-    Columns: ``text`` (cleaned), ``source``, ``channel``, ``date``, ``author`` (pseudonym),
+    Columns: ``text`` (cleaned), ``source``, ``format`` (``mbox``, ``eml``, ``csv``, ``txt``,
+    ``pdf``...), ``channel``, ``date``, ``author`` (pseudonym),
     ``language``, ``flags`` (list), ``not_french``, ``n_repairs``, ``n_pseudonyms``,
     ``n_chars``, ``n_words``, ``campaign``, ``themes_gold`` (labels that came with the input, or
     None), the latest classification (``model_version``, ``primary``, ``labels``,
@@ -59,6 +68,7 @@ def contributions_frame(source: Store | Pipeline) -> pd.DataFrame:
             "id": c.id,
             "text": c.text,
             "source": c.source,
+            "format": _format(c.source),
             "channel": c.channel,
             "date": c.date,
             "author": c.author_pseudonym,

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 # What a person types in a theme column to say "yes" or "no".
 YES = {"x", "1", "oui", "o", "yes", "y", "vrai", "true", "✓", "✔"}
 NO = {"", "0", "non", "n", "no", "faux", "false"}
+FORMULA_STARTS = ("=", "+", "-", "@")
 # Columns of an exported batch that are information, not labels.
 INFO_COLUMNS = {"id", "text", "primary", "labels", "needs_review", "margin", "commentaire"}
 
@@ -111,11 +112,16 @@ def export_batch(frame: pd.DataFrame, path: str | Path, scheme: Scheme) -> Path:
             for id_, text, s in rows:
                 scores = [_french_number(s["scores"].get(t)) for t in scheme.theme_ids]
                 writer.writerow(
-                    [id_, text, s["primary"] or "", ", ".join(s["labels"]), *scores]
+                    [id_, _inert(text), s["primary"] or "", ", ".join(s["labels"]), *scores]
                     + [""] * len(answers)
                 )
     tmp.replace(path)
     return path
+
+
+def _inert(text: str) -> str:
+    """A text a spreadsheet will not run as a formula (a contribution may start with ``=``)."""
+    return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
 def _french_number(value) -> str:
@@ -252,7 +258,10 @@ def _csv_rows(content: str, scheme: Scheme, path: Path):
                 )
         if free_themes:
             themes += [t for t in _split_ids(row.get("themes", "")) if t not in themes]
-        yield line, row.get("id", ""), row.get("text") or None, themes
+        text = row.get("text") or None
+        if text and text[0] == "'" and text[1:2] in FORMULA_STARTS:
+            text = text[1:]
+        yield line, row.get("id", ""), text, themes
 
 
 def _split_ids(value: str) -> list[str]:
