@@ -49,6 +49,16 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 
 
 class Pipeline:
+    """Every part (scheme, store, embedder, classifier, cleaner, clusterer) built on first use
+    from one ``Settings``, and the operations over them.
+
+    Example::
+
+        pipeline = Pipeline(Settings(data_dir="var/essai"))
+        pipeline.run(sample_consultation_path())    # ingest, clean, classify, cluster
+        pipeline.classify_texts(["Il faudrait plus de patrouilles à pied le soir."])
+    """
+
     def __init__(
         self, settings: Settings | None = None, *, progress: Progress | None = None
     ) -> None:

@@ -1,0 +1,33 @@
+"""The public API is documented: every name of ``nlp_assises.__all__`` has its entry in
+``docs/api.md``, which is the one ``scripts/api_docs.py`` generates from the docstrings."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nlp_assises
+
+REPO = Path(__file__).resolve().parents[1]
+API_MD = REPO / "docs" / "api.md"
+sys.path.insert(0, str(REPO / "scripts"))
+from api_docs import render  # noqa: E402
+
+
+def test_every_public_name_is_documented():
+    text = API_MD.read_text(encoding="utf-8")
+    missing = [
+        n for n in nlp_assises.__all__ if n != "__version__" and f"### `{n}`\n" not in text
+    ]
+    assert not missing, f"not in docs/api.md: {missing}"
+    assert "(no docstring)" not in text
+
+
+def test_every_public_name_resolves():
+    for name in nlp_assises.__all__:
+        assert getattr(nlp_assises, name) is not None
+    assert set(nlp_assises._EXPORTS) == set(nlp_assises.__all__) - {"__version__"}
+
+
+def test_api_md_is_up_to_date():
+    assert API_MD.read_text(encoding="utf-8") == render(), "run: python scripts/api_docs.py"
