@@ -82,7 +82,7 @@ def export_batch(frame: pd.DataFrame, path: str | Path, scheme: Scheme) -> Path:
         export_batch(review_queue(store, n=40), "lot-01.csv", scheme)
     """
     path = Path(path)
-    frame = frame if "id" in frame.columns else frame.reset_index()
+    frame = frame if "id" in frame.columns else frame.rename_axis("id").reset_index()
     if "id" not in frame.columns or "text" not in frame.columns:
         raise ValueError("export_batch needs a frame with contribution ids and a `text` column")
     suffix = path.suffix.lower()
@@ -328,5 +328,5 @@ def training_labels(
 def to_records(frame: pd.DataFrame, columns: Sequence[str] = ("text", "themes")) -> list[dict]:
     """Labelled rows as contract records (``id``, ``text``, ``themes``), e.g. to write a JSONL
     file that ``nlp-assises train`` reads."""
-    frame = frame if "id" in frame.columns else frame.reset_index()
+    frame = frame if "id" in frame.columns else frame.rename_axis("id").reset_index()
     return [{"id": r["id"], **{c: r[c] for c in columns}} for _, r in frame.iterrows()]

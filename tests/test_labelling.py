@@ -255,7 +255,7 @@ def test_write_back_replaces_one_theme_only(pipeline):
     after = na.stored_run(pipeline.store)
     service = {k["id"]: set(k["contributions"]) for k in after.clusters}
     assert service["service-001"] == set(ids[3:6]) and service["lien-001"] == set(ids[6:8])
-    assert pipeline.store.current_run()[2]["themes_replaced"]["lien"] == {"min_cluster_size": 2}
+    assert pipeline.store.current_run()[2]["themes_replaced"]["lien"]["min_cluster_size"] == 2
     comparison = na.compare_runs(before, after)
     assert comparison["shared_ids"] == 2 and comparison["shared_same_members"] == 1
     assert comparison["ari"] < 1.0
