@@ -63,7 +63,7 @@ notebooks: models
 	@mkdir -p $(NOTEBOOK_DIR)
 	@test -d $(NOTEBOOK_DIR)/models || cp -r models $(NOTEBOOK_DIR)/models
 	NLP_ASSISES_DATA_DIR=$(NOTEBOOK_DIR) NLP_ASSISES_MODELS_DIR=$(NOTEBOOK_DIR)/models \
-		$(BIN)/jupyter lab notebooks/
+		$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root,) notebooks/
 
 strip-notebooks: install
 	$(BIN)/python scripts/strip_notebooks.py notebooks/*.ipynb
