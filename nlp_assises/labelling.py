@@ -91,10 +91,15 @@ def export_batch(frame: pd.DataFrame, path: str | Path, scheme: Scheme) -> Path:
     answers = [*scheme.theme_ids, HORS_THEME]
     rows = []
     for _, r in frame.iterrows():
+        primary = r.get("primary")
         suggestion = {
-            "primary": r.get("primary"),
+            "primary": primary if isinstance(primary, str) else None,
             "labels": list(r["labels"]) if isinstance(r.get("labels"), list) else [],
-            "scores": {t: r[f"score_{t}"] for t in scheme.theme_ids if f"score_{t}" in r},
+            "scores": {
+                t: float(r[f"score_{t}"])
+                for t in scheme.theme_ids
+                if f"score_{t}" in r and not pd.isna(r[f"score_{t}"])
+            },
         }
         rows.append((str(r["id"]), str(r["text"]), suggestion))
     path.parent.mkdir(parents=True, exist_ok=True)
