@@ -67,6 +67,7 @@ def workspace(tmp_path_factory, models_ready):
 @pytest.mark.slow
 def test_notebooks_run_in_order(workspace):
     before = {p: p.stat().st_mtime for p in (REPO / "notebooks").rglob("*")}
+    registries = {p: p.read_bytes() for p in (REPO / "models").glob("*/registry.json")}
     timings = {}
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
@@ -83,7 +84,9 @@ def test_notebooks_run_in_order(workspace):
         printed = "".join(o.get("text", "") for o in last.outputs if o.output_type == "stream")
         assert printed.strip().endswith("ok"), f"{path.name}: last cell printed {printed!r}"
     print("notebook timings (s):", timings, "total", round(sum(timings.values()), 1))
-    # Nothing was written beside the notebooks: the store and models went to the workspace.
+    # Nothing was written beside the notebooks or into the repository's registry: the store and
+    # the models the notebooks promote are the workspace's.
     after = {p: p.stat().st_mtime for p in (REPO / "notebooks").rglob("*")}
     assert after == before
+    assert {p: p.read_bytes() for p in (REPO / "models").glob("*/registry.json")} == registries
     assert (workspace / "var" / "nlp_assises.db").is_file()
