@@ -14,18 +14,20 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 SAMPLE := nlp_assises/data/sample
 
-.PHONY: help install models run serve test lint bench constraints clean
+.PHONY: help install models run serve test lint bench constraints clean notebooks strip-notebooks
 
 help:
 	@echo "make run    install, build the default models, run the pipeline on the sample, serve"
 	@echo "make test   install and run the test suite"
 	@echo "make bench  run the benchmarks in bench/ (JSON results in bench/results/)"
 	@echo "make lint   ruff"
+	@echo "make notebooks         JupyterLab on notebooks/ (store and models copied under var/notebooks)"
+	@echo "make strip-notebooks   remove outputs from notebooks/*.ipynb before committing"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip setuptools wheel
-	$(PIP) install --quiet $(FIND_LINKS) -c constraints.txt -e '.[dev,compare]'
+	$(PIP) install --quiet $(FIND_LINKS) -c constraints.txt -e '.[dev,compare,notebooks]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -53,6 +55,18 @@ bench: models
 # Re-pin every dependency after changing pyproject.toml (torch keeps its CPU build).
 constraints: install
 	$(PIP) freeze --exclude-editable | sed -e 's/+cpu$$//' > constraints.txt
+
+# The notebooks read NLP_ASSISES_* like everything else: their store and a copy of the models live
+# under var/notebooks, so running them never changes the repository's models.
+NOTEBOOK_DIR := $(CURDIR)/var/notebooks
+notebooks: models
+	@mkdir -p $(NOTEBOOK_DIR)
+	@test -d $(NOTEBOOK_DIR)/models || cp -r models $(NOTEBOOK_DIR)/models
+	NLP_ASSISES_DATA_DIR=$(NOTEBOOK_DIR) NLP_ASSISES_MODELS_DIR=$(NOTEBOOK_DIR)/models \
+		$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root,) notebooks/
+
+strip-notebooks: install
+	$(BIN)/python scripts/strip_notebooks.py notebooks/*.ipynb
 
 clean:
 	rm -rf var .pytest_cache

@@ -12,7 +12,7 @@ the store, the pipeline and a notebook all apply corrections the same way.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -299,3 +299,22 @@ def theme_labels(corrections: Iterable[Correction]) -> dict[str, list[str]]:
         if correction.kind in THEME_KINDS:
             labels[correction.target] = list(correction.payload["themes"])
     return labels
+
+
+def follow_lineage(
+    corrections: Iterable[Correction], present: set[str], continued: Mapping[str, list[str]]
+) -> list[Correction]:
+    """Merges restated for a new run: a merged proposal, seen again as pieces, is a ``split`` of
+    the merged one in the lineage (``continued``: old id → the new ids that split from it); the
+    writer said those pieces belong together, so they are merged again. Sources no longer in
+    the run are dropped, and a merge with nothing left to merge is already true."""
+    out = []
+    for correction in corrections:
+        if correction.kind != "merge_proposals":
+            out.append(correction)
+            continue
+        sources = [s for s in correction.payload["sources"] if s in present]
+        sources += [s for s in continued.get(correction.target, []) if s not in sources]
+        if sources:
+            out.append(replace(correction, payload={**correction.payload, "sources": sources}))
+    return out

@@ -32,6 +32,15 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -
     return float(ece)
 
 
+def gold_primary(gold: Sequence[Sequence[str]], predicted: Sequence[str]) -> list[str]:
+    """The gold class of each record for single-label metrics: the predicted theme when it is
+    one of the record's themes (two right answers), else its first theme (or ``hors_theme``)."""
+    return [
+        p if p in (set(g) or {HORS_THEME}) else g[0] if g else HORS_THEME
+        for p, g in zip(predicted, gold, strict=True)
+    ]
+
+
 def evaluate(
     gold: Sequence[Sequence[str]],
     decisions: Sequence[Decision],
@@ -47,15 +56,12 @@ def evaluate(
     gold_sets = [set(g) or {HORS_THEME} for g in gold]
     predicted = [d.primary for d in decisions]
     correct = [p in g for p, g in zip(predicted, gold_sets, strict=True)]
-    gold_primary = [
-        p if p in g else next(iter(gold[i])) if gold[i] else HORS_THEME
-        for i, (p, g) in enumerate(zip(predicted, gold_sets, strict=True))
-    ]
+    gold_classes = gold_primary(gold, predicted)
     classes = sorted(
-        {*gold_primary} | ({HORS_THEME} if any(HORS_THEME in g for g in gold_sets) else set()),
+        {*gold_classes} | ({HORS_THEME} if any(HORS_THEME in g for g in gold_sets) else set()),
         key=lambda c: (c == HORS_THEME, c),
     )
-    macro_f1 = f1_score(gold_primary, predicted, labels=classes, average="macro", zero_division=0)
+    macro_f1 = f1_score(gold_classes, predicted, labels=classes, average="macro", zero_division=0)
 
     y_true = labels_to_matrix(gold, theme_ids)
     y_pred = labels_to_matrix([d.labels for d in decisions], theme_ids)

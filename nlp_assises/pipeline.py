@@ -23,11 +23,10 @@ from nlp_assises.clustering import CampaignDetector, Contribution, ProposalClust
 from nlp_assises.clustering.lineage import carry_ids
 from nlp_assises.clustering.proposals import ClusteringResult
 from nlp_assises.corrections import (
-    THEME_KINDS,
     Correction,
     Member,
     apply_corrections,
-    theme_labels,
+    follow_lineage,
     validate,
 )
 from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
@@ -66,6 +65,16 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 
 
 class Pipeline:
+    """Every part (scheme, store, embedder, classifier, cleaner, clusterer) built on first use
+    from one ``Settings``, and the operations over them.
+
+    Example::
+
+        pipeline = Pipeline(Settings(data_dir="var/essai"))
+        pipeline.run(sample_consultation_path())    # ingest, clean, classify, cluster
+        pipeline.classify_texts(["Il faudrait plus de patrouilles à pied le soir."])
+    """
+
     def __init__(
         self, settings: Settings | None = None, *, progress: Progress | None = None
     ) -> None:
@@ -254,12 +263,13 @@ class Pipeline:
             self.progress("classify", min(start + 256, len(rows)), len(rows))
         return len(rows)
 
-    def _items(self) -> list[Contribution]:
-        """Every stored contribution as the clusterer sees it (themes: a writer's correction,
-        else the gold themes, else the classifier's), after campaign detection."""
+    def clustering_items(self) -> list[Contribution]:
+        """The stored contributions as the clusterer takes them, each with its themes (a
+        writer's correction, else the input's labels, else the classifier's); copy-paste
+        campaigns are detected and stored on the way."""
         contributions = self.store.contributions()
         labels = self.store.latest_classifications()
-        writers_themes = theme_labels(self.store.corrections(THEME_KINDS))
+        writers_themes = self.store.theme_corrections()
         campaigns = CampaignDetector().fit_predict(
             [c.id for c in contributions], [c.text for c in contributions]
         )
@@ -287,23 +297,40 @@ class Pipeline:
             )
         return items
 
-    def clusterer(self) -> ProposalClusterer:
+    def proposal_clusterer(self, **params) -> ProposalClusterer:
+        """The clusterer the pipeline uses, with ``params`` (``min_cluster_size``,
+        ``n_neighbors``...) changed."""
         return ProposalClusterer(
-            self.embedder, spacy_model=self.settings.spacy_model, known=self.load_known_proposals()
+            self.embedder,
+            spacy_model=self.settings.spacy_model,
+            known=self.load_known_proposals(),
+            **params,
         )
 
-    def cluster_store(self) -> ClusteringResult:
-        """Campaigns, then emerging proposals within each theme, stored as the current run.
+    def save_clustering(
+        self,
+        result: ClusteringResult,
+        items: Sequence[Contribution],
+        *,
+        themes: Sequence[str] | None = None,
+    ) -> int:
+        """Store ``result`` as the current run: proposals the previous run also found keep
+        their ids, then the writers' corrections are applied.
 
-        Proposals that the previous run also found keep their ids (``clustering.lineage``); how
-        the two runs' proposals relate (kept, split, merge, new, gone) is stored with the run."""
-        items = self._items()
-        corrections = self.store.corrections()
-        self.progress("cluster", 0, len(self.scheme.themes))
-        result = self.clusterer().fit(items, self.scheme.theme_ids)
-        links = carry_ids(result, self.store.cluster_snapshot(), self.store.issued_cluster_ids())
+        With ``themes``, only those themes' proposals are replaced: the current run's other
+        proposals are kept as they are."""
+        previous = self.store.cluster_snapshot()
+        if themes is not None:
+            previous = [c for c in previous if c["theme"] in themes]
+        links = carry_ids(result, previous, self.store.issued_cluster_ids())
         result.params["lineage"] = dict(sorted(Counter(link.kind for link in links).items()))
+        corrections = self.store.corrections()
         if corrections:  # writers' corrections outlive the run they were made on
+            continued: dict[str, list[str]] = {}
+            for link in links:
+                if link.kind == "split" and link.new_id != link.old_id:
+                    continued.setdefault(link.old_id, []).append(link.new_id)
+            corrections = follow_lineage(corrections, {c["id"] for c in result.clusters}, continued)
             info = {
                 c.id: Member(
                     person=c.campaign or c.author or c.id, campaign=c.campaign, date=c.date
@@ -316,9 +343,30 @@ class Pipeline:
                 "applied": len(applied.applied),
                 "orphaned": applied.orphaned,
             }
-        self.store.save_cluster_run(
-            result.clusters, result.members, result.params, [link.to_dict() for link in links]
+        clusters, members, params = result.clusters, result.members, dict(result.params)
+        if themes is not None:
+            kept, kept_members, previous_params = self.store.current_run()
+            kept = [k for k in kept if k["theme"] not in themes]
+            kept_ids = {k["id"] for k in kept}
+            clusters = kept + [k for k in clusters if k["theme"] in themes]
+            new_ids = {k["id"] for k in clusters} - kept_ids
+            members = [r for r in kept_members if r["cluster_id"] in kept_ids] + [
+                r for r in members if r["cluster_id"] in new_ids
+            ]
+            params = {**previous_params, "themes_replaced": {t: result.params for t in themes}}
+        return self.store.save_cluster_run(
+            clusters, members, params, [link.to_dict() for link in links]
         )
+
+    def cluster_store(self) -> ClusteringResult:
+        """Campaigns, then emerging proposals within each theme, stored as the current run.
+
+        Proposals that the previous run also found keep their ids (``clustering.lineage``); how
+        the two runs' proposals relate (kept, split, merge, new, gone) is stored with the run."""
+        items = self.clustering_items()
+        self.progress("cluster", 0, len(self.scheme.themes))
+        result = self.proposal_clusterer().fit(items, self.scheme.theme_ids)
+        self.save_clustering(result, items)
         self.progress("cluster", len(self.scheme.themes), len(self.scheme.themes))
         result.params["campaigns"] = len({c.campaign for c in items if c.campaign})
         return result
@@ -334,10 +382,12 @@ class Pipeline:
         clusters = self.store.cluster_snapshot()
         placed = {i for c in clusters for i in c["contributions"]}  # by an earlier assignment
         items = [
-            c for c in self._items() if c.added and _aware(c.added) > since and c.id not in placed
+            c
+            for c in self.clustering_items()
+            if c.added and _aware(c.added) > since and c.id not in placed
         ]
         self.progress("assign", 0, len(items))
-        result = self.clusterer().assign(items, clusters)
+        result = self.proposal_clusterer().assign(items, clusters)
         self.store.add_cluster_members(result.members)
         self.progress("assign", len(items), len(items))
         return sum(1 for c in items if result.assignments.get(c.id))

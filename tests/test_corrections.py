@@ -124,3 +124,18 @@ def test_merge_across_themes_is_refused(pipeline):
         pipeline.correct("merge_proposals", first.id, {"sources": [other.id]}, author="r")
     assert len(pipeline.store.corrections()) == before
     assert other.id in _clusters(pipeline)
+
+
+def test_merged_emerging_proposals_stay_merged_after_reclustering(pipeline):
+    clusters = [c for c in _clusters(pipeline).values() if re.search(r"-\d{3}$", c.id)]
+    by_theme: dict[str, list] = {}
+    for c in clusters:
+        by_theme.setdefault(c.theme, []).append(c)
+    kept, gone, *_ = next(cs for cs in by_theme.values() if len(cs) >= 2)
+    expected = _members(pipeline, kept.id) | _members(pipeline, gone.id)
+    pipeline.correct("merge_proposals", kept.id, {"sources": [gone.id]}, author="redac-2")
+    result = pipeline.cluster_store()
+    after = _clusters(pipeline)
+    assert kept.id in after and gone.id not in after
+    assert _members(pipeline, kept.id) >= expected - set(pipeline.store.theme_corrections())
+    assert result.params["corrections"]["orphaned"] == []

@@ -55,6 +55,16 @@ def _write_json_atomic(path: Path, data: dict) -> None:
 
 
 class ModelRegistry:
+    """Versioned model folders under ``root``, a current version and a promotion history.
+
+    Example::
+
+        registry = ModelRegistry("models/classifiers")
+        version = registry.add(model)          # saved, not yet in use
+        registry.promote(version)              # now current
+        registry.rollback()                    # the previous one again
+    """
+
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
 

@@ -22,6 +22,14 @@ from nlp_assises.scheme import HORS_THEME, Scheme
 
 
 class ZeroShotClassifier:
+    """Classifies from the scheme's descriptions alone, before any label exists.
+
+    Example::
+
+        model = ZeroShotClassifier(embedder).fit(Scheme.load("schema.toml"))
+        model.predict(["Une application pour porter plainte en ligne."])[0].primary
+    """
+
     kind = "zero-shot"
 
     def __init__(

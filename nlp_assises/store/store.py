@@ -503,6 +503,32 @@ class Store:
                 query = query.where(m.Cluster.theme == theme)
             return list(session.scalars(query.order_by(m.Cluster.people.desc(), m.Cluster.id)))
 
+    def current_cluster_members(self) -> list[dict]:
+        """Every proposal unit of the current clustering run (``cluster_id``,
+        ``contribution_id``, ``unit_text``, ``unit_start``, ``score``), for DataFrames."""
+        return self.current_run()[1]
+
+    def current_run(self) -> tuple[list[dict], list[dict], dict]:
+        """The current clustering run as ``(clusters, members, params)`` dicts, as
+        ``save_cluster_run`` takes them (empty when there is none)."""
+        with self.session() as session:
+            run = session.scalar(select(m.ClusterRun).where(m.ClusterRun.current))
+            if run is None:
+                return [], [], {}
+            clusters = session.scalars(
+                select(m.Cluster).where(m.Cluster.run_id == run.id).order_by(m.Cluster.pk)
+            )
+            members = session.scalars(
+                select(m.ClusterMember)
+                .where(m.ClusterMember.run_id == run.id)
+                .order_by(m.ClusterMember.pk)
+            )
+            return (
+                [_cluster_dict(c) for c in clusters],
+                [_member_dict(r) for r in members],
+                dict(run.params or {}),
+            )
+
     def count_campaigns(self) -> int:
         with self.session() as session:
             return session.scalar(select(func.count(func.distinct(m.Contribution.campaign_id))))
