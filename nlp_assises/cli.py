@@ -389,7 +389,15 @@ def serve(
         "access_log": False,
     }
     if workers > 1:  # each process builds its app from the same environment
-        uvicorn.run("service.app:create_app", factory=True, workers=workers, **options)
+        # Loading the models holds the GIL for seconds at a time on a busy machine; uvicorn's
+        # default 5 s health-check would take a worker still loading for a hung one and kill it.
+        uvicorn.run(
+            "service.app:create_app",
+            factory=True,
+            workers=workers,
+            timeout_worker_healthcheck=120,
+            **options,
+        )
     else:
         uvicorn.run(create_app(settings), **options)
 

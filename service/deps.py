@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from starlette.concurrency import run_in_threadpool
 
 from nlp_assises.keys import role_allows, verify_key
 from nlp_assises.pipeline import Pipeline
@@ -57,12 +58,21 @@ def require(role: str):
     return check
 
 
-def classify_access(request: Request) -> str | None:
-    """Classify is public unless ``require_portal_key`` is set."""
+def _classify_role(request: Request) -> str | None:
     settings: Settings = request.app.state.settings
     if settings.require_portal_key:
         return require("portal")(request)
     return current_role(request)
+
+
+async def classify_access(request: Request) -> str | None:
+    """Classify is public unless ``require_portal_key`` is set. The portal's usual call, public
+    and without a key, is answered on the event loop; a key is checked against the store in a
+    worker thread."""
+    settings: Settings = request.app.state.settings
+    if not settings.require_portal_key and presented_key(request) is None:
+        return None
+    return await run_in_threadpool(_classify_role, request)
 
 
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]

