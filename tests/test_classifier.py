@@ -228,23 +228,23 @@ def test_fold_drops_every_combining_mark_as_the_per_character_rule_did():
         assert fold(text) == reference(text)
 
 
-def test_the_served_path_classifies_the_sample_as_the_sklearn_path(models_ready, embedder):
-    """Scores, labels and review flags of the registry's model on the sample consultation, by
-    the fast lexical path and by sklearn's own transform."""
-    from nlp_assises.classify.features import LexicalFeatures
+def test_the_served_path_scores_the_sample_as_scipy_and_sklearn_do(models_ready, embedder):
+    """The registry's model on the sample consultation: the fast feature path gives the very
+    decision values of the plain one (scipy's stacking, sklearn's vectorizers), hence the same
+    scores, labels and review flags."""
+    from scipy import sparse
 
     model = ModelRegistry(models_ready / "classifiers").load(embedder=embedder)
-    texts = _sample_texts()
-    fast = model.predict(texts)
-
-    class SklearnLexical(LexicalFeatures):
-        def transform(self, texts):
-            from scipy import sparse
-
-            blocks = [self._chars.transform(texts), self._words.transform(texts) * self.word_weight]
-            return sparse.hstack(blocks, format="csr")
-
-    slow_lexical = SklearnLexical()
-    slow_lexical.__dict__.update(model._lexical.__dict__)
-    model._lexical = slow_lexical
-    assert [d.to_dict() for d in model.predict(texts)] == [d.to_dict() for d in fast]
+    texts = [*_sample_texts(), "", "Gendarmerie"]
+    lexical = model._lexical
+    for batch in (texts, texts[:1], texts[-3:]):
+        plain = sparse.hstack(
+            [
+                sparse.csr_matrix(embedder.encode(batch) * model.embedding_weight),
+                lexical._chars.transform(batch),
+                lexical._words.transform(batch) * lexical.word_weight,
+            ],
+            format="csr",
+        )
+        expected = np.asarray(plain @ model.coef_.T) + model.intercept_
+        assert np.array_equal(model.decision_function(batch), expected)

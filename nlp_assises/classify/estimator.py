@@ -12,12 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
 from nlp_assises.classify.decision import Decision, decide
-from nlp_assises.classify.features import LexicalFeatures
+from nlp_assises.classify.features import LexicalFeatures, dense_to_csr, hstack_csr
 from nlp_assises.embedding.base import Embedder
 from nlp_assises.errors import ConfigurationError, ModelNotFoundError
 from nlp_assises.scheme import HORS_THEME, Scheme
@@ -108,10 +107,10 @@ class ThemeClassifier:
     def _features(self, texts: Sequence[str], embeddings: np.ndarray | None = None):
         if embeddings is None:
             embeddings = self.embedder.encode(list(texts))
-        blocks = [sparse.csr_matrix(embeddings * self.embedding_weight)]
+        blocks = [dense_to_csr(embeddings * self.embedding_weight)]
         if self.lexical:
             blocks.append(self._lexical.transform(list(texts)))
-        return sparse.hstack(blocks, format="csr")
+        return hstack_csr(blocks)
 
     def _new_lr(self) -> LogisticRegression:
         return LogisticRegression(
@@ -218,7 +217,14 @@ class ThemeClassifier:
     # -- prediction ------------------------------------------------------------------------
     def decision_function(self, texts: Sequence[str], *, embeddings: np.ndarray | None = None):
         X = self._features(texts, embeddings)
-        return np.asarray(X @ self.coef_.T) + self.intercept_
+        return np.asarray(X @ self._coef_columns()) + self.intercept_
+
+    def _coef_columns(self) -> np.ndarray:
+        """``coef_.T`` laid out by rows: scipy would otherwise copy it on every product."""
+        cached = getattr(self, "_coef_t", None)
+        if cached is None or cached[0] is not self.coef_:
+            self._coef_t = (self.coef_, np.ascontiguousarray(self.coef_.T))
+        return self._coef_t[1]
 
     def predict_proba(self, texts: Sequence[str], *, embeddings: np.ndarray | None = None):
         """Calibrated probability of each theme (columns in scheme order)."""
