@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -209,7 +211,26 @@ def start_server(port: int, workers: int, data_dir: str) -> subprocess.Popen:
     )
     command = [sys.executable, "-m", "nlp_assises.cli", "serve", "--port", str(port)]
     command += ["--workers", str(workers)]
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # its own process group: the workers are stopped with it, even if it has to be killed
+    return subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """SIGTERM to the server's process group, SIGKILL after 30 s (a worker still draining the
+    queue of a saturated phase would otherwise outlive its parent)."""
+    group = os.getpgid(server.pid)
+    os.killpg(group, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        server.wait(timeout=30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
+    server.wait()
 
 
 def wait_ready(base: str, server: subprocess.Popen, seconds: float) -> None:
@@ -257,11 +278,7 @@ def main() -> dict:
         classify_max = measured(generator, server, "/v1/classify", args.seconds, bodies)
         paced = measured(generator, server, "/v1/classify", args.seconds, bodies, rate=args.rate)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
         shutil.rmtree(scratch, ignore_errors=True)
     ratio = round(classify_max["requests_per_second"] / health["requests_per_second"], 3)
     cpu_ratio = round(

@@ -15,6 +15,7 @@ BENCHMARKS = [
     "proposals_scale.py",
     "embedders.py",
     "pages.py",
+    "load.py",  # starts the server; wrk when installed (apt-get install wrk), else Python
 ]
 
 if __name__ == "__main__":
