@@ -104,8 +104,10 @@ class Pipeline:
 
     @cached_property
     def fast_embedder(self) -> Embedder:
-        """The same embedder with an in-memory cache only, for request paths (no database)."""
-        return CachedEmbedder(load_embedder(self.settings.embedder_spec), MemoryEmbeddingCache())
+        """The same embedder with a bounded in-memory cache only, for request paths (no
+        database)."""
+        cache = MemoryEmbeddingCache(max_items=50_000)
+        return CachedEmbedder(load_embedder(self.settings.embedder_spec), cache)
 
     @cached_property
     def registry(self) -> ModelRegistry:

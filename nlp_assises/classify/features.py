@@ -108,7 +108,7 @@ class _Counts:
         self.sublinear_tf = vectorizer.sublinear_tf
         self.norm = vectorizer.norm
         self.max_cached_words = max_cached_words
-        self._words: dict[str, list[int]] = {}
+        self._words: dict[str, np.ndarray] = {}
 
     def _word_ngrams(self, word: str) -> np.ndarray:
         """Vocabulary indices of a word's padded character n-grams (sklearn's ``char_wb``)."""

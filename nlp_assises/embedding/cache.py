@@ -18,9 +18,11 @@ class EmbeddingCache(Protocol):
 
 
 class MemoryEmbeddingCache:
-    """A dict, for notebooks and tests that have no store."""
+    """A dict, for notebooks and tests that have no store. With ``max_items`` the oldest entries
+    go first: the service's cache would otherwise grow with every new text it is sent."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_items: int | None = None) -> None:
+        self.max_items = max_items
         self._data: dict[tuple[str, str], np.ndarray] = {}
 
     def get_many(self, model_id: str, hashes: list[str]) -> dict[str, np.ndarray]:
@@ -29,6 +31,9 @@ class MemoryEmbeddingCache:
     def put_many(self, model_id: str, items: dict[str, np.ndarray]) -> None:
         for h, v in items.items():
             self._data[(model_id, h)] = v
+        if self.max_items is not None:
+            while len(self._data) > self.max_items:
+                del self._data[next(iter(self._data))]
 
 
 def text_hash(text: str) -> str:
