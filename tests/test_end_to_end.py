@@ -107,8 +107,7 @@ def test_workers_listen_each_on_its_own_socket_and_stop_together(cli_env):
             time.sleep(0.5)
         assert _listeners(port) == 2
         body = {"text": "Plus de patrouilles à pied dans le bourg, le soir."}
-        # the sockets listen before the models are loaded: the answer comes once they are
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=240) as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
             assert client.post("/v1/classify", json=body).json()["primary"]
         second = subprocess.run(
             [*CLI, "serve", "--port", str(port), "--workers", "2"],
