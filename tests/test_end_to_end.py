@@ -70,3 +70,59 @@ def test_run_then_query_the_served_api(tmp_path, cli_env):
         assert httpx.get(f"{base}/v1/clusters").status_code == 401
     finally:
         server.stop()
+
+
+def _listeners(port: int) -> int:
+    """Listening TCP sockets on ``port`` (Linux /proc)."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(
+        1
+        for line in lines
+        if line.split()[1].endswith(f":{port:04X}") and line.split()[3] == "0A"  # LISTEN
+    )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_listen_each_on_its_own_socket_and_stop_together(cli_env):
+    """`serve --workers 2`: one socket per process (the kernel spreads connections over them),
+    a second server on the same port refused with one line, every process gone after SIGTERM."""
+    import os
+    import signal
+    import time
+
+    from tests.conftest import CLI, free_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--workers", "2"],
+        env=cli_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline and _listeners(port) < 2:
+            time.sleep(0.5)
+        assert _listeners(port) == 2
+        body = {"text": "Plus de patrouilles à pied dans le bourg, le soir."}
+        # the sockets listen before the models are loaded: the answer comes once they are
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=240) as client:
+            assert client.post("/v1/classify", json=body).json()["primary"]
+        second = subprocess.run(
+            [*CLI, "serve", "--port", str(port), "--workers", "2"],
+            env=cli_env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert second.returncode != 0 and "cannot listen" in second.stderr
+        assert "Traceback" not in second.stderr
+        server.terminate()
+        server.wait(timeout=60)
+        time.sleep(1)
+        assert _listeners(port) == 0
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
