@@ -380,6 +380,7 @@ def serve(
     settings = _settings()
     try:
         from service.app import create_app
+        from service.server import reuse_port_supported, serve_workers
     except ImportError:
         raise ConfigurationError("the `service` package is not installed with this copy") from None
     options = {
@@ -388,7 +389,9 @@ def serve(
         "log_level": "info",
         "access_log": False,
     }
-    if workers > 1:  # each process builds its app from the same environment
+    if workers > 1 and reuse_port_supported():  # each process builds its app from the environment
+        serve_workers(options.pop("host"), options.pop("port"), workers, options)
+    elif workers > 1:
         # Loading the models holds the GIL for seconds at a time on a busy machine; uvicorn's
         # default 5 s health-check would take a worker still loading for a hung one and kill it.
         uvicorn.run(

@@ -1,0 +1,94 @@
+"""Serving the app in several processes, each with its own listening socket on the same port.
+
+uvicorn's own workers share one socket: whichever process wakes first takes a whole burst of new
+connections (measured: all 50 connections of a load test on one of two workers, the other idle).
+With one socket per process and ``SO_REUSEPORT`` the kernel spreads new connections over them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import socket
+import time
+
+import uvicorn
+
+from nlp_assises.errors import ConfigurationError
+
+STARTUP_FAILURE = 3  # uvicorn's exit code when the app fails to start
+
+
+def reuse_port_supported() -> bool:
+    return hasattr(socket, "SO_REUSEPORT")
+
+
+def _listening_socket(host: str, port: int, listen: bool = True) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    if listen:
+        sock.listen(2048)
+    return sock
+
+
+def _worker(host: str, port: int, options: dict) -> None:
+    sock = _listening_socket(host, port)
+    config = uvicorn.Config("service.app:create_app", factory=True, **options)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def serve_workers(host: str, port: int, workers: int, options: dict) -> None:
+    """Run ``workers`` processes until SIGTERM or SIGINT; a worker that dies is replaced, one that
+    cannot start stops them all."""
+    # A port in use fails at once, even by another server with SO_REUSEPORT, which would
+    # otherwise share it silently: a probe bound without it, then released.
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+        guard = _listening_socket(host, port, listen=False)  # held, not listening, until the end
+    except OSError as exc:
+        raise ConfigurationError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    context = multiprocessing.get_context("spawn")
+    stopping = False
+
+    def stop(signum, frame) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+    def start():
+        process = context.Process(target=_worker, args=(host, port, options), daemon=False)
+        process.start()
+        return process
+
+    processes = [start() for _ in range(workers)]
+    failed = False
+    try:
+        while not stopping:
+            time.sleep(0.5)
+            for index, process in enumerate(processes):
+                if process.is_alive() or stopping:
+                    continue
+                if process.exitcode == STARTUP_FAILURE:
+                    failed = stopping = True
+                    break
+                processes[index] = start()
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.terminate()  # uvicorn shuts down gracefully on SIGTERM
+        for process in processes:
+            process.join(30)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        guard.close()
+    if failed:
+        raise SystemExit("a server process failed to start (see the log above)")
