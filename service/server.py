@@ -7,7 +7,10 @@ With one socket per process and ``SO_REUSEPORT`` the kernel spreads new connecti
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
+import os
 import signal
 import socket
 import time
@@ -16,6 +19,7 @@ import uvicorn
 
 from nlp_assises.errors import ConfigurationError
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 STARTUP_FAILURE = 3  # uvicorn's exit code when the app fails to start
 
 
@@ -34,7 +38,20 @@ def _listening_socket(host: str, port: int, listen: bool = True) -> socket.socke
     return sock
 
 
-def _worker(host: str, port: int, options: dict) -> None:
+def _die_with_parent() -> None:
+    """Ask Linux to end this worker when the process that started it dies, even by SIGKILL:
+    no worker outlives its server."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: the parent's own shutdown still stops us
+        pass
+
+
+def _worker(host: str, port: int, options: dict, parent: int) -> None:
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before we asked
+        return
     sock = _listening_socket(host, port)
     config = uvicorn.Config("service.app:create_app", factory=True, **options)
     uvicorn.Server(config).run(sockets=[sock])
@@ -64,7 +81,9 @@ def serve_workers(host: str, port: int, workers: int, options: dict) -> None:
     signal.signal(signal.SIGINT, stop)
 
     def start():
-        process = context.Process(target=_worker, args=(host, port, options), daemon=False)
+        process = context.Process(
+            target=_worker, args=(host, port, options, os.getpid()), daemon=False
+        )
         process.start()
         return process
 

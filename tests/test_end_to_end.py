@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -127,3 +128,36 @@ def test_workers_listen_each_on_its_own_socket_and_stop_together(cli_env):
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_do_not_outlive_a_killed_server(cli_env):
+    """SIGKILL to the serving process alone (no chance to stop its workers): they go too."""
+    import os
+    import signal
+    import time
+
+    from tests.conftest import CLI, free_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        [*CLI, "serve", "--port", str(port), "--workers", "2"],
+        env=cli_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline and _listeners(port) < 2:
+            time.sleep(0.5)
+        assert _listeners(port) == 2
+        os.kill(server.pid, signal.SIGKILL)
+        server.wait()
+        deadline = time.time() + 60
+        while time.time() < deadline and _listeners(port):
+            time.sleep(0.5)
+        assert _listeners(port) == 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
