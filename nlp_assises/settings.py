@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     max_text_chars: int = 50_000
     max_batch_items: int = 256
+    # Classify requests arriving together are processed together, up to this many texts: larger
+    # batches cost less CPU per text, smaller ones keep the latency tail short.
+    classify_batch: int = Field(16, ge=1, le=256)
     max_body_bytes: int = 4_000_000
     assign_max_share: float = Field(
         0.1,

@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pipeline.store  # noqa: B018
         app.state.pipeline = pipeline
         app.state.jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="job")
-        app.state.batcher = MicroBatcher(pipeline.analyse)
+        app.state.batcher = MicroBatcher(pipeline.analyse, max_batch=settings.classify_batch)
         app.state.batcher.start()
         # CPU-bound work is serialised in one thread per process: more threads only fight for
         # the GIL and the cores (run several processes with `serve --workers N` instead).
