@@ -19,7 +19,16 @@ from nlp_assises.errors import NlpAssisesError
 from nlp_assises.pipeline import Pipeline
 from nlp_assises.settings import Settings
 from service.batching import MicroBatcher
-from service.routers import admin, classify, contributions, health, pages, search, themes
+from service.routers import (
+    admin,
+    classify,
+    contributions,
+    corrections,
+    health,
+    pages,
+    search,
+    themes,
+)
 
 log = logging.getLogger("nlp_assises.service")
 
@@ -109,7 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         return JSONResponse({"error": "internal error"}, status_code=500)
 
-    for module in (health, classify, contributions, themes, search, admin, pages):
+    for module in (health, classify, contributions, themes, search, corrections, admin, pages):
         app.include_router(module.router)
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -191,3 +191,99 @@ class SearchHit(BaseModel):
     text: str
     score: float
     primary: str | None = None
+
+
+CorrectionKind = Literal[
+    "rename_proposal",
+    "merge_proposals",
+    "split_proposal",
+    "move_contribution",
+    "confirm_review",
+    "pick_quote",
+    "unpick_quote",
+]
+
+
+class CorrectionPayload(BaseModel):
+    """The fields each kind uses (the others are left out): ``label`` (rename, split),
+    ``sources`` (merge), ``contribution_ids`` (split), ``themes`` (move, confirm),
+    ``contribution_id``, ``text``, ``start`` (pick and unpick a quote)."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: str | None = Field(None, max_length=1000)
+    sources: list[Annotated[str, Field(max_length=96)]] | None = Field(None, max_length=100)
+    contribution_ids: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        None, max_length=10_000
+    )
+    themes: list[Annotated[str, Field(max_length=64)]] | None = Field(None, max_length=20)
+    contribution_id: str | None = Field(None, max_length=64)
+    text: str | None = Field(None, max_length=10_000)
+    start: int | None = Field(None, ge=0, le=10_000_000)
+
+
+class CorrectionRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "rename_proposal",
+                    "target": "lien-003",
+                    "payload": {"label": "Revoir les gendarmes à pied dans les bourgs"},
+                },
+                {
+                    "kind": "merge_proposals",
+                    "target": "lien-003",
+                    "payload": {"sources": ["lien-007"]},
+                },
+                {
+                    "kind": "split_proposal",
+                    "target": "service-002",
+                    "payload": {
+                        "contribution_ids": ["FORM-0012", "FORM-0031"],
+                        "label": "Horaires d'ouverture",
+                    },
+                },
+                {
+                    "kind": "move_contribution",
+                    "target": "FORM-0142",
+                    "payload": {"themes": ["hors_theme"]},
+                },
+                {"kind": "confirm_review", "target": "FORM-0068", "payload": {"themes": ["lien"]}},
+                {
+                    "kind": "pick_quote",
+                    "target": "lien-001",
+                    "payload": {
+                        "contribution_id": "FORM-0068",
+                        "text": "Je demande simplement à être prévenu.",
+                        "start": 213,
+                    },
+                },
+            ]
+        },
+    )
+    kind: CorrectionKind
+    target: str = Field(
+        ...,
+        min_length=1,
+        max_length=96,
+        pattern=r"\S",
+        description="A proposal id, or a contribution id for move_contribution and confirm_review.",
+    )
+    payload: CorrectionPayload = Field(default_factory=CorrectionPayload)
+
+
+class CorrectionOut(BaseModel):
+    id: int
+    kind: str
+    target: str
+    payload: dict
+    author: str = Field(..., description="The name of the key that made it.")
+    created_at: datetime | None
+
+
+class CorrectionPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[CorrectionOut]

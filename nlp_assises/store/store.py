@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import Engine, String, cast, delete, func, select, update
+from sqlalchemy import Engine, String, and_, case, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from nlp_assises.cleaning import Cleaner
@@ -493,7 +493,10 @@ class Store:
                 cluster.first_date, cluster.last_date = counted["first_date"], counted["last_date"]
             return len(members)
 
-    def current_clusters(self, theme: str | None = None) -> list[m.Cluster]:
+    def current_clusters(
+        self, theme: str | None = None, ids: Sequence[str] | None = None
+    ) -> list[m.Cluster]:
+        """The current run's proposals (of ``theme``, or with these ``ids``), ranked by people."""
         with self.session() as session:
             run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
             if run_id is None:
@@ -501,6 +504,8 @@ class Store:
             query = select(m.Cluster).where(m.Cluster.run_id == run_id)
             if theme:
                 query = query.where(m.Cluster.theme == theme)
+            if ids is not None:
+                query = query.where(m.Cluster.id.in_(list(ids)[:_IN_CHUNK]))
             return list(session.scalars(query.order_by(m.Cluster.people.desc(), m.Cluster.id)))
 
     def current_cluster_members(self) -> list[dict]:
@@ -543,6 +548,134 @@ class Store:
                         .where(m.Contribution.id == contribution_id)
                         .values(campaign_id=campaign)
                     )
+
+    # -- writers' workspace: aggregates and pages, never every contribution at once ----------
+    def _latest(self):
+        return (
+            select(m.Classification.contribution_id, func.max(m.Classification.id).label("last"))
+            .group_by(m.Classification.contribution_id)
+            .subquery()
+        )
+
+    def overview_counts(self, theme_ids: Sequence[str]) -> dict:
+        """Totals for the overview in one pass of the database (labels: the gold ones when
+        given, else the latest classification's; needs_review: not yet settled by a writer)."""
+        latest = self._latest()
+        gold = func.nullif(func.nullif(cast(m.Contribution.themes_gold, String), "null"), "[]")
+        labels = func.coalesce(gold, cast(m.Classification.labels, String), "[]")
+        flags = cast(m.Contribution.flags, String)
+        settled = select(m.CorrectionRow.target).where(m.CorrectionRow.kind.in_(THEME_KINDS))
+
+        def count_if(condition):
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        no_theme = and_(*(labels.notlike(f'%"{t}"%') for t in theme_ids))
+        columns = [
+            func.count().label("total"),
+            count_if(no_theme).label("hors_theme"),
+            count_if(
+                and_(
+                    m.Classification.needs_review.is_(True),
+                    gold.is_(None),
+                    m.Contribution.id.notin_(settled),
+                )
+            ).label("needs_review"),
+            count_if(flags.like('%"repaired"%')).label("repaired"),
+            count_if(flags.like('%"pseudonymized"%')).label("pseudonymized"),
+            count_if(flags.like('%"not_french"%')).label("not_french"),
+            count_if(m.Contribution.campaign_id.isnot(None)).label("in_campaigns"),
+            func.count(func.distinct(m.Contribution.campaign_id)).label("campaigns"),
+            func.min(m.Contribution.date).label("first_date"),
+            func.max(m.Contribution.date).label("last_date"),
+        ]
+        columns += [count_if(labels.like(f'%"{t}"%')).label(f"theme:{t}") for t in theme_ids]
+        query = (
+            select(*columns)
+            .select_from(m.Contribution)
+            .outerjoin(latest, latest.c.contribution_id == m.Contribution.id)
+            .outerjoin(m.Classification, m.Classification.id == latest.c.last)
+        )
+        with self.session() as session:
+            row = session.execute(query).one()._asdict()
+            channels = session.execute(
+                select(m.Contribution.channel, func.count())
+                .group_by(m.Contribution.channel)
+                .order_by(func.count().desc())
+            ).all()
+            days = session.execute(
+                select(
+                    func.substr(cast(m.Contribution.date, String), 1, 10).label("day"), func.count()
+                )
+                .where(m.Contribution.date.isnot(None))
+                .group_by("day")
+                .order_by("day")
+            ).all()
+        row["themes"] = {t: int(row.pop(f"theme:{t}")) for t in theme_ids}
+        row["channels"] = {channel or "autre": n for channel, n in channels}
+        row["days"] = [(day, n) for day, n in days]
+        return row
+
+    def cluster_page(
+        self, cluster_id: str, *, offset: int = 0, limit: int = 20
+    ) -> tuple[int, list[tuple[m.Contribution, m.ClusterMember]]]:
+        """A page of a current proposal's contributions with the proposal span of each, the
+        closest to the proposal first; and how many there are."""
+        with self.session() as session:
+            run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
+            where = (m.ClusterMember.run_id == run_id, m.ClusterMember.cluster_id == cluster_id)
+            total = session.scalar(select(func.count()).select_from(m.ClusterMember).where(*where))
+            rows = session.execute(
+                select(m.Contribution, m.ClusterMember)
+                .join(m.ClusterMember, m.ClusterMember.contribution_id == m.Contribution.id)
+                .where(*where)
+                .order_by(m.ClusterMember.score.desc(), m.Contribution.id)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            return total or 0, [(row[0], row[1]) for row in rows]
+
+    def review_queue(
+        self, *, offset: int = 0, limit: int = 20
+    ) -> tuple[int, list[tuple[m.Contribution, m.Classification]]]:
+        """Contributions the classifier was unsure of that no writer has settled yet, shortest
+        (fastest to read) first; and how many there are."""
+        latest = self._latest()
+        settled = select(m.CorrectionRow.target).where(m.CorrectionRow.kind.in_(THEME_KINDS))
+        query = (
+            select(m.Contribution, m.Classification)
+            .join(latest, latest.c.contribution_id == m.Contribution.id)
+            .join(m.Classification, m.Classification.id == latest.c.last)
+            .where(m.Classification.needs_review.is_(True), m.Contribution.id.notin_(settled))
+        )
+        with self.session() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.execute(
+                query.order_by(func.length(m.Contribution.text), m.Contribution.id)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            return total, [(row[0], row[1]) for row in rows]
+
+    def corrections_page(
+        self,
+        *,
+        kind: str | None = None,
+        target: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[int, list[Correction]]:
+        """A page of corrections, newest first; and how many there are."""
+        query = select(m.CorrectionRow)
+        if kind:
+            query = query.where(m.CorrectionRow.kind == kind)
+        if target:
+            query = query.where(m.CorrectionRow.target == target)
+        with self.session() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(
+                query.order_by(m.CorrectionRow.id.desc()).offset(offset).limit(limit)
+            )
+            return total, [_correction(row) for row in rows]
 
     # -- writers' corrections -----------------------------------------------------------
     def corrections(self, kinds: Sequence[str] | None = None) -> list[Correction]:
