@@ -362,7 +362,7 @@ def highlight_repairs(original: str, text: str, repairs: list[dict]) -> list[Seg
             elif s >= at + len(before):
                 moved.append((s + delta, e + delta, r))
             # spans overlapping the replaced text are superseded by this repair
-        if after:
+        if after.strip():  # deletions and spacing are listed, not highlighted
             moved.append((at, at + len(after), repair))
         spans = sorted(moved, key=lambda x: x[0])
         shift += delta
@@ -396,13 +396,19 @@ def _nearest(text: str, needle: str, around: int) -> int | None:
 
 REPAIR_KINDS = {
     "mojibake": "encodage",
+    "invalid_unicode": "caractères invalides",
     "html": "HTML",
     "pdf_accent": "accent PDF",
-    "invisible": "caractère invisible",
+    "invisible_char": "caractère invisible",
     "hyphenation": "césure",
-    "email_quote": "citation de courriel",
-    "email_signature": "signature",
+    "line_break": "saut de ligne",
+    "quoted_reply": "réponse citée",
+    "forward_header": "en-tête de transfert",
+    "sent_from": "« envoyé de »",
+    "signature": "signature",
+    "disclaimer": "mention légale",
     "whitespace": "espaces",
+    "space": "espaces",
     "pseudonym": "pseudonyme",
 }
 
@@ -518,8 +524,18 @@ class Row:
     needs_review: bool | None = None
 
 
-def _row(contribution, decision, score: float | None = None, cut: int = 600) -> Row:
-    text = contribution.text if len(contribution.text) <= cut else contribution.text[:cut] + "…"
+def snippet(text: str, around: str | None = None, cut: int = 600) -> str:
+    """At most ``cut`` characters of ``text``, showing where ``around`` first appears."""
+    if len(text) <= cut:
+        return text
+    at = text.lower().find(around.lower()) if around else -1
+    start = 0 if at < cut - len(around or "") - 100 else max(0, at - cut // 3)
+    body = text[start : start + cut]
+    return ("…" if start else "") + body + ("…" if start + cut < len(text) else "")
+
+
+def _row(contribution, decision, score: float | None = None, around: str | None = None) -> Row:
+    text = snippet(contribution.text, around)
     return Row(
         id=contribution.id,
         text=text,
@@ -559,7 +575,7 @@ def search(
         return RowPage(Pager(0, 0, limit), [])
     if like is None and mode == "keyword":
         total, rows = pipeline.store.search(q=q, offset=offset, limit=limit)
-        return RowPage(Pager(total, offset, limit), [_row(c, k) for c, k in rows])
+        return RowPage(Pager(total, offset, limit), [_row(c, k, around=q) for c, k in rows])
     hits = pipeline.search(q, like=like, mode="semantic", limit=min(offset + limit, 200))[offset:]
     found = {c.id: c for c in pipeline.store.contributions([h["id"] for h in hits])}
     decisions = pipeline.store.latest_classifications_for(list(found))
@@ -573,17 +589,18 @@ def search(
 def describe(correction) -> dict:
     """A correction as the history table shows it."""
     payload = correction.payload or {}
-    detail = {
-        "rename_proposal": lambda: f"« {payload.get('label')} »",
-        "merge_proposals": lambda: "avec " + ", ".join(payload.get("sources") or []),
-        "split_proposal": lambda: (
-            f"« {payload.get('label')} » ({len(payload.get('contribution_ids') or [])} contributions)"
-        ),
-        "move_contribution": lambda: ", ".join(payload.get("themes") or []),
-        "confirm_review": lambda: ", ".join(payload.get("themes") or []),
-        "pick_quote": lambda: f"« {payload.get('text')} »",
-        "unpick_quote": lambda: f"« {payload.get('text')} »",
-    }.get(correction.kind, lambda: "")()
+    kind = correction.kind
+    if kind == "merge_proposals":
+        detail = "avec " + ", ".join(payload.get("sources") or [])
+    elif kind == "split_proposal":
+        moved = len(payload.get("contribution_ids") or [])
+        detail = f"« {payload.get('label')} » ({moved} contributions)"
+    elif kind in ("move_contribution", "confirm_review"):
+        detail = ", ".join(payload.get("themes") or [])
+    elif kind == "rename_proposal":
+        detail = f"« {payload.get('label')} »"
+    else:
+        detail = f"« {payload.get('text', '')} »"
     return {
         "id": correction.id,
         "kind": correction.kind,
