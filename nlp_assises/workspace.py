@@ -239,16 +239,22 @@ def theme_view(store, scheme: Scheme, theme_id: str) -> ThemeView | None:
 
 # -- a proposal and its contributions --------------------------------------------------------
 @dataclass
+class Unit:
+    """A proposal sentence of a contribution: where it is, and whether it is a picked quote."""
+
+    text: str
+    start: int
+    picked: bool = False
+
+
+@dataclass
 class MemberView:
     id: str
     date: date | None
     channel: str | None
     campaign_id: str | None
-    before: str
-    span: str
-    after: str
-    unit_start: int
-    picked: bool
+    parts: list[tuple[str, bool]]  # the text cut into (piece, is a proposal sentence)
+    units: list[Unit]
 
 
 @dataclass
@@ -260,18 +266,30 @@ class ProposalView:
     siblings: list[tuple[str, str]]  # other proposals of the theme, for merging
 
 
-def split_span(text: str, span: str | None, start: int | None) -> tuple[str, str, str, int]:
-    """``text`` cut around the proposal sentence: before, the sentence, after (and where it
-    starts); the sentence is looked for when its offset no longer matches."""
-    if not span:
-        return text, "", "", 0
+def locate(text: str, span: str, start: int | None) -> int | None:
+    """Where the proposal sentence ``span`` is in ``text`` (its offset, or found again)."""
     start = start or 0
-    if text[start : start + len(span)] != span:
-        found = text.find(span)
-        if found < 0:
-            return text, "", "", 0
-        start = found
-    return text[:start], span, text[start + len(span) :], start
+    if text[start : start + len(span)] == span:
+        return start
+    found = text.find(span)
+    return found if found >= 0 else None
+
+
+def cut_around(text: str, units: list[Unit]) -> list[tuple[str, bool]]:
+    """``text`` as pieces, the proposal sentences flagged (overlaps are merged)."""
+    parts: list[tuple[str, bool]] = []
+    cursor = 0
+    for unit in sorted(units, key=lambda u: u.start):
+        start, end = max(unit.start, cursor), unit.start + len(unit.text)
+        if end <= cursor:
+            continue
+        if start > cursor:
+            parts.append((text[cursor:start], False))
+        parts.append((text[start:end], True))
+        cursor = end
+    if cursor < len(text):
+        parts.append((text[cursor:], False))
+    return parts
 
 
 def proposal_view(
@@ -285,21 +303,23 @@ def proposal_view(
     total, rows = store.cluster_page(proposal_id, offset=offset, limit=limit)
     picked = {(q["contribution_id"], q["text"]) for q in card.quotes if q.get("picked")}
     members = []
-    for contribution, member in rows:
-        before, span, after, start = split_span(
-            contribution.text, member.unit_text, member.unit_start
-        )
+    for contribution, rows_of in rows:
+        units = []
+        for member in rows_of:
+            if not member.unit_text:
+                continue
+            at = locate(contribution.text, member.unit_text, member.unit_start)
+            if at is not None:
+                picked_now = (contribution.id, member.unit_text) in picked
+                units.append(Unit(member.unit_text, at, picked_now))
         members.append(
             MemberView(
                 id=contribution.id,
                 date=_day(contribution.date),
                 channel=contribution.channel,
                 campaign_id=contribution.campaign_id,
-                before=before,
-                span=span,
-                after=after,
-                unit_start=start,
-                picked=(contribution.id, span) in picked,
+                parts=cut_around(contribution.text, units),
+                units=units,
             )
         )
     siblings = [(c.id, c.label) for c in store.current_clusters(card.theme) if c.id != card.id]

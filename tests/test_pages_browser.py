@@ -74,9 +74,9 @@ def test_overview_theme_proposal_rename_pick_quote_and_export(writer_page, sampl
 
     # Pick the proposal sentence of its second contribution as a quote for the report.
     member = page.locator("li.member").nth(1)
-    quote = member.locator("mark").inner_text()
+    quote = member.locator("mark").first.inner_text()
     contribution_id = member.get_by_role("heading").get_by_role("link").inner_text()
-    member.get_by_role("button", name=re.compile("Retenir la citation")).click()
+    member.get_by_role("button", name=re.compile("Retenir la citation")).first.click()
     assert page.get_by_role("status").inner_text() == "La citation est retenue pour le rapport."
     picked = page.locator("#citations ~ ul.quotes > li").first
     assert quote in picked.inner_text() and "retenue" in picked.inner_text()

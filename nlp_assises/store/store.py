@@ -617,22 +617,39 @@ class Store:
 
     def cluster_page(
         self, cluster_id: str, *, offset: int = 0, limit: int = 20
-    ) -> tuple[int, list[tuple[m.Contribution, m.ClusterMember]]]:
-        """A page of a current proposal's contributions with the proposal span of each, the
-        closest to the proposal first; and how many there are."""
+    ) -> tuple[int, list[tuple[m.Contribution, list[m.ClusterMember]]]]:
+        """A page of a current proposal's contributions, each with its proposal sentences (a
+        contribution may carry several), the closest to the proposal first; and how many
+        contributions it has."""
         with self.session() as session:
             run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
             where = (m.ClusterMember.run_id == run_id, m.ClusterMember.cluster_id == cluster_id)
-            total = session.scalar(select(func.count()).select_from(m.ClusterMember).where(*where))
-            rows = session.execute(
-                select(m.Contribution, m.ClusterMember)
-                .join(m.ClusterMember, m.ClusterMember.contribution_id == m.Contribution.id)
-                .where(*where)
-                .order_by(m.ClusterMember.score.desc(), m.Contribution.id)
-                .offset(offset)
-                .limit(limit)
-            ).all()
-            return total or 0, [(row[0], row[1]) for row in rows]
+            total = session.scalar(
+                select(func.count(func.distinct(m.ClusterMember.contribution_id))).where(*where)
+            )
+            best = func.max(m.ClusterMember.score)
+            ids = list(
+                session.scalars(
+                    select(m.ClusterMember.contribution_id)
+                    .where(*where)
+                    .group_by(m.ClusterMember.contribution_id)
+                    .order_by(best.desc(), m.ClusterMember.contribution_id)
+                    .offset(offset)
+                    .limit(limit)
+                )
+            )
+            members: dict[str, list[m.ClusterMember]] = {i: [] for i in ids}
+            for row in session.scalars(
+                select(m.ClusterMember)
+                .where(*where, m.ClusterMember.contribution_id.in_(ids))
+                .order_by(m.ClusterMember.unit_start)
+            ):
+                members[row.contribution_id].append(row)
+            found = {
+                c.id: c
+                for c in session.scalars(select(m.Contribution).where(m.Contribution.id.in_(ids)))
+            }
+            return total or 0, [(found[i], members[i]) for i in ids if i in found]
 
     def review_queue(
         self, *, offset: int = 0, limit: int = 20
