@@ -126,6 +126,7 @@ def test_corrections_api(sample_site):
     base, keys = sample_site["base"], sample_site["keys"]
     writer = httpx.Client(base_url=base, headers={"X-API-Key": keys["writer"]})
     cluster = writer.get("/v1/clusters", params={"theme": "lien"}).json()[-1]
+    other = writer.get("/v1/clusters", params={"theme": "service"}).json()[-1]["id"]
     body = {"kind": "rename_proposal", "target": cluster["id"], "payload": {"label": "Nouveau"}}
     assert httpx.post(f"{base}/v1/corrections", json=body).status_code == 401
     made = writer.post("/v1/corrections", json=body)
@@ -133,14 +134,25 @@ def test_corrections_api(sample_site):
     assert made.json()["author"] == "test writer" and made.json()["created_at"]
     assert writer.get(f"/v1/clusters/{cluster['id']}").json()["label"] == "Nouveau"
     bad = [
-        ({**body, "target": "lien-inexistante"}, 400, "proposition inconnue"),
-        ({**body, "payload": {"label": "  "}}, 400, "intitulé est vide"),
+        ({**body, "target": "lien-inexistante"}, 404, "proposition inconnue"),
+        ({**body, "payload": {"label": "  "}}, 422, "invalid request"),
         ({**body, "kind": "delete"}, 422, "invalid request"),
         ({**body, "payload": {"label": "x", "evil": 1}}, 422, "invalid request"),
+        ({"kind": "pick_quote", "target": cluster["id"], "payload": {}}, 422, "invalid"),
         (
             {"kind": "move_contribution", "target": "FORM-0001", "payload": {"themes": ["x"]}},
-            400,
+            409,
             "thème inconnu",
+        ),
+        (
+            {"kind": "move_contribution", "target": "nope", "payload": {"themes": ["lien"]}},
+            404,
+            "contribution inconnue",
+        ),
+        (
+            {"kind": "merge_proposals", "target": cluster["id"], "payload": {"sources": [other]}},
+            409,
+            "même thème",
         ),
     ]
     total = writer.get("/v1/corrections").json()["total"]

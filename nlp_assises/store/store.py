@@ -23,6 +23,7 @@ from nlp_assises.corrections import (
     Correction,
     CorrectionError,
     Member,
+    UnknownTarget,
     apply_corrections,
     recount,
     theme_labels,
@@ -716,7 +717,7 @@ class Store:
             run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
             if correction.kind in THEME_KINDS:
                 if session.get(m.Contribution, correction.target) is None:
-                    raise CorrectionError(f"contribution inconnue : {correction.target}")
+                    raise UnknownTarget(f"contribution inconnue : {correction.target}")
                 touched = set(
                     session.scalars(
                         select(m.ClusterMember.cluster_id).where(
@@ -739,10 +740,10 @@ class Store:
             if not touched:
                 return stored
             if run_id is None:
-                raise CorrectionError("aucune proposition n'a encore été calculée")
+                raise UnknownTarget("aucune proposition n'a encore été calculée")
             clusters, missing = _run_clusters(session, run_id, touched)
             if missing:
-                raise CorrectionError(f"proposition inconnue : {sorted(missing)[0]}")
+                raise UnknownTarget(f"proposition inconnue : {sorted(missing)[0]}")
             members = list(
                 session.scalars(
                     select(m.ClusterMember).where(

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
 
+from nlp_assises.corrections import CorrectionError, UnknownTarget
 from nlp_assises.store.models import ApiKey
 from service.deps import PipelineDep, require_key
 from service.schemas import (
+    CORRECTION_EXAMPLES,
     CorrectionKind,
     CorrectionOut,
     CorrectionPage,
@@ -28,20 +30,24 @@ router = APIRouter(
     "",
     response_model=CorrectionOut,
     status_code=201,
-    responses={400: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    responses={404: {"model": ErrorOut}, 409: {"model": ErrorOut}, 422: {"model": ErrorOut}},
     summary="Make a correction",
 )
 def make_correction(
-    body: CorrectionRequest,
+    body: Annotated[CorrectionRequest, Body(openapi_examples=CORRECTION_EXAMPLES)],
     pipeline: PipelineDep,
     key: Annotated[ApiKey, Depends(require_key("writer"))],
 ) -> dict:
     """Rename, merge or split proposals, move a contribution or confirm its themes, pick or
-    unpick a quote. A correction that cannot apply (unknown proposal, proposals of different
-    themes...) is refused with 400 and nothing is stored."""
-    return pipeline.correct(
-        body.kind, body.target, body.payload.model_dump(exclude_none=True), author=key.name
-    )
+    unpick a quote. Nothing is stored when it is refused: 404 when the proposal or contribution
+    is not (or no longer) there, 409 when it does not fit the store (proposals of different
+    themes, a theme the scheme does not have, hors_theme with a theme)."""
+    try:
+        return pipeline.correct(body.kind, body.target, body.payload.model_dump(), author=key.name)
+    except UnknownTarget as exc:
+        raise HTTPException(404, str(exc)) from None
+    except CorrectionError as exc:
+        raise HTTPException(409, str(exc)) from None
 
 
 @router.get("", response_model=CorrectionPage, summary="Corrections made, newest first")
