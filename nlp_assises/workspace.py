@@ -15,6 +15,7 @@ from nlp_assises.scheme import HORS_THEME, Scheme
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+MAX_SIMILAR = 200  # searches by meaning list the closest ones only
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Pager:
     total: int
     offset: int
     limit: int
+    exact: bool = True  # False: there are at least ``total`` (searches do not count them all)
 
     @property
     def first(self) -> int:
@@ -195,7 +197,7 @@ def theme_view(store, scheme: Scheme, theme_id: str) -> ThemeView | None:
     theme = next((t for t in scheme.themes if t.id == theme_id), None)
     if theme is None:
         return None
-    counts = store.overview_counts([theme_id])
+    counts = store.overview_counts(scheme.theme_ids)
     total, in_theme = counts["total"], counts["themes"][theme_id]
     cards = [_card(c) for c in store.current_clusters(theme_id)]
     proposals = [c for c in cards if not c.campaign]
@@ -594,9 +596,18 @@ def search(
     if like is None and q is None:
         return RowPage(Pager(0, 0, limit), [])
     if like is None and mode == "keyword":
-        total, rows = pipeline.store.search(q=q, offset=offset, limit=limit)
-        return RowPage(Pager(total, offset, limit), [_row(c, k, around=q) for c, k in rows])
-    hits = pipeline.search(q, like=like, mode="semantic", limit=min(offset + limit, 200))[offset:]
+        # No exact total: counting the matches reads every contribution; one more row tells
+        # whether there is a next page.
+        _, rows = pipeline.store.search(q=q, offset=offset, limit=limit + 1, count=False)
+        more = len(rows) > limit
+        total = offset + min(len(rows), limit) + (1 if more else 0)
+        rows = rows[:limit]
+        return RowPage(
+            Pager(total, offset, limit, exact=not more), [_row(c, k, around=q) for c, k in rows]
+        )
+    hits = pipeline.search(q, like=like, mode="semantic", limit=min(offset + limit, MAX_SIMILAR))[
+        offset:
+    ]
     found = {c.id: c for c in pipeline.store.contributions([h["id"] for h in hits])}
     decisions = pipeline.store.latest_classifications_for(list(found))
     rows = [

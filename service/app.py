@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from nlp_assises import workspace
 from nlp_assises.errors import NlpAssisesError
 from nlp_assises.pipeline import Pipeline
 from nlp_assises.settings import Settings
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pipeline.classifier  # noqa: B018
         pipeline.cleaner.clean("Chargement des modèles : M. Exemple, 01 02 03 04 05.")
         pipeline.store  # noqa: B018
+        # The overview's totals take a pass over the whole store: now, not on a writer's visit.
+        workspace.overview(pipeline.store, pipeline.scheme)
         app.state.pipeline = pipeline
         app.state.jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="job")
         app.state.batcher = MicroBatcher(pipeline.analyse)

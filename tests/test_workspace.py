@@ -164,3 +164,12 @@ def test_corrections_api(sample_site):
     assert page["items"][0]["id"] == made.json()["id"]
     only = writer.get("/v1/corrections", params={"kind": "rename_proposal"}).json()["items"]
     assert {c["kind"] for c in only} == {"rename_proposal"}
+
+
+def test_overview_follows_corrections_made_after_it_was_computed(pipeline):
+    before = workspace.overview(pipeline.store, pipeline.scheme)
+    target = workspace.review_queue(pipeline.store, limit=1).rows[0]
+    pipeline.correct("confirm_review", target.id, {"themes": ["lien"]}, author="test")
+    after = workspace.overview(pipeline.store, pipeline.scheme)
+    assert after.needs_review == before.needs_review - 1
+    assert target.id not in {r.id for r in workspace.review_queue(pipeline.store).rows}

@@ -6,6 +6,7 @@ record, and what was committed stays committed.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 from sqlalchemy import Engine, String, and_, case, cast, delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from nlp_assises.cleaning import Cleaner
 from nlp_assises.corrections import (
@@ -211,8 +212,10 @@ class Store:
         needs_review: bool | None = None,
         offset: int = 0,
         limit: int = 50,
-    ) -> tuple[int, list[tuple[m.Contribution, m.Classification | None]]]:
-        """A page of contributions with their latest classification, filtered; and the total."""
+        count: bool = True,
+    ) -> tuple[int | None, list[tuple[m.Contribution, m.Classification | None]]]:
+        """A page of contributions with their latest classification, filtered; and the total
+        (None with ``count=False``: counting a text search reads every contribution)."""
         latest = (
             select(m.Classification.contribution_id, func.max(m.Classification.id).label("last"))
             .group_by(m.Classification.contribution_id)
@@ -244,7 +247,11 @@ class Store:
         if date_to:
             query = query.where(m.Contribution.date <= date_to)
         with self.session() as session:
-            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            total = (
+                session.scalar(select(func.count()).select_from(query.subquery())) or 0
+                if count
+                else None
+            )
             rows = session.execute(
                 query.order_by(m.Contribution.date.desc(), m.Contribution.id)
                 .offset(offset)
@@ -551,58 +558,99 @@ class Store:
                     )
 
     # -- writers' workspace: aggregates and pages, never every contribution at once ----------
-    def _latest(self):
-        return (
-            select(m.Classification.contribution_id, func.max(m.Classification.id).label("last"))
-            .group_by(m.Classification.contribution_id)
-            .subquery()
-        )
+    def data_version(self) -> tuple:
+        """Changes whenever contributions, their classifications or the current run do (each is
+        append-only or replaced with new ids): a cheap key for memoising aggregates."""
+        with self.session() as session:
+            return (
+                session.scalar(select(func.count()).select_from(m.Contribution)),
+                session.scalar(select(func.max(m.Classification.id))),
+                session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current)),
+            )
 
     def overview_counts(self, theme_ids: Sequence[str]) -> dict:
-        """Totals for the overview in one pass of the database (labels: the gold ones when
-        given, else the latest classification's; needs_review: not yet settled by a writer)."""
-        latest = self._latest()
+        """Totals for the overview (labels: the gold ones when given, else the latest
+        classification's; needs_review: not yet settled by a writer).
+
+        The pass over every contribution (about half a second with 100,000 of them) is
+        memoised until :meth:`data_version` changes; writers' corrections only change the
+        review count, recomputed each time from the (few) corrected contributions."""
+        key = (tuple(theme_ids), self.data_version())
+        memo = getattr(self, "_overview_memo", None)
+        if memo is None or memo[0] != key:
+            memo = (key, self._overview_counts(theme_ids))
+            self._overview_memo = memo
+        counts = copy.deepcopy(memo[1])
+        counts["needs_review"] -= self._settled_reviews()
+        return counts
+
+    def _settled_reviews(self) -> int:
+        """Contributions to review that a writer has already moved or confirmed."""
+        newer = aliased(m.Classification)
+        is_latest = m.Classification.id == (
+            select(func.max(newer.id))
+            .where(newer.contribution_id == m.Classification.contribution_id)
+            .scalar_subquery()
+        )
+        settled = select(m.CorrectionRow.target).where(m.CorrectionRow.kind.in_(THEME_KINDS))
+        gold = func.nullif(func.nullif(cast(m.Contribution.themes_gold, String), "null"), "[]")
+        with self.session() as session:
+            return (
+                session.scalar(
+                    select(func.count())
+                    .select_from(m.Classification)
+                    .join(m.Contribution, m.Contribution.id == m.Classification.contribution_id)
+                    .where(
+                        m.Classification.contribution_id.in_(settled.distinct()),
+                        m.Classification.needs_review.is_(True),
+                        gold.is_(None),
+                        is_latest,
+                    )
+                )
+                or 0
+            )
+
+    def _overview_counts(self, theme_ids: Sequence[str]) -> dict:
+        last = (
+            select(func.max(m.Classification.id))
+            .where(m.Classification.contribution_id == m.Contribution.id)
+            .correlate(m.Contribution)
+            .scalar_subquery()
+        )
         gold = func.nullif(func.nullif(cast(m.Contribution.themes_gold, String), "null"), "[]")
         labels = func.coalesce(gold, cast(m.Classification.labels, String), "[]")
         flags = cast(m.Contribution.flags, String)
-        settled = select(m.CorrectionRow.target).where(m.CorrectionRow.kind.in_(THEME_KINDS))
 
         def count_if(condition):
             return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
         no_theme = and_(*(labels.notlike(f'%"{t}"%') for t in theme_ids))
-        columns = [
-            func.count().label("total"),
-            count_if(no_theme).label("hors_theme"),
-            count_if(
-                and_(
-                    m.Classification.needs_review.is_(True),
-                    gold.is_(None),
-                    m.Contribution.id.notin_(settled),
-                )
-            ).label("needs_review"),
-            count_if(flags.like('%"repaired"%')).label("repaired"),
-            count_if(flags.like('%"pseudonymized"%')).label("pseudonymized"),
-            count_if(flags.like('%"not_french"%')).label("not_french"),
-            count_if(m.Contribution.campaign_id.isnot(None)).label("in_campaigns"),
-            func.count(func.distinct(m.Contribution.campaign_id)).label("campaigns"),
-            func.min(m.Contribution.date).label("first_date"),
-            func.max(m.Contribution.date).label("last_date"),
-        ]
-        columns += [count_if(labels.like(f'%"{t}"%')).label(f"theme:{t}") for t in theme_ids]
+        summed = {
+            "total": func.count(),
+            "hors_theme": count_if(no_theme),
+            "needs_review": count_if(and_(m.Classification.needs_review.is_(True), gold.is_(None))),
+            "repaired": count_if(flags.like('%"repaired"%')),
+            "pseudonymized": count_if(flags.like('%"pseudonymized"%')),
+            "not_french": count_if(flags.like('%"not_french"%')),
+            "in_campaigns": count_if(m.Contribution.campaign_id.isnot(None)),
+            **{f"theme:{t}": count_if(labels.like(f'%"{t}"%')) for t in theme_ids},
+        }
+        # One scan of the (wide) contributions table, grouped by channel and summed here.
         query = (
-            select(*columns)
+            select(m.Contribution.channel, *(c.label(k) for k, c in summed.items()))
             .select_from(m.Contribution)
-            .outerjoin(latest, latest.c.contribution_id == m.Contribution.id)
-            .outerjoin(m.Classification, m.Classification.id == latest.c.last)
+            .outerjoin(m.Classification, m.Classification.id == last)
+            .group_by(m.Contribution.channel)
         )
         with self.session() as session:
-            row = session.execute(query).one()._asdict()
-            channels = session.execute(
-                select(m.Contribution.channel, func.count())
-                .group_by(m.Contribution.channel)
-                .order_by(func.count().desc())
-            ).all()
+            groups = [row._asdict() for row in session.execute(query)]
+            campaigns, first, last_date = session.execute(
+                select(
+                    func.count(func.distinct(m.Contribution.campaign_id)),
+                    func.min(m.Contribution.date),
+                    func.max(m.Contribution.date),
+                )
+            ).one()
             days = session.execute(
                 select(
                     func.substr(cast(m.Contribution.date, String), 1, 10).label("day"), func.count()
@@ -611,9 +659,19 @@ class Store:
                 .group_by("day")
                 .order_by("day")
             ).all()
-        row["themes"] = {t: int(row.pop(f"theme:{t}")) for t in theme_ids}
-        row["channels"] = {channel or "autre": n for channel, n in channels}
-        row["days"] = [(day, n) for day, n in days]
+        row = {k: sum(int(g[k] or 0) for g in groups) for k in summed}
+        row["themes"] = {t: row.pop(f"theme:{t}") for t in theme_ids}
+        channels: dict[str, int] = {}
+        for g in sorted(groups, key=lambda g: -g["total"]):
+            name = g["channel"] or "autre"
+            channels[name] = channels.get(name, 0) + g["total"]
+        row.update(
+            campaigns=campaigns or 0,
+            first_date=first,
+            last_date=last_date,
+            channels=channels,
+            days=[(day, n) for day, n in days],
+        )
         return row
 
     def cluster_page(
@@ -657,22 +715,32 @@ class Store:
     ) -> tuple[int, list[tuple[m.Contribution, m.Classification]]]:
         """Contributions the classifier was unsure of that no writer has settled yet, shortest
         (fastest to read) first; and how many there are."""
-        latest = self._latest()
+        newer = aliased(m.Classification)
+        is_latest = m.Classification.id == (
+            select(func.max(newer.id))
+            .where(newer.contribution_id == m.Classification.contribution_id)
+            .scalar_subquery()
+        )
         settled = select(m.CorrectionRow.target).where(m.CorrectionRow.kind.in_(THEME_KINDS))
+        where = (
+            m.Classification.needs_review.is_(True),
+            is_latest,
+            m.Classification.contribution_id.notin_(settled),
+        )
         query = (
             select(m.Contribution, m.Classification)
-            .join(latest, latest.c.contribution_id == m.Contribution.id)
-            .join(m.Classification, m.Classification.id == latest.c.last)
-            .where(m.Classification.needs_review.is_(True), m.Contribution.id.notin_(settled))
+            .select_from(m.Classification)
+            .join(m.Contribution, m.Contribution.id == m.Classification.contribution_id)
+            .where(*where)
         )
         with self.session() as session:
-            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            total = session.scalar(select(func.count()).select_from(m.Classification).where(*where))
             rows = session.execute(
                 query.order_by(func.length(m.Contribution.text), m.Contribution.id)
                 .offset(offset)
                 .limit(limit)
             ).all()
-            return total, [(row[0], row[1]) for row in rows]
+            return total or 0, [(row[0], row[1]) for row in rows]
 
     def corrections_page(
         self,
