@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from nlp_assises.corrections import KINDS
 from nlp_assises.scheme import HORS_THEME, Scheme
+from nlp_assises.stats import consultation_stats
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -94,15 +95,13 @@ def _day(value) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def _timeline(days: list[tuple[str, int]]) -> tuple[list[Bar], str]:
-    """Contributions per day, per week or per month, whichever gives at most ~30 bars."""
-    parsed = [(date.fromisoformat(d), n) for d, n in days if d]
+def _timeline(weeks: dict[str, int]) -> tuple[list[Bar], str]:
+    """Contributions per week (keyed by the ISO date of its Monday), or per month when that
+    would make more than about 30 bars."""
+    parsed = sorted((date.fromisoformat(d), n) for d, n in weeks.items())
     if not parsed:
-        return [], "jour"
-    span = (parsed[-1][0] - parsed[0][0]).days
-    if span <= 31:
-        unit, key = "jour", lambda d: d.strftime("%d/%m")
-    elif span <= 31 * 7:
+        return [], "semaine"
+    if len(parsed) <= 30:
         unit = "semaine"
 
         def key(d: date) -> str:
@@ -118,24 +117,26 @@ def _timeline(days: list[tuple[str, int]]) -> tuple[list[Bar], str]:
 
 
 def overview(store, scheme: Scheme) -> Overview:
-    counts = store.overview_counts(scheme.theme_ids)
-    total = counts["total"]
+    stats = consultation_stats(store, scheme)
     themes = _bars(
-        [(t.label, counts["themes"][t.id], f"/themes/{t.id}") for t in scheme.themes], total
+        [(t.label, stats.by_theme.get(t.id, 0), f"/themes/{t.id}") for t in scheme.themes],
+        stats.total,
     )
-    channels = _bars([(CHANNELS.get(k, k), v, None) for k, v in counts["channels"].items()], total)
-    timeline, unit = _timeline(counts["days"])
+    channels = _bars(
+        [(CHANNELS.get(k, k), v, None) for k, v in stats.by_channel.items()], stats.total
+    )
+    timeline, unit = _timeline(stats.by_week)
     return Overview(
-        total=total,
-        hors_theme=int(counts["hors_theme"]),
-        needs_review=int(counts["needs_review"]),
-        repaired=int(counts["repaired"]),
-        pseudonymized=int(counts["pseudonymized"]),
-        not_french=int(counts["not_french"]),
-        in_campaigns=int(counts["in_campaigns"]),
-        campaigns=int(counts["campaigns"]),
-        first_date=_day(counts["first_date"]),
-        last_date=_day(counts["last_date"]),
+        total=stats.total,
+        hors_theme=stats.hors_theme,
+        needs_review=stats.needs_review,
+        repaired=stats.repaired,
+        pseudonymized=stats.pseudonymized,
+        not_french=stats.not_french,
+        in_campaigns=stats.in_campaigns,
+        campaigns=stats.campaigns,
+        first_date=stats.first_date,
+        last_date=stats.last_date,
         themes=themes,
         channels=channels,
         timeline=timeline,
@@ -197,12 +198,12 @@ def theme_view(store, scheme: Scheme, theme_id: str) -> ThemeView | None:
     theme = next((t for t in scheme.themes if t.id == theme_id), None)
     if theme is None:
         return None
-    counts = store.overview_counts(scheme.theme_ids)
-    total, in_theme = counts["total"], counts["themes"][theme_id]
+    stats = consultation_stats(store, scheme)
+    in_theme = stats.by_theme.get(theme_id, 0)
     cards = [_card(c) for c in store.current_clusters(theme_id)]
     proposals = [c for c in cards if not c.campaign]
     campaigns = [c for c in cards if c.campaign]
-    share = round(in_theme / total, 4) if total else 0.0
+    share = stats.theme_share(theme_id)
     findings = [f"{in_theme} contributions relèvent de ce thème ({_pct(share)} du total)."]
     if proposals:
         top = proposals[0]

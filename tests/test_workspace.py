@@ -11,6 +11,7 @@ import pytest
 from nlp_assises import workspace
 from nlp_assises.pipeline import Pipeline
 from nlp_assises.settings import Settings
+from nlp_assises.stats import consultation_stats
 
 
 @pytest.fixture(scope="module")
@@ -21,26 +22,15 @@ def pipeline(sample_site):
     )
 
 
-def test_overview_counts_match_a_recount_of_every_contribution(pipeline):
+def test_overview_shows_the_consultation_figures(pipeline):
     store, scheme = pipeline.store, pipeline.scheme
     view = workspace.overview(store, scheme)
+    stats = consultation_stats(store, scheme)
     contributions = store.contributions()
-    decisions = store.latest_classifications()
-    settled = set(store.theme_corrections())
-    themes: Counter[str] = Counter()
-    hors = review = 0
-    for c in contributions:
-        decision = decisions.get(c.id)
-        labels = c.themes_gold or (decision.labels if decision else [])
-        labels = [t for t in labels if t != "hors_theme"]
-        themes.update(labels)
-        hors += not labels
-        review += bool(
-            decision and decision.needs_review and not c.themes_gold and c.id not in settled
-        )
     assert view.total == len(contributions) == 220
-    assert [b.value for b in view.themes] == [themes[t] for t in scheme.theme_ids]
-    assert view.hors_theme == hors and view.needs_review == review
+    assert [b.value for b in view.themes] == [stats.by_theme[t] for t in scheme.theme_ids]
+    assert [b.href for b in view.themes] == [f"/themes/{t}" for t in scheme.theme_ids]
+    assert (view.hors_theme, view.needs_review) == (stats.hors_theme, stats.needs_review)
     flags = Counter(f for c in contributions for f in c.flags or [])
     assert (view.repaired, view.pseudonymized, view.not_french) == (
         flags["repaired"],
@@ -50,6 +40,7 @@ def test_overview_counts_match_a_recount_of_every_contribution(pipeline):
     assert view.in_campaigns == sum(1 for c in contributions if c.campaign_id)
     assert sum(b.value for b in view.channels) == 220
     assert sum(b.value for b in view.timeline) == sum(1 for c in contributions if c.date)
+    assert max(b.share for b in view.timeline) == 1.0
     assert view.first_date == min(c.date for c in contributions if c.date).date()
 
 

@@ -6,7 +6,6 @@ record, and what was committed stays committed.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -15,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import Engine, String, and_, case, cast, delete, func, select, update
+from sqlalchemy import Engine, String, cast, delete, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from nlp_assises.cleaning import Cleaner
@@ -558,122 +557,6 @@ class Store:
                     )
 
     # -- writers' workspace: aggregates and pages, never every contribution at once ----------
-    def data_version(self) -> tuple:
-        """Changes whenever contributions, their classifications or the current run do (each is
-        append-only or replaced with new ids): a cheap key for memoising aggregates."""
-        with self.session() as session:
-            return (
-                session.scalar(select(func.count()).select_from(m.Contribution)),
-                session.scalar(select(func.max(m.Classification.id))),
-                session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current)),
-            )
-
-    def overview_counts(self, theme_ids: Sequence[str]) -> dict:
-        """Totals for the overview (labels: the gold ones when given, else the latest
-        classification's; needs_review: not yet settled by a writer).
-
-        The pass over every contribution (about half a second with 100,000 of them) is
-        memoised until :meth:`data_version` changes; writers' corrections only change the
-        review count, recomputed each time from the (few) corrected contributions."""
-        key = (tuple(theme_ids), self.data_version())
-        memo = getattr(self, "_overview_memo", None)
-        if memo is None or memo[0] != key:
-            memo = (key, self._overview_counts(theme_ids))
-            self._overview_memo = memo
-        counts = copy.deepcopy(memo[1])
-        counts["needs_review"] -= self._settled_reviews()
-        return counts
-
-    def _settled_reviews(self) -> int:
-        """Contributions to review that a writer has already moved or confirmed."""
-        newer = aliased(m.Classification)
-        is_latest = m.Classification.id == (
-            select(func.max(newer.id))
-            .where(newer.contribution_id == m.Classification.contribution_id)
-            .scalar_subquery()
-        )
-        settled = select(m.CorrectionRow.target).where(m.CorrectionRow.kind.in_(THEME_KINDS))
-        gold = func.nullif(func.nullif(cast(m.Contribution.themes_gold, String), "null"), "[]")
-        with self.session() as session:
-            return (
-                session.scalar(
-                    select(func.count())
-                    .select_from(m.Classification)
-                    .join(m.Contribution, m.Contribution.id == m.Classification.contribution_id)
-                    .where(
-                        m.Classification.contribution_id.in_(settled.distinct()),
-                        m.Classification.needs_review.is_(True),
-                        gold.is_(None),
-                        is_latest,
-                    )
-                )
-                or 0
-            )
-
-    def _overview_counts(self, theme_ids: Sequence[str]) -> dict:
-        last = (
-            select(func.max(m.Classification.id))
-            .where(m.Classification.contribution_id == m.Contribution.id)
-            .correlate(m.Contribution)
-            .scalar_subquery()
-        )
-        gold = func.nullif(func.nullif(cast(m.Contribution.themes_gold, String), "null"), "[]")
-        labels = func.coalesce(gold, cast(m.Classification.labels, String), "[]")
-        flags = cast(m.Contribution.flags, String)
-
-        def count_if(condition):
-            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-        no_theme = and_(*(labels.notlike(f'%"{t}"%') for t in theme_ids))
-        summed = {
-            "total": func.count(),
-            "hors_theme": count_if(no_theme),
-            "needs_review": count_if(and_(m.Classification.needs_review.is_(True), gold.is_(None))),
-            "repaired": count_if(flags.like('%"repaired"%')),
-            "pseudonymized": count_if(flags.like('%"pseudonymized"%')),
-            "not_french": count_if(flags.like('%"not_french"%')),
-            "in_campaigns": count_if(m.Contribution.campaign_id.isnot(None)),
-            **{f"theme:{t}": count_if(labels.like(f'%"{t}"%')) for t in theme_ids},
-        }
-        # One scan of the (wide) contributions table, grouped by channel and summed here.
-        query = (
-            select(m.Contribution.channel, *(c.label(k) for k, c in summed.items()))
-            .select_from(m.Contribution)
-            .outerjoin(m.Classification, m.Classification.id == last)
-            .group_by(m.Contribution.channel)
-        )
-        with self.session() as session:
-            groups = [row._asdict() for row in session.execute(query)]
-            campaigns, first, last_date = session.execute(
-                select(
-                    func.count(func.distinct(m.Contribution.campaign_id)),
-                    func.min(m.Contribution.date),
-                    func.max(m.Contribution.date),
-                )
-            ).one()
-            days = session.execute(
-                select(
-                    func.substr(cast(m.Contribution.date, String), 1, 10).label("day"), func.count()
-                )
-                .where(m.Contribution.date.isnot(None))
-                .group_by("day")
-                .order_by("day")
-            ).all()
-        row = {k: sum(int(g[k] or 0) for g in groups) for k in summed}
-        row["themes"] = {t: row.pop(f"theme:{t}") for t in theme_ids}
-        channels: dict[str, int] = {}
-        for g in sorted(groups, key=lambda g: -g["total"]):
-            name = g["channel"] or "autre"
-            channels[name] = channels.get(name, 0) + g["total"]
-        row.update(
-            campaigns=campaigns or 0,
-            first_date=first,
-            last_date=last_date,
-            channels=channels,
-            days=[(day, n) for day, n in days],
-        )
-        return row
-
     def cluster_page(
         self, cluster_id: str, *, offset: int = 0, limit: int = 20
     ) -> tuple[int, list[tuple[m.Contribution, list[m.ClusterMember]]]]:
