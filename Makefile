@@ -14,7 +14,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 SAMPLE := nlp_assises/data/sample
 
-.PHONY: help install models run serve test lint bench constraints clean notebooks strip-notebooks
+.PHONY: help install models browser run serve test lint bench constraints screenshots clean notebooks strip-notebooks
 
 help:
 	@echo "make run    install, build the default models, run the pipeline on the sample, serve"
@@ -43,8 +43,20 @@ run: models
 serve: models
 	$(BIN)/nlp-assises serve
 
-test: models
+# The browser tests drive Debian's chromium (playwright's driver only, never its downloads).
+browser:
+	@if command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	else echo "chromium is missing and this is not root: the browser tests will be skipped" \
+		"(install it with: sudo apt-get install chromium chromium-driver)"; fi
+
+test: models browser
 	$(BIN)/python -m pytest -q
+
+# Screenshots of every page into docs/screenshots/ (runs the pipeline on the sample first).
+screenshots: models browser
+	$(BIN)/python scripts/screenshots.py
 
 lint: install
 	$(BIN)/ruff check nlp_assises service tests bench

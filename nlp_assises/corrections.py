@@ -36,6 +36,10 @@ class CorrectionError(NlpAssisesError, ValueError):
     """A correction that cannot be taken; the message says why, in French."""
 
 
+class UnknownTarget(CorrectionError):
+    """The proposal or contribution a correction names is not in the store (or no longer)."""
+
+
 @dataclass(frozen=True)
 class Correction:
     kind: str

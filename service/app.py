@@ -16,11 +16,21 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from nlp_assises import workspace
 from nlp_assises.errors import NlpAssisesError
 from nlp_assises.pipeline import Pipeline
 from nlp_assises.settings import Settings
 from service.batching import MicroBatcher
-from service.routers import admin, classify, contributions, health, pages, search, themes
+from service.routers import (
+    admin,
+    classify,
+    contributions,
+    corrections,
+    health,
+    pages,
+    search,
+    themes,
+)
 
 log = logging.getLogger("nlp_assises.service")
 
@@ -66,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pipeline.classifier  # noqa: B018
         pipeline.cleaner.clean("Chargement des modèles : M. Exemple, 01 02 03 04 05.")
         pipeline.store  # noqa: B018
+        # The overview's totals take a pass over the whole store: now, not on a writer's visit.
+        workspace.overview(pipeline.store, pipeline.scheme)
         app.state.pipeline = pipeline
         app.state.jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="job")
         app.state.batcher = MicroBatcher(pipeline.analyse, max_batch=settings.classify_batch)
@@ -123,7 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         return JSONResponse({"error": "internal error"}, status_code=500)
 
-    for module in (health, classify, contributions, themes, search, admin, pages):
+    for module in (health, classify, contributions, themes, search, corrections, admin, pages):
         app.include_router(module.router)
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from nlp_assises.keys import role_allows, verify_key
 from nlp_assises.pipeline import Pipeline
 from nlp_assises.settings import Settings
+from nlp_assises.store.models import ApiKey
 
 COOKIE = "nlp_assises_key"
 
@@ -32,28 +33,41 @@ def presented_key(request: Request) -> str | None:
     return request.cookies.get(COOKIE)
 
 
-def current_role(request: Request) -> str | None:
-    """The caller's role, or None without a valid key."""
+def current_key(request: Request) -> ApiKey | None:
+    """The caller's key record (name and role), or None without a valid key."""
     pipeline: Pipeline = request.app.state.pipeline
     key = presented_key(request)
-    if not key:
-        return None
-    record = verify_key(pipeline.store, key)
+    return verify_key(pipeline.store, key) if key else None
+
+
+def current_role(request: Request) -> str | None:
+    """The caller's role, or None without a valid key."""
+    record = current_key(request)
     return record.role if record else None
 
 
-def require(role: str):
-    """A dependency that lets through callers with ``role`` or above."""
+def require_key(role: str):
+    """A dependency that lets through callers with ``role`` or above, and gives their key."""
 
-    def check(request: Request) -> str:
-        found = current_role(request)
+    def check(request: Request) -> ApiKey:
+        found = current_key(request)
         if found is None:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED, "an API key is required (header X-API-Key)"
             )
-        if not role_allows(found, role):
+        if not role_allows(found.role, role):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {role!r} role")
         return found
+
+    return check
+
+
+def require(role: str):
+    """A dependency that lets through callers with ``role`` or above, and gives their role."""
+    check_key = require_key(role)
+
+    def check(request: Request) -> str:
+        return check_key(request).role
 
     return check
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -191,3 +191,156 @@ class SearchHit(BaseModel):
     text: str
     score: float
     primary: str | None = None
+
+
+CorrectionKind = Literal[
+    "rename_proposal",
+    "merge_proposals",
+    "split_proposal",
+    "move_contribution",
+    "confirm_review",
+    "pick_quote",
+    "unpick_quote",
+]
+ProposalId = Annotated[str, Field(min_length=1, max_length=96, pattern=r"\S")]
+ContributionId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"\S")]
+Label = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+ThemeId = Annotated[str, Field(min_length=1, max_length=64, description="A theme id or hors_theme")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LabelPayload(_Strict):
+    label: Label
+
+
+class MergePayload(_Strict):
+    sources: list[ProposalId] = Field(
+        ..., min_length=1, max_length=100, description="Proposals merged into the target."
+    )
+
+
+class SplitPayload(_Strict):
+    contribution_ids: list[ContributionId] = Field(
+        ..., min_length=1, max_length=10_000, description="The new proposal's contributions."
+    )
+    label: Label
+
+
+class ThemesPayload(_Strict):
+    themes: list[ThemeId] = Field(
+        ..., min_length=1, max_length=20, description="Theme ids, or just hors_theme."
+    )
+
+
+class QuotePayload(_Strict):
+    contribution_id: ContributionId
+    text: str = Field(..., min_length=1, max_length=10_000, pattern=r"\S")
+    start: int = Field(0, ge=0, le=10_000_000, description="Offset of the quote in the text.")
+
+
+class RenameProposal(_Strict):
+    kind: Literal["rename_proposal"]
+    target: ProposalId
+    payload: LabelPayload
+
+
+class MergeProposals(_Strict):
+    kind: Literal["merge_proposals"]
+    target: ProposalId
+    payload: MergePayload
+
+
+class SplitProposal(_Strict):
+    kind: Literal["split_proposal"]
+    target: ProposalId
+    payload: SplitPayload
+
+
+class MoveContribution(_Strict):
+    kind: Literal["move_contribution", "confirm_review"]
+    target: ContributionId
+    payload: ThemesPayload
+
+
+class PickQuote(_Strict):
+    kind: Literal["pick_quote", "unpick_quote"]
+    target: ProposalId
+    payload: QuotePayload
+
+
+CorrectionRequest = Annotated[
+    RenameProposal | MergeProposals | SplitProposal | MoveContribution | PickQuote,
+    Field(discriminator="kind"),
+]
+CORRECTION_EXAMPLES = {
+    "rename": {
+        "summary": "Rename a proposal",
+        "value": {
+            "kind": "rename_proposal",
+            "target": "lien-003",
+            "payload": {"label": "Revoir les gendarmes à pied dans les bourgs"},
+        },
+    },
+    "merge": {
+        "summary": "Merge lien-007 into lien-003",
+        "value": {
+            "kind": "merge_proposals",
+            "target": "lien-003",
+            "payload": {"sources": ["lien-007"]},
+        },
+    },
+    "split": {
+        "summary": "Make a new proposal of two contributions",
+        "value": {
+            "kind": "split_proposal",
+            "target": "service-002",
+            "payload": {
+                "contribution_ids": ["FORM-0012", "FORM-0031"],
+                "label": "Horaires d'ouverture",
+            },
+        },
+    },
+    "move": {
+        "summary": "Mark a contribution off-theme",
+        "value": {
+            "kind": "move_contribution",
+            "target": "FORM-0142",
+            "payload": {"themes": ["hors_theme"]},
+        },
+    },
+    "confirm": {
+        "summary": "Confirm an uncertain classification",
+        "value": {"kind": "confirm_review", "target": "FORM-0068", "payload": {"themes": ["lien"]}},
+    },
+    "pick": {
+        "summary": "Pick a quote for the report",
+        "value": {
+            "kind": "pick_quote",
+            "target": "lien-001",
+            "payload": {
+                "contribution_id": "FORM-0068",
+                "text": "Je demande simplement à être prévenu.",
+                "start": 213,
+            },
+        },
+    },
+}
+
+
+class CorrectionOut(BaseModel):
+    id: int
+    kind: str
+    target: str
+    payload: dict
+    author: str = Field(..., description="The name of the key that made it.")
+    created_at: datetime | None
+
+
+class CorrectionPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[CorrectionOut]

@@ -128,3 +128,21 @@ class Server:
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=30)
+
+
+SAMPLE_FORM = REPO / "nlp_assises" / "data" / "sample" / "formulaire.csv"
+
+
+@pytest.fixture(scope="session")
+def sample_site(tmp_path_factory, models_ready):
+    """The online form's 220 contributions run through the real CLI into a fresh store, and
+    `nlp-assises serve` on it, with a writer and an admin key: what a prefecture would have."""
+    env = dict(os.environ)
+    env["NLP_ASSISES_DATA_DIR"] = str(tmp_path_factory.mktemp("site") / "var")
+    env["NLP_ASSISES_MODELS_DIR"] = str(models_ready)
+    env.pop("NLP_ASSISES_DEBUG", None)
+    subprocess.run([*CLI, "run", str(SAMPLE_FORM)], env=env, check=True, capture_output=True)
+    keys = {role: create_key(env, role) for role in ("writer", "admin")}
+    server = Server(env)
+    yield {"base": server.base, "env": env, "keys": keys, "server": server}
+    server.stop()

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 from sqlalchemy import Engine, String, cast, delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from nlp_assises.cleaning import Cleaner
 from nlp_assises.corrections import (
@@ -23,6 +23,7 @@ from nlp_assises.corrections import (
     Correction,
     CorrectionError,
     Member,
+    UnknownTarget,
     apply_corrections,
     recount,
     theme_labels,
@@ -210,8 +211,10 @@ class Store:
         needs_review: bool | None = None,
         offset: int = 0,
         limit: int = 50,
-    ) -> tuple[int, list[tuple[m.Contribution, m.Classification | None]]]:
-        """A page of contributions with their latest classification, filtered; and the total."""
+        count: bool = True,
+    ) -> tuple[int | None, list[tuple[m.Contribution, m.Classification | None]]]:
+        """A page of contributions with their latest classification, filtered; and the total
+        (None with ``count=False``: counting a text search reads every contribution)."""
         latest = (
             select(m.Classification.contribution_id, func.max(m.Classification.id).label("last"))
             .group_by(m.Classification.contribution_id)
@@ -243,7 +246,11 @@ class Store:
         if date_to:
             query = query.where(m.Contribution.date <= date_to)
         with self.session() as session:
-            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            total = (
+                session.scalar(select(func.count()).select_from(query.subquery())) or 0
+                if count
+                else None
+            )
             rows = session.execute(
                 query.order_by(m.Contribution.date.desc(), m.Contribution.id)
                 .offset(offset)
@@ -493,7 +500,10 @@ class Store:
                 cluster.first_date, cluster.last_date = counted["first_date"], counted["last_date"]
             return len(members)
 
-    def current_clusters(self, theme: str | None = None) -> list[m.Cluster]:
+    def current_clusters(
+        self, theme: str | None = None, ids: Sequence[str] | None = None
+    ) -> list[m.Cluster]:
+        """The current run's proposals (of ``theme``, or with these ``ids``), ranked by people."""
         with self.session() as session:
             run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
             if run_id is None:
@@ -501,6 +511,8 @@ class Store:
             query = select(m.Cluster).where(m.Cluster.run_id == run_id)
             if theme:
                 query = query.where(m.Cluster.theme == theme)
+            if ids is not None:
+                query = query.where(m.Cluster.id.in_(list(ids)[:_IN_CHUNK]))
             return list(session.scalars(query.order_by(m.Cluster.people.desc(), m.Cluster.id)))
 
     def current_cluster_members(self) -> list[dict]:
@@ -544,6 +556,96 @@ class Store:
                         .values(campaign_id=campaign)
                     )
 
+    # -- writers' workspace: aggregates and pages, never every contribution at once ----------
+    def cluster_page(
+        self, cluster_id: str, *, offset: int = 0, limit: int = 20
+    ) -> tuple[int, list[tuple[m.Contribution, list[m.ClusterMember]]]]:
+        """A page of a current proposal's contributions, each with its proposal sentences (a
+        contribution may carry several), the closest to the proposal first; and how many
+        contributions it has."""
+        with self.session() as session:
+            run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
+            where = (m.ClusterMember.run_id == run_id, m.ClusterMember.cluster_id == cluster_id)
+            total = session.scalar(
+                select(func.count(func.distinct(m.ClusterMember.contribution_id))).where(*where)
+            )
+            best = func.max(m.ClusterMember.score)
+            ids = list(
+                session.scalars(
+                    select(m.ClusterMember.contribution_id)
+                    .where(*where)
+                    .group_by(m.ClusterMember.contribution_id)
+                    .order_by(best.desc(), m.ClusterMember.contribution_id)
+                    .offset(offset)
+                    .limit(limit)
+                )
+            )
+            members: dict[str, list[m.ClusterMember]] = {i: [] for i in ids}
+            for row in session.scalars(
+                select(m.ClusterMember)
+                .where(*where, m.ClusterMember.contribution_id.in_(ids))
+                .order_by(m.ClusterMember.unit_start)
+            ):
+                members[row.contribution_id].append(row)
+            found = {
+                c.id: c
+                for c in session.scalars(select(m.Contribution).where(m.Contribution.id.in_(ids)))
+            }
+            return total or 0, [(found[i], members[i]) for i in ids if i in found]
+
+    def review_queue(
+        self, *, offset: int = 0, limit: int = 20
+    ) -> tuple[int, list[tuple[m.Contribution, m.Classification]]]:
+        """Contributions the classifier was unsure of that no writer has settled yet, shortest
+        (fastest to read) first; and how many there are."""
+        newer = aliased(m.Classification)
+        is_latest = m.Classification.id == (
+            select(func.max(newer.id))
+            .where(newer.contribution_id == m.Classification.contribution_id)
+            .scalar_subquery()
+        )
+        settled = select(m.CorrectionRow.target).where(m.CorrectionRow.kind.in_(THEME_KINDS))
+        where = (
+            m.Classification.needs_review.is_(True),
+            is_latest,
+            m.Classification.contribution_id.notin_(settled),
+        )
+        query = (
+            select(m.Contribution, m.Classification)
+            .select_from(m.Classification)
+            .join(m.Contribution, m.Contribution.id == m.Classification.contribution_id)
+            .where(*where)
+        )
+        with self.session() as session:
+            total = session.scalar(select(func.count()).select_from(m.Classification).where(*where))
+            rows = session.execute(
+                query.order_by(func.length(m.Contribution.text), m.Contribution.id)
+                .offset(offset)
+                .limit(limit)
+            ).all()
+            return total or 0, [(row[0], row[1]) for row in rows]
+
+    def corrections_page(
+        self,
+        *,
+        kind: str | None = None,
+        target: str | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[int, list[Correction]]:
+        """A page of corrections, newest first; and how many there are."""
+        query = select(m.CorrectionRow)
+        if kind:
+            query = query.where(m.CorrectionRow.kind == kind)
+        if target:
+            query = query.where(m.CorrectionRow.target == target)
+        with self.session() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(
+                query.order_by(m.CorrectionRow.id.desc()).offset(offset).limit(limit)
+            )
+            return total, [_correction(row) for row in rows]
+
     # -- writers' corrections -----------------------------------------------------------
     def corrections(self, kinds: Sequence[str] | None = None) -> list[Correction]:
         """Every correction, oldest first (the order they are applied in)."""
@@ -566,7 +668,7 @@ class Store:
             run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
             if correction.kind in THEME_KINDS:
                 if session.get(m.Contribution, correction.target) is None:
-                    raise CorrectionError(f"contribution inconnue : {correction.target}")
+                    raise UnknownTarget(f"contribution inconnue : {correction.target}")
                 touched = set(
                     session.scalars(
                         select(m.ClusterMember.cluster_id).where(
@@ -589,10 +691,10 @@ class Store:
             if not touched:
                 return stored
             if run_id is None:
-                raise CorrectionError("aucune proposition n'a encore été calculée")
+                raise UnknownTarget("aucune proposition n'a encore été calculée")
             clusters, missing = _run_clusters(session, run_id, touched)
             if missing:
-                raise CorrectionError(f"proposition inconnue : {sorted(missing)[0]}")
+                raise UnknownTarget(f"proposition inconnue : {sorted(missing)[0]}")
             members = list(
                 session.scalars(
                     select(m.ClusterMember).where(
