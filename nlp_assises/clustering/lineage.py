@@ -156,7 +156,9 @@ def snapshot(result) -> list[dict]:
             "id": c["id"],
             "theme": c["theme"],
             "centroid": c.get("centroid"),
-            "contributions": list(c["contributions"]),
+            "contributions": list(
+                c.get("contributions") or dict.fromkeys(i for i, _ in units.get(c["id"], []))
+            ),
             "units": units.get(c["id"], []),
         }
         for c in result.clusters
@@ -188,7 +190,10 @@ def carry_ids(
             for c in _emerging(previous, theme)
             if c.get("centroid") is not None
         ]
-        new_clusters = _emerging(result.clusters, theme)
+        # A cluster given without a centroid (built by hand) keeps the id it was given.
+        new_clusters = [
+            c for c in _emerging(result.clusters, theme) if c.get("centroid") is not None
+        ]
         new = [
             ClusterRef(None, np.asarray(c["centroid"]), frozenset(units[c["id"]]))
             for c in new_clusters
