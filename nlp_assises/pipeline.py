@@ -14,8 +14,6 @@ from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
-
 from nlp_assises.classify import ModelRegistry, load_model
 from nlp_assises.classify.registry import ThemeModel
 from nlp_assises.cleaning import Cleaner
@@ -35,6 +33,7 @@ from nlp_assises.errors import ConfigurationError
 from nlp_assises.ingest import read_records
 from nlp_assises.records import Record
 from nlp_assises.scheme import HORS_THEME, Scheme
+from nlp_assises.search_index import VectorIndex
 from nlp_assises.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -183,36 +182,33 @@ class Pipeline:
                 {"id": c.id, "text": c.text, "score": 1.0, "primary": k.primary if k else None}
                 for c, k in rows
             ]
-        contributions = self.store.contributions()
-        if not contributions:
-            return []
+        index = self.search_index
+        index.refresh(self.store)
         if like is not None:
-            source = next((c for c in contributions if c.id == like), None)
-            if source is None:
+            probe = index.vector_of(like)
+            if probe is None:
                 return []
-            probe = source.text
         else:
-            probe = query or ""
-        vectors = self.embedder.encode([c.text for c in contributions])
-        scores = vectors @ self.embedder.encode([probe])[0]
-        labels = self.store.latest_classifications()
-        hits = []
-        for index in np.argsort(-scores):
-            contribution = contributions[int(index)]
-            if contribution.id == like:
-                continue
-            decision = labels.get(contribution.id)
-            hits.append(
-                {
-                    "id": contribution.id,
-                    "text": contribution.text,
-                    "score": round(float(scores[index]), 4),
-                    "primary": decision.primary if decision else None,
-                }
-            )
-            if len(hits) >= limit:
-                break
-        return hits
+            probe = self.embedder.encode([query or ""])[0]
+        hits = index.search(probe, limit=limit, exclude=like)
+        ids = [i for i, _ in hits]
+        texts = {c.id: c.text for c in self.store.contributions(ids)}
+        labels = self.store.latest_classifications_for(ids)
+        return [
+            {
+                "id": i,
+                "text": texts[i],
+                "score": round(score, 4),
+                "primary": labels[i].primary if i in labels else None,
+            }
+            for i, score in hits
+            if i in texts
+        ]
+
+    @cached_property
+    def search_index(self) -> VectorIndex:
+        """Every stored contribution's embedding, grown as contributions arrive."""
+        return VectorIndex(self.embedder)
 
     def ingest(self, source: str | Path | list[Record], *, run_id: int | None = None) -> dict:
         """Store the records of a file or folder (or records already read)."""

@@ -80,6 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         workspace.overview(pipeline.store, pipeline.scheme)
         app.state.pipeline = pipeline
         app.state.jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="job")
+        # Semantic search needs every contribution's embedding: built in the background, so a
+        # large store does not delay start-up (a search arriving before waits for it).
+        app.state.jobs.submit(pipeline.search_index.refresh, pipeline.store)
         app.state.batcher = MicroBatcher(pipeline.analyse, max_batch=settings.classify_batch)
         app.state.batcher.start()
         # CPU-bound work is serialised in one thread per process: more threads only fight for

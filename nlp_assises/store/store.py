@@ -189,6 +189,15 @@ class Store:
         with self.session() as session:
             return session.scalar(select(func.count()).select_from(m.Contribution)) or 0
 
+    def contribution_ids(self) -> list[str]:
+        """Every contribution id, in the order they were stored."""
+        with self.session() as session:
+            return list(
+                session.scalars(
+                    select(m.Contribution.id).order_by(m.Contribution.created_at, m.Contribution.id)
+                )
+            )
+
     def contributions(self, ids: Sequence[str] | None = None) -> list[m.Contribution]:
         with self.session() as session:
             query = select(m.Contribution).order_by(m.Contribution.date, m.Contribution.id)

@@ -207,7 +207,6 @@ def search_page(
 
 
 @router.get("/a-relire", response_class=HTMLResponse)
-@router.get("/a-revoir", response_class=HTMLResponse)  # the name bench/pages.py uses
 @page
 def review_page(request: Request, pipeline: PipelineDep, debut: Offset = 0):
     key = _writer(request)
