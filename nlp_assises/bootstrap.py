@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 from nlp_assises.classify import ModelRegistry, ThemeClassifier
@@ -33,13 +34,18 @@ def ensure_default_embedder(settings: Settings, *, force: bool = False) -> Path:
 
 
 def train_default_classifier(
-    settings: Settings, *, promote: bool = True, embedder: Embedder | None = None
+    settings: Settings,
+    *,
+    promote: bool = True,
+    embedder: Embedder | None = None,
+    extra: Sequence[dict] = (),
 ) -> str:
-    """Train on the bundled corpus's ``train`` split, measure on its held-out ``test`` split,
-    register the model with its metrics; return the version."""
+    """Train on the bundled corpus's ``train`` split plus ``extra`` labelled records (``text``,
+    ``themes``: e.g. the writers' corrections), measure on the held-out ``test`` split, register
+    the model with its metrics; return the version."""
     embedder = embedder or load_embedder(settings.embedder_spec)
     scheme = Scheme.load(settings.scheme) if settings.scheme else Scheme.default()
-    train = load_labelled("train")
+    train = [*load_labelled("train"), *extra]
     test = load_labelled("test")
     model = ThemeClassifier(embedder).fit(
         [r["text"] for r in train], [r["themes"] for r in train], scheme
@@ -47,7 +53,8 @@ def train_default_classifier(
     decisions = model.predict([r["text"] for r in test])
     metrics = evaluate([r["themes"] for r in test], decisions, scheme.theme_ids)
     model.card["metrics"] = {"held_out": metrics, "split": "test (bundled corpus)"}
-    model.card["origin"] = BUNDLED_DEFAULT
+    model.card["origin"] = BUNDLED_DEFAULT if not extra else "bundled corpus + writers' labels"
+    model.card["extra_labels"] = len(extra)
     version = ModelRegistry(settings.classifiers_dir).add(model, promote=promote)
     log.info("trained %s: held-out macro-F1 %.3f", version, metrics["macro_f1"])
     return version

@@ -390,6 +390,15 @@ class Pipeline:
         self.progress("assign", len(items), len(items))
         return sum(1 for c in items if result.assignments.get(c.id))
 
+    def writers_labels(self) -> list[dict]:
+        """The writers' theme corrections as labelled records (``id``, ``text``, ``themes``),
+        ready to train on."""
+        corrected = self.store.theme_corrections()
+        return [
+            {"id": c.id, "text": c.text, "themes": corrected[c.id]}
+            for c in self.store.contributions(list(corrected))
+        ]
+
     def correct(self, kind: str, target: str, payload: dict | None = None, *, author: str) -> dict:
         """Record a writer's correction and apply it to the current proposals.
 

@@ -139,3 +139,24 @@ def test_merged_emerging_proposals_stay_merged_after_reclustering(pipeline):
     assert kept.id in after and gone.id not in after
     assert _members(pipeline, kept.id) >= expected - set(pipeline.store.theme_corrections())
     assert result.params["corrections"]["orphaned"] == []
+
+
+def test_writers_theme_corrections_become_training_labels(pipeline, tmp_path, embedder):
+    import json
+
+    from nlp_assises.bootstrap import train_default_classifier
+    from nlp_assises.classify import ModelRegistry
+    from nlp_assises.settings import Settings
+
+    _, rows = pipeline.store.search(theme="service", limit=1)
+    contribution = rows[0][0]
+    pipeline.correct("move_contribution", contribution.id, {"themes": ["lien"]}, author="r")
+    labels = {r["id"]: r for r in pipeline.writers_labels()}
+    assert labels[contribution.id]["themes"] == ["lien"]
+    assert labels[contribution.id]["text"] == contribution.text
+    settings = Settings(models_dir=tmp_path / "models")
+    version = train_default_classifier(
+        settings, promote=False, embedder=embedder, extra=list(labels.values())
+    )
+    card = ModelRegistry(settings.classifiers_dir).path(version) / "model_card.json"
+    assert json.loads(card.read_text())["extra_labels"] == len(labels)

@@ -100,7 +100,9 @@ def _run_job(pipeline, kind: str, run_id: int) -> None:
         elif kind == "classify":
             stats = {"classified": pipeline.classify_store()}
         else:
-            stats = {"version": train_default_classifier(pipeline.settings, promote=False)}
+            extra = pipeline.writers_labels()  # every writer's theme correction is a label
+            version = train_default_classifier(pipeline.settings, promote=False, extra=extra)
+            stats = {"version": version, "writers_labels": len(extra)}
     except Exception as exc:  # the job records its failure; the server goes on
         pipeline.store.finish_run(run_id, error=f"{exc.__class__.__name__}: {exc}")
         return
