@@ -11,12 +11,14 @@ two runs, look at BERTopic's own model, and write the chosen run back to the sto
 
 from __future__ import annotations
 
+import copy
 from typing import TYPE_CHECKING
 
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
 from nlp_assises.clustering import ClusteringResult, UnitExtractor
+from nlp_assises.clustering.lineage import carry_ids
 from nlp_assises.frames import _store
 
 if TYPE_CHECKING:
@@ -29,7 +31,8 @@ NO_PROPOSAL = "-"
 def cluster_theme(pipeline: Pipeline, theme: str, **params) -> ClusteringResult:
     """Cluster the proposals of one theme with ``params`` changed (``min_cluster_size``,
     ``n_neighbors``, ``n_components``, ``random_state``, ``outlier_threshold``...); nothing is
-    stored until ``write_back``.
+    stored until ``write_back``. Proposals that the stored run also has keep its ids (as a
+    stored re-clustering would), so ``compare_runs`` can match them by id.
 
     Example::
 
@@ -38,7 +41,10 @@ def cluster_theme(pipeline: Pipeline, theme: str, **params) -> ClusteringResult:
     if theme not in pipeline.scheme.theme_ids:
         raise ValueError(f"unknown theme {theme!r}; the scheme has {pipeline.scheme.theme_ids}")
     items = pipeline.clustering_items()
-    return pipeline.proposal_clusterer(**params).fit(items, [theme])
+    result = pipeline.proposal_clusterer(**params).fit(items, [theme])
+    previous = [c for c in pipeline.store.cluster_snapshot() if c["theme"] == theme]
+    carry_ids(result, previous, pipeline.store.issued_cluster_ids())
+    return result
 
 
 def stored_run(source: Store | Pipeline, theme: str | None = None) -> ClusteringResult:
@@ -108,7 +114,10 @@ def write_back(pipeline: Pipeline, result: ClusteringResult, theme: str) -> int:
 
         write_back(pipeline, chosen, "lien")
     """
-    return pipeline.save_clustering(result, pipeline.clustering_items(), themes=[theme])
+    # save_clustering renames and corrects the run it stores: the caller's copy stays as it is
+    return pipeline.save_clustering(
+        copy.deepcopy(result), pipeline.clustering_items(), themes=[theme]
+    )
 
 
 def topic_model(pipeline: Pipeline, theme: str, **params):
