@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from nlp_assises.datasets import load_sample_labels, sample_consultation_path
-from tests.conftest import Server
+from tests.conftest import CLI, Server, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -84,29 +87,39 @@ def _listeners(port: int) -> int:
     )
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_workers_listen_each_on_its_own_socket_and_stop_together(cli_env):
-    """`serve --workers 2`: one socket per process (the kernel spreads connections over them),
-    a second server on the same port refused with one line, every process gone after SIGTERM."""
-    import os
-    import signal
-    import time
-
-    from tests.conftest import CLI, free_port
-
+@contextlib.contextmanager
+def _two_workers(env: dict):
+    """`serve --workers 2` on a free port, yielded once both sockets listen; killed (whole
+    process group) on the way out."""
     port = free_port()
     server = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--workers", "2"],
-        env=cli_env,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
-        deadline = time.time() + 240
-        while time.time() < deadline and _listeners(port) < 2:
-            time.sleep(0.5)
+        _wait_for(lambda: _listeners(port) >= 2, 240)
         assert _listeners(port) == 2
+        yield server, port
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def _wait_for(condition, seconds: float) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline and not condition():
+        time.sleep(0.5)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_workers_listen_each_on_its_own_socket_and_stop_together(cli_env):
+    """`serve --workers 2`: one socket per process (the kernel spreads connections over them),
+    a second server on the same port refused with one line, every process gone after SIGTERM."""
+    with _two_workers(cli_env) as (server, port):
         body = {"text": "Plus de patrouilles à pied dans le bourg, le soir."}
         # the sockets listen before the models are loaded: the answer comes once they are
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=240) as client:
@@ -124,40 +137,13 @@ def test_workers_listen_each_on_its_own_socket_and_stop_together(cli_env):
         server.wait(timeout=60)
         time.sleep(1)
         assert _listeners(port) == 0
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_workers_do_not_outlive_a_killed_server(cli_env):
     """SIGKILL to the serving process alone (no chance to stop its workers): they go too."""
-    import os
-    import signal
-    import time
-
-    from tests.conftest import CLI, free_port
-
-    port = free_port()
-    server = subprocess.Popen(
-        [*CLI, "serve", "--port", str(port), "--workers", "2"],
-        env=cli_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.time() + 240
-        while time.time() < deadline and _listeners(port) < 2:
-            time.sleep(0.5)
-        assert _listeners(port) == 2
+    with _two_workers(cli_env) as (server, port):
         os.kill(server.pid, signal.SIGKILL)
         server.wait()
-        deadline = time.time() + 60
-        while time.time() < deadline and _listeners(port):
-            time.sleep(0.5)
+        _wait_for(lambda: _listeners(port) == 0, 60)
         assert _listeners(port) == 0
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)
