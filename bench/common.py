@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
 import resource
+import signal
+import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
+
+import httpx
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -44,3 +50,59 @@ def write(name: str, result: dict) -> dict:
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
     print(json.dumps(result, ensure_ascii=False))
     return result
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(data_dir: str) -> dict:
+    """The environment of a benchmark's own store, with the repository's models."""
+    return dict(
+        os.environ,
+        NLP_ASSISES_DATA_DIR=str(data_dir),
+        NLP_ASSISES_MODELS_DIR=str(REPO / "models"),
+    )
+
+
+def start_server(port: int, workers: int, data_dir: str) -> subprocess.Popen:
+    """`nlp-assises serve` on ``port`` over the store in ``data_dir``."""
+    env = server_env(data_dir)
+    command = [sys.executable, "-m", "nlp_assises.cli", "serve", "--port", str(port)]
+    command += ["--workers", str(workers)]
+    # its own process group: the workers are stopped with it, even if it has to be killed
+    return subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """SIGTERM to the server's process group, SIGKILL after 30 s (a worker still draining the
+    queue of a saturated phase would otherwise outlive its parent)."""
+    group = os.getpgid(server.pid)
+    os.killpg(group, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        server.wait(timeout=30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGKILL)
+    server.wait()
+
+
+def wait_ready(base: str, server: subprocess.Popen, seconds: float) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the server stopped: {server.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"the server was not ready within {seconds:.0f} s")

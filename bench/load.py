@@ -21,33 +21,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
 import numpy as np
-from common import REPO, write
+from common import free_port, start_server, stop_server, wait_ready, write
 
 from nlp_assises.datasets import load_labelled, sample_consultation_path
 from nlp_assises.ingest import read_records
 
 HERE = Path(__file__).resolve().parent
 TARGETS = {"requests_per_second": 300, "p99_ms": 50, "classify_over_healthz": 0.5}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def realistic_texts() -> list[str]:
@@ -201,50 +190,6 @@ def measured(generator, server: subprocess.Popen, *args, **kwargs) -> dict:
     )
     result["generator_cpu_ms_per_request"] = round(generator_cpu * 1000 / requests, 3)
     return result
-
-
-def start_server(port: int, workers: int, data_dir: str) -> subprocess.Popen:
-    env = dict(
-        os.environ,
-        NLP_ASSISES_DATA_DIR=data_dir,
-        NLP_ASSISES_MODELS_DIR=str(REPO / "models"),
-    )
-    command = [sys.executable, "-m", "nlp_assises.cli", "serve", "--port", str(port)]
-    command += ["--workers", str(workers)]
-    # its own process group: the workers are stopped with it, even if it has to be killed
-    return subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    """SIGTERM to the server's process group, SIGKILL after 30 s (a worker still draining the
-    queue of a saturated phase would otherwise outlive its parent)."""
-    group = os.getpgid(server.pid)
-    os.killpg(group, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        server.wait(timeout=30)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(group, signal.SIGKILL)
-    server.wait()
-
-
-def wait_ready(base: str, server: subprocess.Popen, seconds: float) -> None:
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server stopped: {server.stderr.read().decode()[-2000:]}")
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"the server was not ready within {seconds:.0f} s")
 
 
 def main() -> dict:

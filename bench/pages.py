@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import random
 import re
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
-from common import REPO, Timer, write
+from common import REPO, Timer, free_port, server_env, start_server, stop_server, wait_ready, write
 from sqlalchemy import func, insert, select, update
 
 from nlp_assises.pipeline import Pipeline
@@ -192,9 +190,7 @@ def main() -> None:
             pipeline.run(SAMPLE)
         with Timer() as t_grow:
             grow(pipeline, args.size)
-        env = dict(os.environ)
-        env["NLP_ASSISES_DATA_DIR"] = str(settings.data_dir)
-        env["NLP_ASSISES_MODELS_DIR"] = str(settings.models_dir)
+        env = server_env(settings.data_dir)
         key = subprocess.run(
             [*CLI, "keys", "create", "bench", "--role", "admin"],
             env=env,
@@ -202,17 +198,11 @@ def main() -> None:
             text=True,
             check=True,
         ).stdout.strip()
-        port = _free_port()
-        server = subprocess.Popen(
-            [*CLI, "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        port = free_port()
+        server = start_server(port, 1, str(settings.data_dir))
         try:
             base = f"http://127.0.0.1:{port}"
-            _wait_healthy(base)
+            wait_ready(base, server, 180)
             headers = {"X-API-Key": key}
             with httpx.Client(
                 base_url=base, headers=headers, cookies={"nlp_assises_key": key}, timeout=60
@@ -224,8 +214,7 @@ def main() -> None:
                 urls = page_urls(base, client, pipeline.store)
                 timings = measure(client, urls, args.repeat)
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            stop_server(server)
     slowest = max(v["warm_max_ms"] for v in timings.values())
     slowest_cold = max(v["cold_ms"] for v in timings.values())
     write(
@@ -242,26 +231,6 @@ def main() -> None:
             "target_met": slowest_cold < 1000,
         },
     )
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(base: str, timeout: float = 180) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("the server did not become healthy")
 
 
 if __name__ == "__main__":
