@@ -30,6 +30,7 @@ from nlp_assises.cleaning.repairs import Repair
 
 KIND = "pdf_accent"
 _MAX_PAIRS_ENUMERATED = 4  # beyond this a word is repaired all-or-nothing
+_MAX_VERDICTS = 50_000
 
 
 @lru_cache(maxsize=4096)
@@ -110,6 +111,9 @@ class PdfAccentRepairer:
     def __init__(self, lexicon: Lexicon | None = None, *, known_margin: float = 2.0) -> None:
         self.lexicon = lexicon or Lexicon("fr")
         self.known_margin = known_margin  # in log10 units: the repair must be 100x more frequent
+        # The lexicon's verdict on a span depends on the span and the document's spacing only,
+        # and the same words ("première", "rivière") come back in every contribution.
+        self._verdicts: dict[tuple[str, bool], tuple[str, _Reading | None] | None] = {}
 
     def _known(self, word: str) -> bool:
         return self.lexicon.logprob(word) >= MIN_KNOWN_LOGPROB
@@ -202,8 +206,16 @@ class PdfAccentRepairer:
 
     def _by_lexicon(self, span: str, document: _Document) -> tuple[str, _Reading | None] | None:
         """(decision, the reading chosen) when the lexicon decides, None when it cannot."""
+        key = (span, document.spacing_preserved)
+        if key not in self._verdicts:
+            if len(self._verdicts) >= _MAX_VERDICTS:
+                self._verdicts.clear()
+            self._verdicts[key] = self._judge(span, document.spacing_preserved)
+        return self._verdicts[key]
+
+    def _judge(self, span: str, spacing_preserved: bool) -> tuple[str, _Reading | None] | None:
         original_known = all(self.lexicon.knows(w) for w in span.split(" ") if w)
-        readings = self._readings(span, document.spacing_preserved)
+        readings = self._readings(span, spacing_preserved)
         original_score = self._score(span.split(" "))
         known = [
             r for r in readings if r.pairs and all(self._known(w) for w in r.text.split(" ") if w)

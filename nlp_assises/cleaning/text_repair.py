@@ -74,6 +74,20 @@ def _implausible(text: str) -> int:
     return count
 
 
+# Lines of printable ASCII (but "&", for HTML entities) and French letters and typography, where
+# no two non-ASCII characters touch, give ftfy nothing to do: mojibake decodes a UTF-8 sequence,
+# two bytes or more, each shown as a non-ASCII character. ftfy is not asked there (it costs more
+# than half a millisecond a contribution); ``tests/test_cleaning.py`` checks that it would leave
+# every such line as it is.
+_FRENCH_PLAIN = re.compile(
+    r"(?:[ -%'-~\n]|[àâäçéèêëîïôöùûüÿæœÀÇÉÈÊËÏÔÖÛÜÆ’«»…–—°€](?![^\x00-\x7f]))*"
+)
+
+
+def needs_ftfy(line: str) -> bool:
+    return not _FRENCH_PLAIN.fullmatch(line)
+
+
 def fix_mojibake(text: str) -> tuple[str, list[Repair]]:
     """ftfy, line by line: mojibake, HTML entities, ligatures, control characters.
 
@@ -85,6 +99,10 @@ def fix_mojibake(text: str) -> tuple[str, list[Repair]]:
     offset = 0
     for line in text.split("\n"):
         line += "\n"
+        if not needs_ftfy(line):
+            out.append(line)
+            offset += len(line)
+            continue
         fixed = ftfy.fix_text(line, config=FTFY_CONFIG)
         if fixed != line and _implausible(fixed) > _implausible(line):
             fixed = line
