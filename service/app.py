@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -78,6 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pipeline.store  # noqa: B018
         # The overview's totals take a pass over the whole store: now, not on a writer's visit.
         workspace.overview(pipeline.store, pipeline.scheme)
+        # The models are millions of long-lived objects: out of the collector's sight, a full
+        # collection no longer walks them all in the middle of a request (tail latency).
+        gc.collect()
+        gc.freeze()
         app.state.pipeline = pipeline
         app.state.jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="job")
         # Semantic search needs every contribution's embedding: built in the background, so a
