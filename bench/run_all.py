@@ -10,6 +10,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     "repair.py",
     "classify_throughput.py",
+    "portal_path.py",
     "classifier.py",
     "proposals.py",
     "proposals_scale.py",

@@ -1,0 +1,86 @@
+"""CPU time per text of the portal's path (`Pipeline.analyse`) and of each of its stages.
+
+Batches of 16, as the service's micro-batcher forms them under load. The caches are warmed on the
+training corpus, then the figures are taken on texts they have not seen (the sample consultation
+and the held-out corpus), as a portal's texts would be. CPU time (``time.process_time``) rather
+than wall time: it moves little when other work shares the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+
+from common import REPO, write
+
+from nlp_assises.datasets import load_labelled, sample_consultation_path
+from nlp_assises.ingest import read_records
+from nlp_assises.pipeline import Pipeline
+from nlp_assises.settings import Settings
+
+BATCH = 16
+
+
+def _batches(texts: list[str]) -> list[list[str]]:
+    return [texts[i : i + BATCH] for i in range(0, len(texts), BATCH)]
+
+
+def _warm_pipeline(warm: list[str]) -> Pipeline:
+    pipeline = Pipeline(Settings(models_dir=REPO / "models"))
+    for batch in _batches(warm):
+        pipeline.analyse(batch)
+    return pipeline
+
+
+def main() -> dict:
+    os.environ.setdefault("NLP_ASSISES_DATA_DIR", tempfile.mkdtemp(prefix="portal-path-"))
+    warm = [r["text"] for r in load_labelled("train")]
+    texts = [r["text"] for r in load_labelled("test")]
+    texts += [r.text for r in read_records(sample_consultation_path())]
+
+    pipeline = _warm_pipeline(warm)
+    start = time.process_time()
+    for batch in _batches(texts):
+        pipeline.analyse(batch)
+    whole = time.process_time() - start
+
+    # Each stage alone, on a second pipeline warmed the same way (the first has seen the texts).
+    pipeline = _warm_pipeline(warm)
+    cleaner = pipeline.cleaner
+    names = cleaner._pseudonymizer
+    stages = dict.fromkeys(("repairs", "names", "pseudonym_rules", "language", "classifier"), 0.0)
+
+    def timed(stage: str, work):
+        start = time.process_time()
+        result = work()
+        stages[stage] += time.process_time() - start
+        return result
+
+    for batch in _batches(texts):
+        repaired = timed("repairs", lambda b=batch: [cleaner._repair(t)[0] for t in b])
+        found = timed("names", lambda r=repaired: names.ner_spans(r))
+        pseudonymised = timed(
+            "pseudonym_rules",
+            lambda r=repaired, f=found: [
+                names.pseudonymize(t, n)[0] for t, n in zip(r, f, strict=True)
+            ],
+        )
+        timed("language", lambda p=pseudonymised: [cleaner._language.detect(t) for t in p])
+        timed("classifier", lambda p=pseudonymised: pipeline.classify_texts(p))
+
+    per_text = {k: round(v / len(texts) * 1000, 3) for k, v in stages.items()}
+    return write(
+        "portal_path",
+        {
+            "texts": len(texts),
+            "warmed_on": len(warm),
+            "batch": BATCH,
+            "whole_path_cpu_ms_per_text": round(whole / len(texts) * 1000, 3),
+            "stages_cpu_ms_per_text": per_text,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
