@@ -145,9 +145,9 @@ class Pseudonymizer:
     def candidate_spans(self, text: str) -> list[tuple[int, int]]:
         """The stretches of text where a name can be: ``context`` words on each side of a
         capitalised word (inside a sentence, or opening it when it is not a common French word;
-        greetings and titles alone do not count), within its sentence. NER reads these only,
-        about half of the text's candidate sentences, with the names the whole sentences give
-        (spaCy's NER looks a few words around each word)."""
+        greetings and titles alone do not count), within its sentence. NER reads these only:
+        a fifth less text than whole sentences, for the same names (spaCy's NER looks a few
+        words around each word; docs/service.md has the figures)."""
         out = []
         for sentence in _SENTENCE.finditer(text):
             words = list(_WORD.finditer(sentence.group(0)))
