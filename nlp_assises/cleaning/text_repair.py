@@ -99,11 +99,7 @@ def fix_mojibake(text: str) -> tuple[str, list[Repair]]:
     offset = 0
     for line in text.split("\n"):
         line += "\n"
-        if not needs_ftfy(line):
-            out.append(line)
-            offset += len(line)
-            continue
-        fixed = ftfy.fix_text(line, config=FTFY_CONFIG)
+        fixed = ftfy.fix_text(line, config=FTFY_CONFIG) if needs_ftfy(line) else line
         if fixed != line and _implausible(fixed) > _implausible(line):
             fixed = line
         if fixed != line:
