@@ -14,11 +14,12 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 SAMPLE := nlp_assises/data/sample
 
-.PHONY: help install models browser run serve test lint bench constraints screenshots clean notebooks strip-notebooks
+.PHONY: help install models browser run serve test test-fast lint bench constraints screenshots clean notebooks strip-notebooks
 
 help:
 	@echo "make run    install, build the default models, run the pipeline on the sample, serve"
 	@echo "make test   install and run the test suite"
+	@echo "make test-fast   the quick tier (no real servers, no whole-pipeline runs): the default loop"
 	@echo "make bench  run the benchmarks in bench/ (JSON results in bench/results/)"
 	@echo "make lint   ruff"
 	@echo "make notebooks         JupyterLab on notebooks/ (store and models copied under var/notebooks)"
@@ -53,6 +54,12 @@ browser:
 
 test: models browser
 	$(BIN)/python -m pytest -q
+
+# The developers' loop: everything but the tests marked slow (whole-pipeline runs, CLI
+# subprocesses that load the models, SIGKILL drills) or e2e (real servers, the browser).
+# CI runs the whole suite (`make test`).
+test-fast: models
+	$(BIN)/python -m pytest -q -m "not slow and not e2e"
 
 # Screenshots of every page into docs/screenshots/ (runs the pipeline on the sample first).
 screenshots: models browser

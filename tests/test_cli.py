@@ -43,6 +43,7 @@ def small_input(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_clean_and_classify(small_input, tmp_path, cli_env):
     assert cli("clean", small_input, "-o", tmp_path / "c.jsonl", env=cli_env).returncode == 0
     rows = [json.loads(x) for x in (tmp_path / "c.jsonl").read_text().splitlines()]
@@ -53,6 +54,7 @@ def test_clean_and_classify(small_input, tmp_path, cli_env):
     assert all(abs(sum(r["scores"].values())) > 0 for r in rows)
 
 
+@pytest.mark.slow
 def test_train_then_evaluate_with_that_model(small_input, tmp_path, cli_env):
     scheme = tmp_path / "scheme.toml"
     from importlib import resources
@@ -77,6 +79,7 @@ def test_train_then_evaluate_with_that_model(small_input, tmp_path, cli_env):
     assert metrics["n"] == 40
 
 
+@pytest.mark.slow
 def test_cluster_writes_the_contract_files(tmp_path, cli_env):
     rows = [{"id": r["id"], "text": r["text"]} for r in load_labelled("train")[:300]]
     path = tmp_path / "in.jsonl"
@@ -100,6 +103,7 @@ def test_cluster_writes_the_contract_files(tmp_path, cli_env):
     assert len(lines) == 300 and {"id", "labels", "proposals"} <= set(json.loads(lines[0]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("content", "expected"),
     [

@@ -133,6 +133,7 @@ def first_run(clusterer):
     return clusterer.fit(_held_out(), THEMES)
 
 
+@pytest.mark.slow
 def test_same_input_gives_the_same_clusters(clusterer, first_run):
     again = clusterer.fit(_held_out(), THEMES)
     assert any(c["id"].endswith("-001") for c in first_run.clusters)  # emerging ones too

@@ -141,6 +141,7 @@ def test_merged_emerging_proposals_stay_merged_after_reclustering(pipeline):
     assert result.params["corrections"]["orphaned"] == []
 
 
+@pytest.mark.slow
 def test_writers_theme_corrections_become_training_labels(pipeline, tmp_path, embedder):
     import json
 

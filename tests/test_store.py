@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from sqlalchemy import text
 
 from nlp_assises.datasets import load_labelled
@@ -63,6 +64,7 @@ def test_authors_are_pseudonymised(settings, cleaner):
     assert row.author_pseudonym.startswith("auteur-") and "Roux" not in row.author_pseudonym
 
 
+@pytest.mark.slow
 def test_sigkill_mid_ingest_loses_nothing_committed(tmp_path, cli_env):
     """Kill the real command in the middle of a bulk ingest; the next run completes the file and
     every contribution is there exactly once, none half-written."""
@@ -98,6 +100,7 @@ def test_sigkill_mid_ingest_loses_nothing_committed(tmp_path, cli_env):
     assert store.count() == len(rows)
 
 
+@pytest.mark.slow
 def test_sigkill_of_the_server_mid_ingest_keeps_every_acknowledged_contribution(cli_env):
     """Acknowledged (201) contributions survive a SIGKILL of the server, exactly once."""
     import httpx
