@@ -13,6 +13,7 @@ BENCHMARKS = [
     "portal_path.py",
     "classifier.py",
     "proposals.py",
+    "proposals_heldout.py",  # discovery: proposals hidden from what is learnt, 5 folds
     "proposals_scale.py",
     "embedders.py",
     "pages.py",

@@ -1,0 +1,196 @@
+"""Emerging proposals on proposals nobody learnt: discovery apart from recognition.
+
+bench/proposals.py scores the clustering on the held-out writer E and the sample consultation,
+but every gold proposal there is one of the 40 ``KnownProposals`` learnt from writers A-D: that
+measures recognition. Here the slugs are split into seeded folds; for each fold
+``KnownProposals`` is learnt (as ``nlp-assises models setup`` learns it) from writers A-D's
+contributions of the OTHER slugs only, and the clustering is scored on the contributions whose
+gold slug was hidden (discovery: does the emerging half find them?) apart from those whose slug
+was learnt (recognition). Baselines run on the same contributions in the same run: TF-IDF on
+spaCy lemmas + k-means with the true k, BERTopic with its defaults (our embedder, a seeded UMAP)
+on whole contributions, TF-IDF words + characters + agglomerative with the true k, and our
+unsupervised half alone. Nothing is tuned here; all parameters are the shipped defaults.
+
+    nice -n 10 .venv/bin/python bench/proposals_heldout.py [--folds 5] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+from statistics import mean
+
+import numpy as np
+from common import REPO, Timer, write
+from proposals import held_out, ours, sample, tfidf_lemmas_baseline
+from scipy import sparse
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from nlp_assises.datasets import load_labelled, load_proposals
+from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
+from nlp_assises.proposal_folds import Fold, build_folds, learn_fold, split_scores
+
+
+def bertopic_defaults(rows, embedder, vectors) -> list:
+    """BERTopic as shipped (whole contributions), given our embedder and a seeded UMAP with
+    BERTopic's own default settings; its outliers count as singletons."""
+    from bertopic import BERTopic
+    from umap import UMAP
+
+    umap_model = UMAP(
+        n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=42
+    )
+    model = BERTopic(embedding_model=embedder.model, umap_model=umap_model)
+    topics, _ = model.fit_transform([r["text"] for r in rows], embeddings=vectors)
+    return [t if t != -1 else f"seul-{r['id']}" for r, t in zip(rows, topics, strict=True)]
+
+
+def tfidf_words_chars_agglomerative(rows) -> list[int]:
+    texts = [r["text"] for r in rows]
+    words = TfidfVectorizer(min_df=2, sublinear_tf=True).fit_transform(texts)
+    chars = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True
+    ).fit_transform(texts)
+    matrix = sparse.hstack([words, chars]).toarray()
+    k = len({r["gold"] for r in rows})
+    model = AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average")
+    return model.fit_predict(matrix).tolist()
+
+
+def guided(rows, embedder, known) -> tuple[list, list]:
+    """Our default path: each row's main cluster, and the learnt slug it was put in (if any)."""
+    predicted = ours(rows, embedder, known=known)
+    learnt = set(known.classes_)
+    recognised = []
+    for cluster in predicted:
+        slug = str(cluster).partition("-")[2]
+        recognised.append(slug if slug in learnt else None)
+    return predicted, recognised
+
+
+def scored(gold, predicted, held, recognised=None) -> dict:
+    """``split_scores`` plus how many held-out contributions ended in no cluster at all."""
+    row = split_scores(gold, predicted, held, recognised)
+    row["discovery"]["unclustered"] = sum(
+        g in held and str(p).startswith("seul-") for g, p in zip(gold, predicted, strict=True)
+    )
+    return row
+
+
+def summarise(per_fold: list[dict]) -> dict:
+    """Means over the folds of every figure the folds share."""
+    out = {}
+    for part in per_fold[0]:
+        out[part] = {}
+        for key, value in per_fold[0][part].items():
+            values = [f[part].get(key) for f in per_fold]
+            if isinstance(value, int | float) and all(v is not None for v in values):
+                out[part][key] = round(mean(values), 4)
+    return out
+
+
+def main() -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    embedder = CachedEmbedder(
+        load_embedder(REPO / "models" / "embedders" / "static-fr-core-news-md"),
+        MemoryEmbeddingCache(),
+    )
+    catalogue = load_proposals()
+    train = load_labelled("train")
+    folds = build_folds(train, catalogue, args.folds, args.seed)
+    with Timer() as timer:
+        sets = {"held_out_writer_E": held_out(), "sample_consultation": sample()}
+    out: dict = {
+        "folds": args.folds,
+        "seed": args.seed,
+        "held_out_slugs": [sorted(f.held_out) for f in folds],
+        "loading_seconds": round(timer.seconds, 1),
+    }
+
+    # The baselines do not depend on the fold: fitted once per set, scored on each fold's split.
+    baselines: dict[str, dict[str, list]] = {}
+    for name, rows in sets.items():
+        vectors = embedder.encode([r["text"] for r in rows])
+        methods = {
+            "kmeans_tfidf_lemmas_true_k": lambda rows=rows: tfidf_lemmas_baseline(rows),
+            "bertopic_defaults_whole_contributions": lambda rows=rows, v=vectors: bertopic_defaults(
+                rows, embedder, v
+            ),
+            "agglomerative_tfidf_words_chars_true_k": lambda rows=rows: (
+                tfidf_words_chars_agglomerative(rows)
+            ),
+            "ours_unsupervised_half_alone": lambda rows=rows: ours(rows, embedder, known=None),
+        }
+        baselines[name] = {}
+        for method, run in methods.items():
+            with Timer() as timer:
+                baselines[name][method] = run()
+            out.setdefault("baseline_seconds", {}).setdefault(name, {})[method] = round(
+                timer.seconds, 1
+            )
+            print(name, method, f"{timer.seconds:.1f} s", flush=True)
+
+    # Reference: all slugs learnt, as shipped (recognition only: nothing is hidden).
+    everything = Fold(-1, frozenset(), frozenset(p["slug"] for p in catalogue), tuple(train))
+    known = learn_fold(everything, catalogue, embedder)
+    out["all_slugs_learnt_reference"] = {}
+    for name, rows in sets.items():
+        gold = [r["gold"] for r in rows]
+        predicted, recognised = guided(rows, embedder, known)
+        out["all_slugs_learnt_reference"][name] = split_scores(gold, predicted, set(), recognised)
+
+    per_fold: dict[str, dict[str, list]] = {name: {} for name in sets}
+    fold_seconds = []
+    for fold in folds:
+        with Timer() as fold_timer:
+            known = learn_fold(fold, catalogue, embedder)
+            for name, rows in sets.items():
+                gold = [r["gold"] for r in rows]
+                with Timer() as timer:
+                    predicted, recognised = guided(rows, embedder, known)
+                row = scored(gold, predicted, fold.held_out, recognised)
+                row["seconds"] = round(timer.seconds, 1)
+                per_fold[name].setdefault("ours_learnt_then_bertopic", []).append(row)
+                for method, predicted in baselines[name].items():
+                    per_fold[name].setdefault(method, []).append(
+                        scored(gold, predicted, fold.held_out)
+                    )
+                print(
+                    f"fold {fold.index} {name}: discovery {row['discovery']}"
+                    f" recognition {row['recognition']}",
+                    flush=True,
+                )
+        fold_seconds.append(round(fold_timer.seconds, 1))
+    out["fold_seconds"] = fold_seconds
+    for name, methods in per_fold.items():
+        out[name] = {
+            "contributions": len(sets[name]),
+            "gold_proposals": len({r["gold"] for r in sets[name]}),
+            "methods": {
+                method: {
+                    "mean": summarise(
+                        [{k: v for k, v in f.items() if k != "seconds"} for f in folds_]
+                    )
+                    | (
+                        {"seconds_per_fold": round(mean(f["seconds"] for f in folds_), 1)}
+                        if "seconds" in folds_[0]
+                        else {}
+                    ),
+                    "per_fold": folds_,
+                }
+                for method, folds_ in methods.items()
+            },
+        }
+    out["held_out_contributions_per_fold"] = {
+        name: [int(np.sum([r["gold"] in f.held_out for r in rows])) for f in folds]
+        for name, rows in sets.items()
+    }
+    return write("proposals_heldout", out)
+
+
+if __name__ == "__main__":
+    main()
