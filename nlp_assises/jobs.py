@@ -150,6 +150,15 @@ def counts(store: Store) -> dict[str, int]:
         return {state: 0 for state in STATES} | {status: n for status, n in rows}
 
 
+def counts_by_kind(store: Store) -> dict[tuple[str, str], int]:
+    """How many jobs of each kind are in each state (only the pairs that occur): a gauge."""
+    with store.session() as session:
+        rows = session.execute(
+            select(m.Job.kind, m.Job.status, func.count()).group_by(m.Job.kind, m.Job.status)
+        )
+        return {(kind, status): n for kind, status, n in rows}
+
+
 def claim(
     store: Store,
     owner: str,

@@ -10,6 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -17,7 +18,7 @@ from nlp_assises import jobs
 from nlp_assises.errors import InputError
 from nlp_assises.store import Store
 from nlp_assises.store import models as m
-from nlp_assises.store.db import make_engine, upgrade
+from nlp_assises.store.db import alembic_config, make_engine, upgrade
 
 POSTGRES = os.environ.get("NLP_ASSISES_TEST_POSTGRES_URL")
 
@@ -76,6 +77,8 @@ def test_a_job_goes_from_queued_to_done_under_a_lease(store):
     assert not jobs.finish(store, job.id, "a", {})  # recorded once
     assert not jobs.fail(store, job.id, "a", "late")
     assert jobs.counts(store)["done"] == 1 and jobs.recent(store)[0].id == job.id
+    jobs.enqueue(store, "recluster")
+    assert jobs.counts_by_kind(store) == {("recluster", "done"): 1, ("recluster", "queued"): 1}
     with pytest.raises(InputError, match="unknown job kind"):
         jobs.enqueue(store, "drop-tables")
 
@@ -252,16 +255,14 @@ def test_the_migration_keeps_the_jobs_of_before(url):
     running (their thread pool died with the server) are failed with a message."""
     engine = make_engine(url)
     upgrade(engine, "0003")
-    with engine.begin() as connection:
-        for run_id, kind, status in [
-            (1, "pipeline", "done"),
-            (2, "job:recluster", "running"),
-            (3, "job:classify", "done"),
+    with engine.begin() as connection:  # ids 1, 2, 3 of a fresh table
+        for kind, status in [
+            ("pipeline", "done"),
+            ("job:recluster", "running"),
+            ("job:classify", "done"),
         ]:
             connection.execute(
-                insert(m.PipelineRun.__table__).values(
-                    id=run_id, kind=kind, status=status, stats={"n": run_id}
-                )
+                insert(m.PipelineRun.__table__).values(kind=kind, status=status, stats={"n": 3})
             )
     engine.dispose()
     store = Store(url)
@@ -276,3 +277,21 @@ def test_the_migration_keeps_the_jobs_of_before(url):
         assert kinds == ["pipeline"]
     finally:
         store.close()
+    command.downgrade(alembic_config(engine), "0003")  # back: the jobs become pipeline runs
+    with engine.connect() as connection:
+        kinds = connection.execute(select(m.PipelineRun.kind).order_by(m.PipelineRun.id))
+        assert list(kinds.scalars()) == [
+            "pipeline",
+            "job:recluster",
+            "job:classify",
+            "job:classify",
+        ]
+    engine.dispose()
+
+
+def test_the_api_offers_the_kinds_the_runner_runs():
+    from typing import get_args
+
+    from service.schemas import JobRequest
+
+    assert set(get_args(JobRequest.model_fields["kind"].annotation)) == set(jobs.LANES)
