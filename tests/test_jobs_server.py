@@ -17,7 +17,7 @@ from schemathesis import GenerationMode
 from nlp_assises import jobs
 from nlp_assises.store import Store
 from tests.conftest import CLI, SAMPLE_FORM, Server, create_key
-from tests.test_end_to_end import _two_workers
+from tests.test_end_to_end import STARTED, _two_workers, _wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -103,13 +103,17 @@ def _list(base: str, key: str) -> list[dict]:
     return httpx.get(f"{base}/v1/jobs", headers={"X-API-Key": key}, timeout=30).json()
 
 
-def test_two_workers_run_two_reclusterings_one_after_the_other(cli_env):
-    """`serve --workers 2`, two re-clusterings asked at once over two connections: whichever
-    processes take them, the second starts after the first ends. Bad input to POST /v1/jobs on
-    the same server: a 4xx JSON error, no job queued."""
+def test_two_workers_run_two_reclusterings_one_after_the_other(tmp_path, cli_env):
+    """`serve --workers 2`, both started, two re-clusterings asked at once over two
+    connections: whichever processes take them (an idle worker looks for queued jobs every
+    poll), the second starts after the first ends. Bad input to POST /v1/jobs on the same
+    server: a 4xx JSON error, no job queued."""
     subprocess.run([*CLI, "run", str(SAMPLE_FORM)], env=cli_env, check=True, capture_output=True)
     admin, writer = create_key(cli_env, "admin"), create_key(cli_env, "writer")
-    with _two_workers(cli_env) as (_, port):
+    log = tmp_path / "serve.log"
+    with _two_workers(cli_env, log) as (_, port):
+        _wait_for(lambda: log.read_text().count(STARTED) == 2, 300)
+        assert log.read_text().count(STARTED) == 2  # both workers claim jobs from now on
         base = f"http://127.0.0.1:{port}"
         queued = []
         for _ in range(2):
