@@ -380,7 +380,7 @@ def serve(
     settings = _settings()
     try:
         from service.app import create_app
-        from service.server import reuse_port_supported, serve_workers
+        from service.server import reuse_port_supported, serve_one, serve_workers
     except ImportError:
         raise ConfigurationError("the `service` package is not installed with this copy") from None
     options = {
@@ -402,7 +402,7 @@ def serve(
             **options,
         )
     else:
-        uvicorn.run(create_app(settings), **options)
+        serve_one(create_app(settings), options)
 
 
 @models_app.command("setup")

@@ -53,6 +53,21 @@ class Settings(BaseSettings):
         "when they are at most this share of the store.",
     )
 
+    # Jobs (see nlp_assises/jobs.py): a running job's process renews its lease every quarter of
+    # it; a lease run out means that process died, and the job is queued again.
+    job_lease_seconds: float = Field(
+        60.0, ge=2, description="How long a job stays claimed without a heartbeat."
+    )
+    job_max_attempts: int = Field(
+        3, ge=1, le=20, description="Runs of a job cut short by a dead process before it fails."
+    )
+    job_poll_seconds: float = Field(
+        2.0, gt=0, le=60, description="How often an idle server process looks for queued jobs."
+    )
+    job_test_kinds: bool = Field(
+        False, description="Tests only: also run the `hold` job kind, which waits for a file."
+    )
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nlp_assises import workspace
 from nlp_assises.errors import NlpAssisesError
+from nlp_assises.jobs import JobRunner
 from nlp_assises.pipeline import Pipeline
 from nlp_assises.settings import Settings
 from service.batching import MicroBatcher
@@ -88,6 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Semantic search needs every contribution's embedding: built in the background, so a
         # large store does not delay start-up (a search arriving before waits for it).
         app.state.jobs.submit(pipeline.search_index.refresh, pipeline.store)
+        # Jobs queued through the API live in the store: every server process claims them.
+        app.state.job_runner = JobRunner.for_pipeline(pipeline)
+        app.state.job_runner.start()
         app.state.batcher = MicroBatcher(pipeline.analyse, max_batch=settings.classify_batch)
         app.state.batcher.start()
         # CPU-bound work is serialised in one thread per process: more threads only fight for
@@ -95,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         anyio.to_thread.current_default_thread_limiter().total_tokens = 8
         yield
         await app.state.batcher.stop()
+        app.state.job_runner.stop()
         app.state.jobs.shutdown(wait=False, cancel_futures=True)
         pipeline.store.close()
 

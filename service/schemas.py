@@ -177,11 +177,24 @@ class JobRequest(BaseModel):
 
 
 class JobOut(BaseModel):
+    """A job: queued, running (under a lease its server process renews), done or failed."""
+
     id: int
     kind: str
-    status: str
-    started_at: datetime
+    status: Literal["queued", "running", "done", "failed"]
+    queued_at: datetime
+    started_at: datetime | None = Field(
+        description="When its latest attempt started; null while it waits in the queue."
+    )
     finished_at: datetime | None
+    heartbeat_at: datetime | None = Field(description="The running attempt's last heartbeat.")
+    lease_until: datetime | None = Field(
+        description="Without a heartbeat by then, its process is taken for dead and the job "
+        "is queued again (or failed after max_attempts)."
+    )
+    attempts: int = Field(description="Attempts started so far.")
+    max_attempts: int
+    worker: str | None = Field(description="The server process (host:pid:tag) running it.")
     result: dict
     error: str | None
 

@@ -48,13 +48,33 @@ def _die_with_parent() -> None:
         pass
 
 
+class StoppableServer(uvicorn.Server):
+    """uvicorn, stopping at once when told to during start-up.
+
+    uvicorn takes over SIGTERM and SIGINT before it imports the app and runs its lifespan, and
+    only acts on them once start-up is over: a process told to stop while it loads the models
+    (tens of seconds on a busy machine) went on loading, then started, then shut down. Before
+    it has started there is nothing to drain: it exits now. Once started, uvicorn's graceful
+    shutdown applies."""
+
+    def handle_exit(self, sig: int, frame) -> None:
+        if not self.started:
+            os._exit(128 + sig)
+        super().handle_exit(sig, frame)
+
+
+def serve_one(app, options: dict) -> None:
+    """One server process (``serve`` without ``--workers``)."""
+    StoppableServer(uvicorn.Config(app, **options)).run()
+
+
 def _worker(host: str, port: int, options: dict, parent: int) -> None:
     _die_with_parent()
     if os.getppid() != parent:  # the parent died before we asked
         return
     sock = _listening_socket(host, port)
     config = uvicorn.Config("service.app:create_app", factory=True, **options)
-    uvicorn.Server(config).run(sockets=[sock])
+    StoppableServer(config).run(sockets=[sock])
 
 
 def serve_workers(host: str, port: int, workers: int, options: dict) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -132,7 +134,7 @@ def _wait(client, job_id, headers, seconds=300):
     deadline = time.time() + seconds
     while time.time() < deadline:
         job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
-        if job["status"] != "running":
+        if job["status"] not in ("queued", "running"):
             return job
         time.sleep(0.5)
     raise AssertionError("job did not finish")
@@ -155,7 +157,11 @@ def test_admin_ingest_jobs_search_report_and_members(client):
         assert client.store.get(item["id"]) is not None  # durable once acknowledged
 
     job = client.post("/v1/jobs", json={"kind": "classify"}, headers=admin).json()
-    assert _wait(client, job["id"], writer)["status"] == "done"
+    assert job["status"] in ("queued", "running") and job["max_attempts"] >= 1
+    done = _wait(client, job["id"], writer)
+    assert done["status"] == "done" and done["attempts"] == 1 and done["error"] is None
+    times = [datetime.fromisoformat(done[k]) for k in ("queued_at", "started_at", "finished_at")]
+    assert times == sorted(times) and done["worker"]
     job = client.post("/v1/jobs", json={"kind": "recluster"}, headers=admin).json()
     assert _wait(client, job["id"], writer)["status"] == "done"
     assert client.post("/v1/jobs", json={"kind": "nope"}, headers=admin).status_code == 422

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from nlp_assises.datasets import load_sample_labels, sample_consultation_path
-from tests.conftest import CLI, Server, free_port
+from tests.conftest import CLI, Server, create_key, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -88,15 +89,16 @@ def _listeners(port: int) -> int:
 
 
 @contextlib.contextmanager
-def _two_workers(env: dict):
-    """`serve --workers 2` on a free port, yielded once both sockets listen; killed (whole
-    process group) on the way out."""
+def _two_workers(env: dict, log: Path | None = None):
+    """`serve --workers 2` on a free port (its output to ``log``), yielded once both sockets
+    listen; killed (whole process group) on the way out."""
     port = free_port()
+    out = log.open("wb") if log else subprocess.DEVNULL
     server = subprocess.Popen(
         [*CLI, "serve", "--port", str(port), "--workers", "2"],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=out,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
@@ -107,6 +109,8 @@ def _two_workers(env: dict):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGKILL)
         server.wait()
+        if log:
+            out.close()
 
 
 def _wait_for(condition, seconds: float) -> None:
@@ -139,11 +143,39 @@ def test_workers_listen_each_on_its_own_socket_and_stop_together(cli_env):
         assert _listeners(port) == 0
 
 
+STARTING = "Waiting for application startup."
+STARTED = "Application startup complete."
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-def test_workers_do_not_outlive_a_killed_server(cli_env):
-    """SIGKILL to the serving process alone (no chance to stop its workers): they go too."""
-    with _two_workers(cli_env) as (server, port):
-        os.kill(server.pid, signal.SIGKILL)
-        server.wait()
-        _wait_for(lambda: _listeners(port) == 0, 60)
-        assert _listeners(port) == 0
+@pytest.mark.parametrize("when", ["loading", "serving"])
+def test_workers_do_not_outlive_a_killed_server(tmp_path, cli_env, when):
+    """SIGKILL to the serving process alone (no chance to stop its workers): they go too, at
+    once, even while they are still loading the models. For "loading", the test holds the
+    store's write lock, which start-up needs: no worker can finish starting before the kill."""
+    log = tmp_path / "serve.log"
+    lock = None
+    if when == "loading":
+        create_key(cli_env, "admin")  # the store exists: its lock can be held
+        database = Path(cli_env["NLP_ASSISES_DATA_DIR"]) / "nlp_assises.db"
+        lock = sqlite3.connect(database, isolation_level=None, timeout=30)
+        lock.execute("BEGIN IMMEDIATE")
+    try:
+        with _two_workers(cli_env, log) as (server, port):
+            if when == "loading":
+                _wait_for(lambda: STARTING in log.read_text(), 240)
+                assert STARTED not in log.read_text()
+            else:
+                _wait_for(lambda: log.read_text().count(STARTED) == 2, 240)
+                assert log.read_text().count(STARTED) == 2
+            os.kill(server.pid, signal.SIGKILL)
+            server.wait()
+            if lock is not None:
+                lock.execute("ROLLBACK")  # start-up could go on now: the workers must not
+            _wait_for(lambda: _listeners(port) == 0, 30)
+            assert _listeners(port) == 0
+            if when == "loading":
+                assert STARTED not in log.read_text()  # stopped, not started then stopped
+    finally:
+        if lock is not None:
+            lock.close()

@@ -1,4 +1,4 @@
-"""Admin and long work: ingest contributions, run jobs (re-cluster, retrain), model versions."""
+"""Admin and long work: ingest contributions, queue jobs (re-cluster, retrain), model versions."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi import Path as FastAPIPath
-from sqlalchemy import select
 
+from nlp_assises import jobs as job_queue
 from nlp_assises.records import Record
-from nlp_assises.store import models as m
 from service.deps import PipelineDep, SettingsDep, require
 from service.schemas import ErrorOut, IngestReportOut, IngestRequest, JobOut, JobRequest
 
@@ -64,57 +63,32 @@ def ingest(
     return report.to_dict() | {"ids": report.ids}
 
 
-def _job_out(run: m.PipelineRun) -> dict:
-    return {
-        "id": run.id,
-        "kind": run.kind.removeprefix("job:"),
-        "status": run.status,
-        "started_at": run.started_at,
-        "finished_at": run.finished_at,
-        "result": run.stats or {},
-        "error": run.error,
-    }
+def _job_out(job: job_queue.Job) -> dict:
+    return job.to_dict() | {"worker": job.owner}
 
 
-@router.post("/jobs", response_model=JobOut, status_code=202, summary="Start a long job")
+@router.post(
+    "/jobs",
+    response_model=JobOut,
+    status_code=202,
+    responses={422: {"model": ErrorOut}},
+    summary="Queue a long job",
+)
 def start_job(
     body: JobRequest,
     request: Request,
     pipeline: PipelineDep,
+    settings: SettingsDep,
     role: Annotated[str, Depends(require("admin"))],
 ) -> dict:
     """`recluster` re-runs campaigns and proposals on the store; `classify` classifies what the
-    current model has not seen; `retrain` trains a new classifier version (not promoted)."""
-    run_id = pipeline.store.start_run(f"job:{body.kind}")
-    request.app.state.jobs.submit(_run_job, pipeline, body.kind, run_id)
-    return _job_out(_get_run(pipeline, run_id))
+    current model has not seen; `retrain` trains a new classifier version (not promoted).
 
-
-def _run_job(pipeline, kind: str, run_id: int) -> None:
-    from nlp_assises.bootstrap import train_default_classifier
-
-    try:
-        if kind == "recluster":
-            result = pipeline.cluster_store()
-            stats = {"clusters": len(result.clusters), "campaigns": result.params["campaigns"]}
-        elif kind == "classify":
-            stats = {"classified": pipeline.classify_store()}
-        else:
-            extra = pipeline.writers_labels()  # every writer's theme correction is a label
-            version = train_default_classifier(pipeline.settings, promote=False, extra=extra)
-            stats = {"version": version, "writers_labels": len(extra)}
-    except Exception as exc:  # the job records its failure; the server goes on
-        pipeline.store.finish_run(run_id, error=f"{exc.__class__.__name__}: {exc}")
-        return
-    pipeline.store.finish_run(run_id, stats=stats)
-
-
-def _get_run(pipeline, run_id: int) -> m.PipelineRun:
-    with pipeline.store.session() as session:
-        run = session.get(m.PipelineRun, run_id)
-        if run is None or not run.kind.startswith("job:"):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {run_id}")
-        return run
+    The job is kept in the store and run by one of the server processes, one job writing
+    proposals at a time; if its process dies, it is run again (up to `max_attempts`)."""
+    job = job_queue.enqueue(pipeline.store, body.kind, max_attempts=settings.job_max_attempts)
+    request.app.state.job_runner.wake()
+    return _job_out(job)
 
 
 @router.get(
@@ -128,19 +102,15 @@ def job(
     pipeline: PipelineDep,
     role: Annotated[str, Depends(require("writer"))],
 ) -> dict:
-    return _job_out(_get_run(pipeline, job_id))
+    found = job_queue.get(pipeline.store, job_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
+    return _job_out(found)
 
 
 @router.get("/jobs", response_model=list[JobOut], summary="Recent jobs")
 def jobs(pipeline: PipelineDep, role: Annotated[str, Depends(require("writer"))]) -> list:
-    with pipeline.store.session() as session:
-        runs = session.scalars(
-            select(m.PipelineRun)
-            .where(m.PipelineRun.kind.like("job:%"))
-            .order_by(m.PipelineRun.id.desc())
-            .limit(50)
-        )
-        return [_job_out(r) for r in runs]
+    return [_job_out(j) for j in job_queue.recent(pipeline.store, limit=50)]
 
 
 @router.get("/models", summary="The models in use and the registered versions")
