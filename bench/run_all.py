@@ -16,6 +16,7 @@ BENCHMARKS = [
     "proposals_heldout.py",  # discovery: proposals hidden from what is learnt, 5 folds
     "proposals_scale.py",
     "embedders.py",
+    "non_answers.py",  # needs ../shared/realdata, else it writes a skip
     "pages.py",
     "load.py",  # starts the server; wrk when installed (apt-get install wrk), else Python
 ]

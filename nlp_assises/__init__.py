@@ -59,6 +59,9 @@ _EXPORTS = {
     "run_frame": "nlp_assises.proposal_runs",
     "write_back": "nlp_assises.proposal_runs",
     "topic_model": "nlp_assises.proposal_runs",
+    "cluster_texts": "nlp_assises.open_question",
+    "TextClusters": "nlp_assises.open_question",
+    "NonAnswerDetector": "nlp_assises.non_answers",
 }
 
 __all__ = [  # noqa: RUF022 (grouped as in _EXPORTS)
@@ -105,6 +108,9 @@ __all__ = [  # noqa: RUF022 (grouped as in _EXPORTS)
     "run_frame",
     "write_back",
     "topic_model",
+    "cluster_texts",
+    "TextClusters",
+    "NonAnswerDetector",
     "__version__",
 ]
 
@@ -141,6 +147,8 @@ if TYPE_CHECKING:  # for type checkers and IDEs
         training_labels,
     )
     from nlp_assises.model_selection import Comparison, Promotion, compare_models, promote_if_better
+    from nlp_assises.non_answers import NonAnswerDetector
+    from nlp_assises.open_question import TextClusters, cluster_texts
     from nlp_assises.pipeline import Pipeline
     from nlp_assises.proposal_runs import (
         cluster_theme,

@@ -266,25 +266,38 @@ def cluster(
     model: Annotated[
         Path | None, typer.Option(help="A classifier folder (default: current).")
     ] = None,
+    no_themes: Annotated[
+        bool,
+        typer.Option(
+            "--no-themes",
+            help="Cluster every text together, without classifying it (the answers to one "
+            "open question); theme is then null and the Assises' recurring proposals are not "
+            "used.",
+        ),
+    ] = False,
 ) -> None:
-    """Emerging proposals within each theme: clusters.json and assignments.jsonl."""
+    """Emerging proposals within each theme: clusters.json and assignments.jsonl. Non-answers
+    ("RAS", "voir ci-dessus") are in no proposal and have substantive: false."""
     from nlp_assises.clustering import CampaignDetector, Contribution, ProposalClusterer
     from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache
+    from nlp_assises.open_question import assignment_rows, cluster_items, cluster_rows
     from nlp_assises.pipeline import Pipeline
     from nlp_assises.scheme import HORS_THEME
 
+    if no_themes and model is not None:
+        raise InputError("--model and --no-themes exclude each other: nothing is classified")
     records = _read_all(input)
     pipeline = Pipeline(_settings())
     embedder = CachedEmbedder(pipeline.fast_embedder.embedder, MemoryEmbeddingCache())
-    classifier = pipeline.load_classifier(model, embedder)
+    classifier = None if no_themes else pipeline.load_classifier(model, embedder)
     with _progress() as progress:
         cleaned = _clean_records(records, pipeline.cleaner, progress)
         texts = [c.text for c in cleaned]
-        decisions = classifier.predict(texts)
+        labels = [d.labels for d in classifier.predict(texts)] if classifier else None
         campaigns = CampaignDetector().fit_predict([r.id for r in records], texts)
         items = []
-        for record, text, decision in zip(records, texts, decisions, strict=True):
-            themes = [t for t in (record.themes or decision.labels) if t != HORS_THEME]
+        for i, (record, text) in enumerate(zip(records, texts, strict=True)):
+            themes = [t for t in (record.themes or labels[i]) if t != HORS_THEME] if labels else []
             items.append(
                 Contribution(
                     id=record.id,
@@ -296,29 +309,26 @@ def cluster(
                 )
             )
         progress("cluster", 0, 1)
-        known = pipeline.load_known_proposals(embedder)
-        result = ProposalClusterer(
-            embedder, spacy_model=pipeline.settings.spacy_model, known=known
-        ).fit(items, classifier.scheme.theme_ids)
+        if classifier is None:
+            result = cluster_items(items, embedder, spacy_model=pipeline.settings.spacy_model)
+        else:
+            known = pipeline.load_known_proposals(embedder)
+            result = ProposalClusterer(
+                embedder, spacy_model=pipeline.settings.spacy_model, known=known
+            ).fit(items, classifier.scheme.theme_ids)
         progress("cluster", 1, 1)
-    clusters = [{k: v for k, v in c.items() if k != "centroid"} for c in result.clusters]
-    for c in clusters:
-        c["campaign"] = sorted({campaigns[i] for i in c["contributions"] if campaigns.get(i)})
+    clusters = cluster_rows(result, campaigns)
     output.mkdir(parents=True, exist_ok=True)
     _write_atomic(
         output / "clusters.json", [json.dumps(clusters, ensure_ascii=False, indent=2, default=str)]
     )
-    assignments = (
-        {
-            "id": r.id,
-            "labels": d.labels,
-            "proposals": result.assignments.get(r.id, []),
-            "campaign": campaigns.get(r.id),
-        }
-        for r, d in zip(records, decisions, strict=True)
-    )
+    assignments = assignment_rows([r.id for r in records], texts, result, campaigns, labels)
     _write_atomic(output / "assignments.jsonl", _jsonl(assignments))
-    typer.echo(f"{len(clusters)} emerging proposals -> {output}", err=True)
+    kind = "clusters" if no_themes else "emerging proposals"
+    typer.echo(
+        f"{len(clusters)} {kind}, {len(result.non_answers)} non-answers set apart -> {output}",
+        err=True,
+    )
 
 
 @app.command()

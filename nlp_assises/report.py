@@ -104,6 +104,7 @@ def _method_lines(data: ReportData) -> list[str]:
         f"{st.needs_review} ; thèmes fixés par les rédacteurs : {st.settled_by_writers}.",
         f"Textes réparés (encodage, artefacts PDF, mise en forme) : {st.repaired} ; "
         f"pseudonymisés : {st.pseudonymized} ; non rédigés en français : {st.not_french}.",
+        f"Réponses sans contenu (RAS, voir ci-dessus…), comptées à part : {st.non_answers}.",
         f"Campagnes de copier-coller : {st.campaigns}, regroupant {st.in_campaigns} "
         "contributions (chaque campagne compte pour une seule voix dans les propositions).",
         f"Corrections des rédacteurs prises en compte : {data.corrections}.",

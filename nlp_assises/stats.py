@@ -25,6 +25,7 @@ class ConsultationStats:
     repaired: int = 0
     pseudonymized: int = 0
     not_french: int = 0
+    non_answers: int = 0  # "RAS", "voir ci-dessus", "pas d'avis"…: in no proposal
     in_campaigns: int = 0
     campaigns: int = 0
     first_date: date | None = None
@@ -81,6 +82,7 @@ def _compute(store, scheme: Scheme) -> ConsultationStats:
         stats.repaired += "repaired" in flags
         stats.pseudonymized += "pseudonymized" in flags
         stats.not_french += "not_french" in flags
+        stats.non_answers += "non_answer" in flags
         if campaign:
             stats.in_campaigns += 1
             campaigns.add(campaign)

@@ -82,6 +82,7 @@ class Overview:
     channels: list[Bar]
     timeline: list[Bar]
     timeline_unit: str  # "jour", "semaine" or "mois"
+    non_answers: int = 0  # answers with nothing in them (RAS, voir ci-dessus…)
 
 
 CHANNELS = {"email": "Courriel", "pdf": "Courrier (PDF)", "csv": "Formulaire", "autre": "Autre"}
@@ -141,6 +142,7 @@ def overview(store, scheme: Scheme) -> Overview:
         channels=channels,
         timeline=timeline,
         timeline_unit=unit,
+        non_answers=stats.non_answers,
     )
 
 

@@ -63,6 +63,11 @@ SECTIONS = {
         "write_back",
         "topic_model",
     ],
+    "One open question, without themes": [
+        "cluster_texts",
+        "TextClusters",
+        "NonAnswerDetector",
+    ],
 }
 
 INTRO = """# API reference

@@ -82,6 +82,7 @@ def test_train_then_evaluate_with_that_model(small_input, tmp_path, cli_env):
 @pytest.mark.slow
 def test_cluster_writes_the_contract_files(tmp_path, cli_env):
     rows = [{"id": r["id"], "text": r["text"]} for r in load_labelled("train")[:300]]
+    rows += [{"id": f"na-{i}", "text": t} for i, t in enumerate(["RAS", "Voir ci-dessus.", "?"])]
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
     result = cli("cluster", path, "-o", tmp_path / "out", env=cli_env)
@@ -99,8 +100,42 @@ def test_cluster_writes_the_contract_files(tmp_path, cli_env):
         for q in c["quotes"]:  # verbatim spans of the cleaned text
             source = cleaned[q["contribution_id"]]
             assert source[q["start"] : q["start"] + len(q["text"])] == q["text"]
+    rows = [
+        json.loads(x) for x in (tmp_path / "out" / "assignments.jsonl").read_text().splitlines()
+    ]
+    assert len(rows) == 303 and {"id", "labels", "proposals", "substantive"} <= set(rows[0])
+    apart = {r["id"] for r in rows if not r["substantive"]}
+    assert apart == {"na-0", "na-1", "na-2"}  # non-answers: in no proposal
+    assert not apart & {i for c in clusters for i in c["contributions"]}
+    assert all(r["proposals"] == [] for r in rows if r["id"] in apart)
+
+
+@pytest.mark.slow
+def test_cluster_no_themes_on_one_open_question(tmp_path, cli_env):
+    """`cluster --no-themes` on ~150 answers to one question (real ones when ../shared is
+    there): no classifier, theme null, non-answers apart, no Assises proposal."""
+    from tests.test_open_question import check_open_question_output, open_question_rows
+
+    rows, apart = open_question_rows()
+    path = tmp_path / "answers.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+    result = cli("cluster", path, "-o", tmp_path / "out", "--no-themes", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    assert f"{len(apart)} non-answers set apart" in result.stderr
+    clusters = json.loads((tmp_path / "out" / "clusters.json").read_text())
     lines = (tmp_path / "out" / "assignments.jsonl").read_text().splitlines()
-    assert len(lines) == 300 and {"id", "labels", "proposals"} <= set(json.loads(lines[0]))
+    check_open_question_output(clusters, [json.loads(x) for x in lines], rows, apart)
+
+
+@pytest.mark.slow  # a subprocess importing the CLI: a few seconds
+def test_cluster_no_themes_refuses_a_model(tmp_path, cli_env):
+    path = tmp_path / "answers.jsonl"
+    path.write_text(json.dumps({"text": "Plus de patrouilles le soir."}))
+    result = cli(
+        "cluster", path, "-o", tmp_path / "out", "--no-themes", "--model", tmp_path, env=cli_env
+    )
+    assert result.returncode != 0 and "exclude each other" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
 
 
 @pytest.mark.slow

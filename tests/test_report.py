@@ -107,6 +107,7 @@ def test_every_number_of_the_docx_report_matches_the_store(corrected, tmp_path):
     assert f"thèmes fixés par les rédacteurs : {expected['corrections']}." in text
     assert f": {expected['flags']['repaired']} ; pseudonymisés : " in text
     assert f"pseudonymisés : {expected['flags']['pseudonymized']} ;" in text
+    assert f"comptées à part : {expected['flags']['non_answer']}." in text
     assert f"Campagnes de copier-coller : {expected['campaigns']}," in text
 
     rows = [

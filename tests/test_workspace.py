@@ -37,6 +37,7 @@ def test_overview_shows_the_consultation_figures(pipeline):
         flags["pseudonymized"],
         flags["not_french"],
     )
+    assert view.non_answers == flags["non_answer"] == stats.non_answers
     assert view.in_campaigns == sum(1 for c in contributions if c.campaign_id)
     assert sum(b.value for b in view.channels) == 220
     assert sum(b.value for b in view.timeline) == sum(1 for c in contributions if c.date)

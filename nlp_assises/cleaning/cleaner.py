@@ -25,6 +25,9 @@ from nlp_assises.cleaning.text_repair import (
     join_hyphenation,
     normalise_whitespace,
 )
+from nlp_assises.non_answers import NonAnswerDetector
+
+_NON_ANSWERS = NonAnswerDetector()
 
 
 @dataclass
@@ -46,6 +49,8 @@ class CleanResult:
             flags.append("pseudonymized")
         if any(r.kind != "pseudonym" for r in self.repairs):
             flags.append("repaired")
+        if _NON_ANSWERS.is_non_answer(self.text):  # "RAS", "voir ci-dessus": counted apart
+            flags.append("non_answer")
         return flags
 
     def to_dict(self) -> dict:

@@ -22,6 +22,7 @@ import numpy as np
 from nlp_assises.clustering.known import KnownProposals
 from nlp_assises.clustering.units import Unit, UnitExtractor
 from nlp_assises.embedding.base import Embedder
+from nlp_assises.non_answers import NonAnswerDetector
 
 log = logging.getLogger(__name__)
 _FRENCH_STOP = {
@@ -216,6 +217,7 @@ class ClusteringResult:
     assignments: dict[str, list[str]] = field(default_factory=dict)
     members: list[dict] = field(default_factory=list)
     params: dict = field(default_factory=dict)
+    non_answers: list[str] = field(default_factory=list)  # ids of "RAS", "voir ci-dessus"...
 
     def add_member(self, cluster_id: str, unit: Unit, score: float) -> None:
         if cluster_id not in self.assignments.setdefault(unit.contribution_id, []):
@@ -254,6 +256,10 @@ class ProposalClusterer:
     assign_threshold:
         :meth:`assign` puts a new proposal unit into the nearest stored proposal of its theme
         when their cosine reaches it; below, the unit waits for the next refit.
+    non_answers:
+        Recognises non-answers ("RAS", "voir ci-dessus", "pas d'avis"), which are set apart
+        (``ClusteringResult.non_answers``) and never join a proposal; ``True``: the default
+        :class:`NonAnswerDetector`, ``False``: none.
     """
 
     def __init__(
@@ -270,6 +276,7 @@ class ProposalClusterer:
         known: KnownProposals | None = None,
         max_fit_units: int | None = 4000,
         assign_threshold: float = 0.75,
+        non_answers: NonAnswerDetector | bool = True,
     ) -> None:
         self.embedder = embedder
         self.spacy_model = spacy_model
@@ -282,6 +289,7 @@ class ProposalClusterer:
         self.known = known
         self.max_fit_units = max_fit_units
         self.assign_threshold = assign_threshold
+        self.non_answers = NonAnswerDetector() if non_answers is True else non_answers or None
 
     def get_params(self) -> dict:
         return {
@@ -295,6 +303,7 @@ class ProposalClusterer:
             "known_proposals": self.known.card.get("version") if self.known else None,
             "max_fit_units": self.max_fit_units,
             "assign_threshold": self.assign_threshold,
+            "non_answers": self.non_answers is not None,
         }
 
     # -- building blocks (each a plain object BERTopic receives) -----------------------------
@@ -378,6 +387,7 @@ class ProposalClusterer:
         by_id = {c.id: c for c in contributions}
         for c in contributions:
             result.assignments.setdefault(c.id, [])
+        contributions = self._set_apart(contributions, result)
         units_of: dict[str, list[Unit]] = {}  # split once, even for several themes
         for unit in UnitExtractor(self.spacy_model).extract(
             [c.id for c in contributions], [c.text for c in contributions]
@@ -437,6 +447,7 @@ class ProposalClusterer:
         result = ClusteringResult(params=self.get_params())
         for c in contributions:
             result.assignments.setdefault(c.id, [])
+        contributions = self._set_apart(contributions, result)
         usable = [c for c in clusters if c.get("centroid") is not None]
         if not contributions or not usable:
             return result
@@ -467,6 +478,21 @@ class ProposalClusterer:
                     continue
             result.add_member(ids[target], unit, float(scores[target]))
         return result
+
+    def _set_apart(
+        self, contributions: Sequence[Contribution], result: ClusteringResult
+    ) -> list[Contribution]:
+        """The substantive contributions; the non-answers' ids go to ``result.non_answers``
+        (they make no proposal unit, so they can neither join nor blur a proposal)."""
+        if self.non_answers is None:
+            return list(contributions)
+        kept = []
+        for c in contributions:
+            if self.non_answers.is_non_answer(c.text):
+                result.non_answers.append(c.id)
+            else:
+                kept.append(c)
+        return kept
 
     def _emit_known(self, recognised, units_of, by_id, theme_sizes, result) -> None:
         """One cluster per recognised recurring proposal, in its home theme, with its label."""
