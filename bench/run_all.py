@@ -16,6 +16,7 @@ BENCHMARKS = [
     "proposals_scale.py",
     "embedders.py",
     "pages.py",
+    "access_overhead.py",
     "load.py",  # starts the server; wrk when installed (apt-get install wrk), else Python
 ]
 
