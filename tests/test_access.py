@@ -144,8 +144,9 @@ def test_a_form_with_the_token_goes_through(site):
         "csrftoken": _token(site, "/"),
     }
     response = site.post("/corriger", data=data, follow_redirects=False)
-    assert response.status_code == 303  # handled: the correction itself is judged by the app
-    assert response.headers["location"] == "/"
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    # handled by the page (which refuses the unknown proposal with its own message)
+    assert "nlp_assises_flash=" in response.headers["set-cookie"]
 
 
 def test_sign_in_and_out_need_the_token_even_without_cookies(site):
@@ -234,11 +235,16 @@ def test_metrics_count_routes_by_template_and_hold_no_personal_data(site):
 
 def test_metrics_count_jobs_by_state(site):
     admin = make_key(site.store, "jobs", "admin")
-    run = site.store.start_run("job:cluster")
-    text = site.get("/metrics", headers={"X-API-Key": admin}).text
-    jobs = _samples(text)
-    assert jobs[("nlp_assises_jobs", (("kind", "cluster"), ("state", "running")))] >= 1
-    assert run
+
+    def jobs(state: str) -> float:
+        samples = _samples(site.get("/metrics", headers={"X-API-Key": admin}).text)
+        return samples.get(("nlp_assises_jobs", (("kind", "retrain"), ("state", state))), 0.0)
+
+    before = jobs("running"), jobs("failed")
+    run = site.store.start_run("job:retrain")
+    assert jobs("running") == before[0] + 1
+    site.store.finish_run(run, error="planted failure")
+    assert (jobs("running"), jobs("failed")) == (before[0], before[1] + 1)
 
 
 # -- the real server: body limit, rate limits --------------------------------------------------
@@ -321,6 +327,8 @@ def test_classify_is_rate_limited_per_client_with_retry_after(served):
         portal = {"X-API-Key": served["portal"]}
         keyed = [client.post("/v1/classify", json={"text": TEXT}, headers=portal) for _ in range(7)]
         assert [a.status_code for a in keyed] == [200] * 6 + [429]  # 3/minute x factor 2
+        other = {"X-API-Key": served["other"]}  # another key has its own count
+        assert client.post("/v1/classify", json={"text": TEXT}, headers=other).status_code == 200
         # a made-up key counts as no key: still this address's limit
         fake = client.post("/v1/classify", json={"text": TEXT}, headers={"X-API-Key": "na_x"})
         assert fake.status_code == 429
