@@ -371,3 +371,12 @@ def test_metrics_add_up_every_worker(tmp_path, models_ready):
         assert seen == [sent] * 6
     finally:
         server.stop()
+
+
+def test_a_malformed_rate_is_a_one_line_configuration_error(tmp_path):
+    from nlp_assises.errors import ConfigurationError
+    from service.ratelimit import RateLimits
+
+    with pytest.raises(ConfigurationError, match="NLP_ASSISES_CLASSIFY_RATE='lots'"):
+        RateLimits(Settings(data_dir=tmp_path, classify_rate="lots"))
+    assert RateLimits(Settings(data_dir=tmp_path, classify_rate="")).items.keys() == {"batch"}
