@@ -203,10 +203,8 @@ def main() -> None:
         try:
             base = f"http://127.0.0.1:{port}"
             wait_ready(base, server, 180)
-            headers = {"X-API-Key": key}
-            with httpx.Client(
-                base_url=base, headers=headers, cookies={"nlp_assises_key": key}, timeout=60
-            ) as client:
+            headers = {"X-API-Key": key}  # the pages take a header key as well as a session
+            with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
                 # The search index is built in the background at start-up; its first use
                 # waits for it: timed apart, then the pages as writers meet them.
                 with Timer() as t_index:

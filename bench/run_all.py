@@ -18,6 +18,7 @@ BENCHMARKS = [
     "embedders.py",
     "non_answers.py",  # needs ../shared/realdata, else it writes a skip
     "pages.py",
+    "access_overhead.py",
     "load.py",  # starts the server; wrk when installed (apt-get install wrk), else Python
 ]
 

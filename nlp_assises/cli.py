@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -399,20 +400,29 @@ def serve(
         "log_level": "info",
         "access_log": False,
     }
-    if workers > 1 and reuse_port_supported():  # each process builds its app from the environment
-        serve_workers(options.pop("host"), options.pop("port"), workers, options)
-    elif workers > 1:
-        # Loading the models holds the GIL for seconds at a time on a busy machine; uvicorn's
-        # default 5 s health-check would take a worker still loading for a hung one and kill it.
-        uvicorn.run(
-            "service.app:create_app",
-            factory=True,
-            workers=workers,
-            timeout_worker_healthcheck=120,
-            **options,
-        )
-    else:
-        serve_one(create_app(settings), options)
+    metrics_dir = None
+    if workers > 1:  # /metrics adds up every worker's counters (prometheus multiprocess mode)
+        from service.metrics import use_multiprocess_dir
+
+        metrics_dir = use_multiprocess_dir()
+    try:
+        if workers > 1 and reuse_port_supported():  # each process builds its app from the env
+            serve_workers(options.pop("host"), options.pop("port"), workers, options)
+        elif workers > 1:
+            # Loading the models holds the GIL for seconds at a time on a busy machine; uvicorn's
+            # default 5 s health-check would take a worker still loading for a hung one.
+            uvicorn.run(
+                "service.app:create_app",
+                factory=True,
+                workers=workers,
+                timeout_worker_healthcheck=120,
+                **options,
+            )
+        else:
+            serve_one(create_app(settings), options)
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @models_app.command("setup")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,34 @@ class Settings(BaseSettings):
     # batches cost less CPU per text, smaller ones keep the latency tail short.
     classify_batch: int = Field(16, ge=1, le=256)
     max_body_bytes: int = 4_000_000
+    # Rate limits (`limits` notation, e.g. "60/minute"; empty = none), counted per API key for a
+    # valid key and per client address otherwise. Behind a reverse proxy the address is the
+    # proxy's unless uvicorn trusts its X-Forwarded-For (FORWARDED_ALLOW_IPS).
+    classify_rate: str = Field("120/minute", description="POST /v1/classify, per client.")
+    classify_batch_rate: str = Field("20/minute", description="POST /v1/classify/batch.")
+    key_rate_factor: int = Field(
+        10, ge=1, description="A valid API key gets this many times the per-address limits."
+    )
+    rate_limit_storage: str = Field(
+        "memory://",
+        description="Counters' storage: memory:// counts per process (with `serve --workers N` "
+        "each process counts apart); redis://host:6379 shares them (needs the redis package).",
+    )
+    # The pages' sessions: an opaque token in the cookie, its hash in the store.
+    session_hours: float = Field(12, gt=0, description="A page session's lifetime.")
+    cookie_secure: bool | None = Field(
+        None,
+        description="Secure cookies: True always, False never, None when the request came over "
+        "HTTPS (scheme or X-Forwarded-Proto).",
+    )
+    csrf_secret: str | None = Field(
+        None,
+        description="Signs the CSRF cookie; default a random secret kept in data_dir "
+        "(shared by the server's processes).",
+    )
+    metrics_access: Literal["public", "admin", "off"] = Field(
+        "admin", description="GET /metrics: open, admin key (X-API-Key or Bearer), or absent."
+    )
     assign_max_share: float = Field(
         0.1,
         description="`run` assigns new contributions to the current proposals without a refit "

@@ -15,14 +15,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nlp_assises import workspace
 from nlp_assises.errors import NlpAssisesError
 from nlp_assises.jobs import JobRunner
 from nlp_assises.pipeline import Pipeline
 from nlp_assises.settings import Settings
+from service import metrics
 from service.batching import MicroBatcher
+from service.ratelimit import RateLimits
 from service.routers import (
     admin,
     classify,
@@ -33,6 +35,7 @@ from service.routers import (
     search,
     themes,
 )
+from service.security import CsrfGuard
 
 log = logging.getLogger("nlp_assises.service")
 
@@ -47,24 +50,70 @@ def limit_threads() -> None:
     threadpool_limits(1)
 
 
+class BodyTooLarge(StarletteHTTPException):
+    """Raised from ``receive`` once a body passes the limit: an HTTPException, so FastAPI's body
+    reading lets it through to the JSON error handler (other exceptions there become a 400)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"request body over {max_bytes} bytes")
+
+
 class BodyLimit:
-    """413 for a declared body over ``max_bytes``, before anything reads it. Plain ASGI: an
-    ``@app.middleware`` wrapper costs about a tenth of a fast request."""
+    """413 for a body over ``max_bytes``: at once for a declared Content-Length, and as soon as
+    the bytes received pass the limit for a body without one (chunked), before it is read whole.
+
+    Plain ASGI: an ``@app.middleware`` wrapper costs about a tenth of a fast request; a request
+    with a valid Content-Length (what portals send) is not wrapped at all, since the server never
+    hands the app more bytes than declared."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope["headers"]).get(b"content-length", b"")
-            if length.isdigit() and int(length) > self.max_bytes:
-                response = JSONResponse(
-                    {"error": f"request body over {self.max_bytes} bytes"}, status_code=413
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = b""
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                length = value
+                break
+        if length.isdigit():
+            if int(length) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except BodyTooLarge:  # read by a middleware, outside FastAPI's exception handlers
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        metrics.REFUSED.labels(reason="body_too_large").inc()
+        response = JSONResponse({"error": str(BodyTooLarge(self.max_bytes).detail)}, 413)
+        await response(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -111,6 +160,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.rate_limits = RateLimits(settings)
+    # Outermost last: the body limit counts what CSRF reads of a form; metrics sit inside CSRF,
+    # which copies the scope, so that they see the route the router matched.
+    app.add_middleware(metrics.Metrics)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -118,7 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_methods=["GET", "POST"],
             allow_headers=["X-API-Key", "Content-Type"],
         )
-
+    app.add_middleware(CsrfGuard, settings=settings)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(RequestValidationError)
@@ -150,6 +203,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (health, classify, contributions, themes, search, corrections, admin, pages):
         app.include_router(module.router)
+    if settings.metrics_access != "off":
+        app.include_router(metrics.router)
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static"
     )

@@ -11,6 +11,8 @@ import asyncio
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+from service.metrics import BATCH
+
 
 class MicroBatcher:
     def __init__(
@@ -59,6 +61,7 @@ class MicroBatcher:
                 except TimeoutError:
                     break
             texts = [text for text, _ in items]
+            BATCH.observe(len(texts))
             try:
                 results = await loop.run_in_executor(self._executor, self.work, texts)
             except Exception as exc:  # every waiting request gets the error, the loop goes on

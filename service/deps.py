@@ -1,4 +1,5 @@
-"""Dependencies: settings, the pipeline (models loaded once), the store, and key checks."""
+"""Dependencies: settings, the pipeline (models loaded once), the store, key checks and rate
+limits."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from nlp_assises.keys import role_allows, verify_key
 from nlp_assises.pipeline import Pipeline
 from nlp_assises.settings import Settings
 from nlp_assises.store.models import ApiKey
-
-COOKIE = "nlp_assises_key"
+from nlp_assises.web_sessions import session_key
+from service.security import SESSION_COOKIE
 
 
 async def get_settings(request: Request) -> Settings:
@@ -24,20 +25,25 @@ async def get_pipeline(request: Request) -> Pipeline:
 
 
 def presented_key(request: Request) -> str | None:
+    """The key sent in a header (X-API-Key, or Authorization: Bearer); cookies never carry one."""
     header = request.headers.get("x-api-key")
     if header:
         return header
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip()
-    return request.cookies.get(COOKIE)
+    return None
 
 
 def current_key(request: Request) -> ApiKey | None:
-    """The caller's key record (name and role), or None without a valid key."""
+    """The caller's key record (name and role), or None without a valid key: from a header, or
+    else from the pages' session cookie (unsafe methods with the cookie have passed the CSRF
+    check in :class:`service.security.CsrfGuard`)."""
     pipeline: Pipeline = request.app.state.pipeline
     key = presented_key(request)
-    return verify_key(pipeline.store, key) if key else None
+    if key:
+        return verify_key(pipeline.store, key)
+    return session_key(pipeline.store, request.cookies.get(SESSION_COOKIE))
 
 
 def current_role(request: Request) -> str | None:
@@ -73,10 +79,18 @@ def require(role: str):
 
 
 def _classify_role(request: Request) -> str | None:
+    """Classify is authenticated by header only: the pages' session cookie plays no part."""
     settings: Settings = request.app.state.settings
+    key = presented_key(request)
+    record = verify_key(request.app.state.pipeline.store, key) if key else None
     if settings.require_portal_key:
-        return require("portal")(request)
-    return current_role(request)
+        if record is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, "an API key is required (header X-API-Key)"
+            )
+        if not role_allows(record.role, "portal"):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs the 'portal' role")
+    return record.role if record else None
 
 
 async def classify_access(request: Request) -> str | None:
@@ -91,3 +105,15 @@ async def classify_access(request: Request) -> str | None:
 
 PipelineDep = Annotated[Pipeline, Depends(get_pipeline)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def rate_limited(name: str):
+    """A dependency counting the caller's requests to ``name`` (see :mod:`service.ratelimit`):
+    per valid API key, else per client address; 429 with Retry-After past the limit."""
+
+    async def check(
+        request: Request, role: Annotated[str | None, Depends(classify_access)]
+    ) -> None:
+        await request.app.state.rate_limits.check(name, request, presented_key(request), role)
+
+    return check

@@ -100,11 +100,11 @@ def create_key(env: dict, role: str) -> str:
 class Server:
     """`nlp-assises serve` in its own process group, on a free port, waited for until healthy."""
 
-    def __init__(self, env: dict, port: int | None = None) -> None:
+    def __init__(self, env: dict, port: int | None = None, args: tuple[str, ...] = ()) -> None:
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [*CLI, "serve", "--port", str(self.port)],
+            [*CLI, "serve", "--port", str(self.port), *args],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

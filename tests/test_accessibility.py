@@ -140,7 +140,10 @@ def audit(html: str) -> list[str]:
 @pytest.mark.e2e
 def test_every_page_has_the_rgaa_basics(sample_site):
     base, key = sample_site["base"], sample_site["keys"]["admin"]
-    with httpx.Client(base_url=base, cookies={"nlp_assises_key": key}) as client:
+    with httpx.Client(base_url=base) as client:
+        form = client.get("/connexion").text
+        token = re.search(r'name="csrftoken" value="([^"]+)"', form).group(1)
+        client.post("/connexion", data={"cle": key, "csrftoken": token})
         api = {"X-API-Key": key}
         proposal = client.get("/v1/clusters", headers=api).json()[0]["id"]
         contribution = client.get("/v1/contributions", headers=api).json()["items"][0]["id"]
@@ -161,6 +164,8 @@ def test_every_page_has_the_rgaa_basics(sample_site):
             response = client.get(path)
             assert response.status_code in (200, 404), path
             assert audit(response.text) == [], path
+        refused = client.post("/corriger", data={"kind": "x", "target": "y"})  # no CSRF token
+        assert refused.status_code == 403 and audit(refused.text) == []
 
 
 def test_the_audit_finds_what_is_missing():

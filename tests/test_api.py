@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -123,7 +124,9 @@ def test_pages_ask_for_a_key_then_show_the_overview(client):
     response = client.get("/", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"].startswith("/connexion")
     writer = create_key(client.store, "page", "writer")
-    response = client.post("/connexion", data={"cle": writer, "suite": "/"})
+    form = client.get("/connexion").text
+    token = re.search(r'name="csrftoken" value="([^"]+)"', form).group(1)
+    response = client.post("/connexion", data={"cle": writer, "suite": "/", "csrftoken": token})
     assert response.status_code == 200 and "Contributions par thème" in response.text
     assert client.get("/openapi.json").json()["paths"]["/v1/classify"]
 

@@ -28,7 +28,7 @@ def test_fresh_database_is_migrated_and_in_wal_mode(settings):
     from nlp_assises.store.db import alembic_config
 
     assert version == ScriptDirectory.from_config(alembic_config(store.engine)).get_current_head()
-    assert version == "0004_jobs"
+    assert version == "0005_web_sessions"
     Store.from_settings(settings)  # migrating again is a no-op
 
 

@@ -202,6 +202,20 @@ class ApiKey(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class WebSession(Base):
+    """A writer's signed-in session on the pages: the cookie holds a random token, the store its
+    SHA-256 hash, so neither the cookie nor the table gives the API key away. Signing out deletes
+    the row; a revoked key's sessions stop at once (looked up with the key)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
 class CorrectionRow(Base):
     """A writer's correction (see :mod:`nlp_assises.corrections`): who, when, what; applied to
     every clustering run made after it."""

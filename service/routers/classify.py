@@ -7,11 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 
 from nlp_assises.keys import role_allows
-from service.deps import SettingsDep, classify_access
+from service.deps import SettingsDep, classify_access, rate_limited
 from service.schemas import BatchRequest, BatchResponse, ClassifyRequest, ClassifyResponse, ErrorOut
 
 router = APIRouter(prefix="/v1", tags=["classification"])
-_ERRORS = {413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 401: {"model": ErrorOut}}
+_ERRORS = {
+    413: {"model": ErrorOut},
+    422: {"model": ErrorOut},
+    401: {"model": ErrorOut},
+    429: {"model": ErrorOut, "description": "Over the rate limit (see Retry-After)"},
+}
 
 
 def _redact(row: dict, role: str | None) -> dict:
@@ -33,6 +38,7 @@ def _check_text(text: str, limit: int, where: str = "text") -> None:
 
 @router.post(
     "/classify",
+    dependencies=[Depends(rate_limited("classify"))],
     response_model=ClassifyResponse,
     responses=_ERRORS,
     summary="Themes of one contribution",
@@ -53,6 +59,7 @@ async def classify(
 
 @router.post(
     "/classify/batch",
+    dependencies=[Depends(rate_limited("batch"))],
     response_model=BatchResponse,
     responses=_ERRORS,
     summary="Themes of several contributions",

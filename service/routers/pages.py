@@ -1,10 +1,11 @@
 """The writers' pages, in French, server-rendered (no front-end build step).
 
 Pages show proposals and pseudonymised quotes, so they need a writer key, entered once on the
-sign-in page and kept in an http-only cookie. Page data comes from :mod:`nlp_assises.workspace`;
-endpoints are plain ``def`` so the database work runs in the thread pool, off the event loop.
-Corrections are plain HTML forms posted to ``/corriger``, which goes through ``Pipeline.correct``
-and redirects back with a message (post/redirect/get).
+sign-in page; it opens a server-side session whose opaque token is kept in an http-only cookie
+(:mod:`service.security`), and every form carries a CSRF token. Page data comes from
+:mod:`nlp_assises.workspace`; endpoints are plain ``def`` so the database work runs in the thread
+pool, off the event loop. Corrections are plain HTML forms posted to ``/corriger``, which goes
+through ``Pipeline.correct`` and redirects back with a message (post/redirect/get).
 """
 
 from __future__ import annotations
@@ -17,15 +18,37 @@ from urllib.parse import quote, unquote
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from nlp_assises import workspace
 from nlp_assises.corrections import KINDS, Correction, CorrectionError, split_id
 from nlp_assises.keys import role_allows, verify_key
 from nlp_assises.scheme import HORS_THEME
 from nlp_assises.store.models import ApiKey
-from service.deps import COOKIE, PipelineDep, current_key
+from nlp_assises.web_sessions import end_session, start_session
+from service.deps import PipelineDep, current_key
+from service.security import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    clear_session_cookie,
+    session_lifetime,
+    set_session_cookie,
+)
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
+
+
+@pass_context
+def csrf_field(context) -> Markup:
+    """The hidden CSRF field every POST form of the pages carries (token from asgi-csrf)."""
+    token = context["request"].scope.get("csrftoken")
+    return Markup('<input type="hidden" name="{}" value="{}">').format(
+        CSRF_FIELD, token() if token else ""
+    )
+
+
+templates.env.globals["csrf_field"] = csrf_field
 templates.env.globals["HORS_THEME"] = HORS_THEME
 templates.env.globals["REPAIR_KINDS"] = workspace.REPAIR_KINDS
 router = APIRouter(include_in_schema=False)
@@ -114,20 +137,29 @@ def login_form(request: Request, suite: str = "/", erreur: int = 0):
 
 
 @router.post("/connexion")
-def login(pipeline: PipelineDep, cle: Annotated[str, Form()], suite: Annotated[str, Form()] = "/"):
+def login(
+    request: Request,
+    pipeline: PipelineDep,
+    cle: Annotated[str, Form()],
+    suite: Annotated[str, Form()] = "/",
+):
     record = verify_key(pipeline.store, cle.strip())
     target = _safe_target(suite)
     if record is None or not role_allows(record.role, "writer"):
         return RedirectResponse(f"/connexion?erreur=1&suite={quote(target)}", status_code=303)
+    end_session(pipeline.store, request.cookies.get(SESSION_COOKIE))  # no session fixation
+    token = start_session(pipeline.store, record, session_lifetime(request.app.state.settings))
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(COOKIE, cle.strip(), httponly=True, samesite="strict")
+    set_session_cookie(response, request, token)
     return response
 
 
 @router.post("/deconnexion")
-def logout():
+def logout(request: Request, pipeline: PipelineDep):
+    """Ends the session in the store, not only in this browser: a copy of the cookie is dead."""
+    end_session(pipeline.store, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/connexion", status_code=303)
-    response.delete_cookie(COOKIE)
+    clear_session_cookie(response, request)
     return response
 
 
