@@ -39,9 +39,25 @@ _MAX_VERDICTS = 50_000
 _MAX_PIECES_JOINED = 6  # a word is never made of more pieces than this
 
 
+# Spacing accents: some producers draw the accent as its own glyph over the letter, and the
+# extractor gives it after the letter ("se´curite´"); it stands in for the accent as "é" does.
+SPACING_ACCENTS = {
+    "\u00b4": "\u0301",  # ´
+    "\u02ca": "\u0301",  # ˊ
+    "`": "\u0300",
+    "\u02cb": "\u0300",  # ˋ
+    "\u02c6": "\u0302",  # ˆ
+    "\u00a8": "\u0308",  # ¨
+    "\u00b8": "\u0327",  # ¸
+}
+
+
 @lru_cache(maxsize=4096)
 def _split_accent(char: str) -> tuple[str, str] | None:
-    """(base letter, combining marks) of an accented letter, or None."""
+    """(base letter, combining marks) of an accented letter, or None; ("", mark) for a spacing
+    accent."""
+    if char in SPACING_ACCENTS:
+        return "", SPACING_ACCENTS[char]
     decomposed = unicodedata.normalize("NFD", char)
     if len(decomposed) < 2 or not decomposed[0].isalpha():
         return None
@@ -51,16 +67,16 @@ def _split_accent(char: str) -> tuple[str, str] | None:
     return decomposed[0], marks
 
 
-def _accented_letters() -> str:
+def _stand_ins() -> str:
     chars = []
     for code in range(0xC0, 0x250):
         char = chr(code)
         if _split_accent(char):
             chars.append(char)
-    return "".join(chars)
+    return "".join(chars) + re.escape("".join(SPACING_ACCENTS))
 
 
-_ACCENTED = _accented_letters()
+_ACCENTED = _stand_ins()
 _PLAIN = "A-Za-z"
 # A word that holds at least one pair "plain letter + accented stand-in", possibly continued after
 # one or two spaces by more letters (maybe the artifact's space inside a word: "eé lus",
@@ -68,7 +84,7 @@ _PLAIN = "A-Za-z"
 _LETTER = r"(?:[^\W\d_]|['’](?=[^\W\d_]))"  # letters, and apostrophes inside words
 _PAIR = rf"[{_PLAIN}][{_ACCENTED}]"
 _CANDIDATE = re.compile(
-    rf"{_LETTER}*?{_PAIR}(?:{_LETTER}|(?<={_PAIR}) {{1,2}}(?={_LETTER}))*"
+    rf"{_LETTER}*?{_PAIR}(?:{_PAIR}|{_LETTER}|(?<={_PAIR}) {{1,2}}(?={_LETTER}))*"
     rf"(?P<trail> {{1,2}}(?=\S))?"
 )
 
@@ -76,6 +92,15 @@ _CANDIDATE = re.compile(
 # The accented letters French writes: a repair must produce one of them ("ó" or "ŕ" never).
 FRENCH_ACCENTED = set("àâéèêëîïôùûüÿç" + "àâéèêëîïôùûüÿç".upper())
 MIN_KNOWN_LOGPROB = -7.5  # a repaired word must be at least this frequent (zipf 1.5) to count
+_FRENCH = "".join(sorted(FRENCH_ACCENTED))
+# Marks drawn apart from their letter: an accented letter, two spaces, a word ("curité  et").
+_MARK_APART_EVIDENCE = re.compile(rf"[{_FRENCH}]  (?=[^\W\d_])")
+# Words linked by one or two spaces after an accented letter: "sé curité  et", "gé né rale".
+_MARK_APART_CHAIN = re.compile(rf"(?:{_LETTER}*[{_FRENCH}] {{1,2}}(?={_LETTER}))+{_LETTER}*")
+# Each space taken away must make the reading 100 times more probable: "téqui" (a publisher,
+# zipf 1.9) is known but "té qui" is not far behind, while "générale", "années", "élus" beat their
+# pieces by four to thirteen orders of magnitude.
+JOIN_MARGIN = 2.0
 
 
 @dataclass(frozen=True)
@@ -132,10 +157,11 @@ class PdfAccentRepairer:
         probable words ("gé", "né", "rale" → "générale"; "sécurité", "et" stay two words).
 
         A space is only ever removed when the lexicon knows the word it makes and the joined
-        reading is more probable than the split one: an accented letter ends most French words
-        that end in one (past participles, "à", "où"), so the space after it is kept whenever the
-        lexicon cannot say otherwise, names and rare words included ("Cé rilly" stays split rather
-        than risk "sécuritéet"). Merging two words is worse than leaving one split. The best
+        reading is a hundred times more probable than the split one (``JOIN_MARGIN``): an
+        accented letter ends most French words that end in one (past participles, "à", "où"), so
+        the space after it is kept whenever the lexicon cannot say otherwise, names and rare words
+        included ("Cé rilly" stays split rather than risk "sécuritéet"). Merging two words is
+        worse than leaving one split. The best
         segmentation is found for the span as a whole (dynamic programming over the pieces), not
         space by space, so an early join cannot block a better one ("géné rale").
         """
@@ -150,6 +176,7 @@ class PdfAccentRepairer:
                 if any("\x00" in w and not self._known(w.replace("\x00", "")) for w in words):
                     continue
                 score = best[start][0] + self._score([w.replace("\x00", "") for w in words])
+                score -= JOIN_MARGIN * (end - start - 1)
                 if score > best[end][0]:
                     best[end] = (score, [*best[start][1], marked.replace("\x00", "")])
         return " ".join(best[n][1])
@@ -180,7 +207,8 @@ class PdfAccentRepairer:
                     stand_in_base, marks = _split_accent(stand_in)
                     letter = unicodedata.normalize("NFC", base + marks)
                     valid &= letter in FRENCH_ACCENTED
-                    same_letter_only &= base.lower() == stand_in_base.lower()
+                    # a letter then the same letter accented, or a bare accent: the signature
+                    same_letter_only &= stand_in_base.lower() in ("", base.lower())
                     repaired.append((marks, stand_in))
                     out.append(letter)
                     i += 2
@@ -248,6 +276,34 @@ class PdfAccentRepairer:
         return candidates[0].text if candidates else span
 
     def repair(self, text: str) -> tuple[str, list[Repair]]:
+        text, repairs = self._repair_pairs(text)
+        text, more = self._rejoin_marks_apart(text)
+        return text, repairs + more
+
+    def _rejoin_marks_apart(self, text: str) -> tuple[str, list[Repair]]:
+        """A producer that draws each combining mark on its own: pypdf gives the mark after its
+        letter, then a space ("se\u0301 curite\u0301  et"), and once composed the text reads
+        "sé curité  et". Two spaces after accented letters, seen twice, tell such a document;
+        there the spaces after an accented letter are judged as after a repaired pair."""
+        if len(_MARK_APART_EVIDENCE.findall(text)) < 2:
+            return text, []
+        pieces_out: list[str] = []
+        repairs: list[Repair] = []
+        last = 0
+        for match in _MARK_APART_CHAIN.finditer(text):
+            chain = match.group(0)
+            new = self._segment(re.split(r"(?<=[" + _FRENCH + r"]) {1,2}", chain))
+            if new.split() == chain.split():  # no space taken away: the spacing is not ours
+                continue
+            pieces_out += [text[last : match.start()], new]
+            repairs.append(Repair(KIND, chain, new, match.start()))
+            last = match.end()
+        if not repairs:
+            return text, []
+        pieces_out.append(text[last:])
+        return "".join(pieces_out), repairs
+
+    def _repair_pairs(self, text: str) -> tuple[str, list[Repair]]:
         if not re.search(_PAIR, text):
             return text, []
         matches = list(_CANDIDATE.finditer(text))
