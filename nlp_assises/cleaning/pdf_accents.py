@@ -78,13 +78,13 @@ def _stand_ins() -> str:
 
 _ACCENTED = _stand_ins()
 _PLAIN = "A-Za-z"
-# A word that holds at least one pair "plain letter + accented stand-in", possibly continued after
-# one or two spaces by more letters (maybe the artifact's space inside a word: "eé lus",
-# "concreà tes"; pypdf's layout mode makes two of it).
+# A word that holds at least one pair "plain letter + stand-in", possibly continued after one
+# space by more letters (maybe the artifact's space inside a word: "eé lus", "concreà tes"). Two
+# spaces end it: "aà  Nasbinals" is judged as "aà", not with a name the lexicon barely knows.
 _LETTER = r"(?:[^\W\d_]|['’](?=[^\W\d_]))"  # letters, and apostrophes inside words
 _PAIR = rf"[{_PLAIN}][{_ACCENTED}]"
 _CANDIDATE = re.compile(
-    rf"{_LETTER}*?{_PAIR}(?:{_PAIR}|{_LETTER}|(?<={_PAIR}) {{1,2}}(?={_LETTER}))*"
+    rf"{_LETTER}*?{_PAIR}(?:{_PAIR}|{_LETTER}|(?<={_PAIR}) (?={_LETTER}))*"
     rf"(?P<trail> {{1,2}}(?=\S))?"
 )
 
@@ -215,8 +215,7 @@ class PdfAccentRepairer:
                     if i < len(span) and span[i] == " ":
                         spaces.append(len(out))
                         out.append(" ")
-                        while i < len(span) and span[i] == " ":
-                            i += 1
+                        i += 1
                     continue
                 out.append(span[i])
                 i += 1
