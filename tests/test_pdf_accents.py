@@ -136,8 +136,9 @@ def test_stand_ins_in_place_repair_to_the_line(repairer, line):
         ("la seécuriteé  : voilaà  !", "la sécurité : voilà !"),
         # clean text spaced twice after accented letters is not the marks-apart producer's
         ("Il a été  vu ; c'est à  lui de décider, près  de la gare.", None),
-        # a rare word the lexicon knows is not enough: "téqui" against "té qui"
+        # a rare word the lexicon knows is not enough: "téqui" against "té qui", "àl"
         ("proprieé teé qui deé passe", "propriété qui dépasse"),
+        ("aà l eécole sans apostrophe", "à l école sans apostrophe"),
         # spacing accents drawn over the letter ("e´"), but "´" used as an apostrophe stays
         ("la se´curite´ et la sante´ ge´ne´rale", "la sécurité et la santé générale"),
         ("Noe¨l, mai¨s, c¸a, ou` et a` pied", "Noël, maïs, ça, où et à pied"),

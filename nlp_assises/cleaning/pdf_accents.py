@@ -30,7 +30,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from nlp_assises.cleaning.lexicon import Lexicon
+from nlp_assises.cleaning.lexicon import ELIDED, Lexicon
 from nlp_assises.cleaning.repairs import Repair
 
 KIND = "pdf_accent"
@@ -101,6 +101,8 @@ _MARK_APART_CHAIN = re.compile(rf"(?:{_LETTER}*[{_FRENCH}] {{1,2}}(?={_LETTER}))
 # zipf 1.9) is known but "té qui" is not far behind, while "générale", "années", "élus" beat their
 # pieces by four to thirteen orders of magnitude.
 JOIN_MARGIN = 2.0
+STANDALONE_LOGPROB = -5.5  # zipf 3.5: a word on its own ("à", "passé")
+COMMON_LOGPROB = -6.0  # zipf 3: "passés" -4.9, "àl" -6.6
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,18 @@ class PdfAccentRepairer:
     def _score(self, words: list[str]) -> float:
         return sum(self.lexicon.logprob(w) for w in words if w)
 
+    def _joinable(self, parts: list[str]) -> bool:
+        """May these parts be one word? Only when the lexicon knows it; and a word followed by
+        what reads as an elided article or pronoun without its apostrophe ("à l école") joins
+        only into a common word ("passé s" → "passés", never "àl", web noise in wordfreq)."""
+        joined = "".join(parts)
+        if not self._known(joined):
+            return False
+        for left, right in itertools.pairwise(parts):
+            if right.lower() in ELIDED and self.lexicon.logprob(left) >= STANDALONE_LOGPROB:
+                return self.lexicon.logprob(joined) >= COMMON_LOGPROB
+        return True
+
     def _segment(self, pieces: list[str]) -> str:
         """Join the pieces between the single spaces that follow repaired pairs into the most
         probable words ("gé", "né", "rale" → "générale"; "sécurité", "et" stay two words).
@@ -173,7 +187,7 @@ class PdfAccentRepairer:
                     continue
                 marked = "\x00".join(pieces[start:end])
                 words = marked.split(" ")
-                if any("\x00" in w and not self._known(w.replace("\x00", "")) for w in words):
+                if not all(self._joinable(w.split("\x00")) for w in words if "\x00" in w):
                     continue
                 score = best[start][0] + self._score([w.replace("\x00", "") for w in words])
                 score -= JOIN_MARGIN * (end - start - 1)
