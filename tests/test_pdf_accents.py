@@ -6,12 +6,18 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nlp_assises.cleaning.damage import ALLIER_STAND_INS, OTHER_STAND_INS, write_pdf_with_artifact
+from nlp_assises.cleaning.damage import (
+    ALLIER_STAND_INS,
+    DEJAVU,
+    OTHER_STAND_INS,
+    write_pdf_with_artifact,
+)
 from nlp_assises.cleaning.pdf_accents import (
     _PAIR,
     SPACING_ACCENTS,
@@ -228,8 +234,7 @@ def test_repairing_clean_real_french_never_changes_it(repairer, line):
 
 
 @pytest.mark.skipif(
-    not __import__("pathlib").Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").is_file(),
-    reason="DejaVu Sans is absent (apt-get install fonts-dejavu-core)",
+    not Path(DEJAVU).is_file(), reason="DejaVu Sans is absent (apt-get install fonts-dejavu-core)"
 )
 @pytest.mark.parametrize(
     "style",
