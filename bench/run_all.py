@@ -9,6 +9,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     "repair.py",
+    "repair_pdf.py",  # real PDFs with the accent artifact, read back with pypdf
     "classify_throughput.py",
     "portal_path.py",
     "classifier.py",

@@ -157,3 +157,51 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, cli_env, content, ex
     assert "Traceback" not in result.stderr and not (tmp_path / "out.jsonl").exists()
     run = cli("run", path, env=cli_env)
     assert run.returncode != 0 and not (tmp_path / "var" / "nlp_assises.db").exists()
+
+
+def _usage_error(result, message: str) -> None:
+    """A command-line mistake: exit 2, the usage line, one error line, never a crash report."""
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("Usage: nlp-assises"), result.stderr
+    errors = [line for line in lines if line.startswith("nlp-assises: error:")]
+    assert len(errors) == 1 and message in errors[0], result.stderr
+    assert "unexpected error" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_unknown_option_is_a_usage_error_with_the_closest_option(tmp_path, cli_env):
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"text": "Plus de patrouilles."}\n')
+    result = cli("cluster", path, "-o", tmp_path / "out", "--modl", "m", env=cli_env)
+    _usage_error(result, "No such option: --modl")
+    assert "Did you mean --model?" in result.stderr
+    assert "Usage: nlp-assises cluster" in result.stderr
+    # nothing close: no suggestion, the same usage error
+    result = cli("cluster", path, "-o", tmp_path / "out", "--bogus", env=cli_env)
+    _usage_error(result, "No such option: --bogus")
+    assert "Did you mean" not in result.stderr and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("cluster",), "Missing argument"),
+        (("keys", "create"), "Missing argument"),
+        (("clustr", "x.jsonl"), "No such command 'clustr'. Did you mean 'cluster'?"),
+        (("serve", "--port", "abc"), "Invalid value for '--port'"),
+        (("keys", "revoke", "first"), "Invalid value for"),
+    ],
+)
+def test_usage_errors_exit_2_with_the_usage_line(cli_env, args, message):
+    _usage_error(cli(*args, env=cli_env), message)
+
+
+def test_a_real_failure_is_still_an_unexpected_error(tmp_path, cli_env):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    env = dict(cli_env, NLP_ASSISES_DATA_DIR=str(not_a_folder / "var"))
+    result = cli("keys", "list", env=env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("nlp-assises: unexpected error: NotADirectoryError")
+    assert "Usage:" not in result.stderr and "Traceback" not in result.stderr
+    assert "Traceback" in cli("keys", "list", env=dict(env, NLP_ASSISES_DEBUG="1")).stderr

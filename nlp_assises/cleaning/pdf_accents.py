@@ -12,30 +12,52 @@ decides: a letter followed by the same letter accented ("eé", "aà") is the art
 and so is a pair using the stand-in glyph the same document was seen to use for that accent.
 A repair always yields an accented letter French writes (never "ó" or "ŕ").
 
-This runs before any whitespace normalisation: one space after a pair may be the artifact, two
-spaces are a real word boundary plus the artifact.
+Spaces: some producers add a space after a pair (the Allier press release: "eé lus",
+"annonceé  la"), most extractions keep the text's own ("seécuriteé et", what pypdf reads from a
+PDF drawn with stand-ins). So a space after a pair is never taken for the artifact's by itself:
+it is removed only when the lexicon knows the word that joining makes and prefers it to the split
+words ("é lus" → "élus", never "sécurité et" → "sécuritéet"). This runs before any whitespace
+normalisation, since two spaces after a pair tell that the producer added its own.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from nlp_assises.cleaning.lexicon import Lexicon
+from nlp_assises.cleaning.lexicon import ELIDED, Lexicon
 from nlp_assises.cleaning.repairs import Repair
 
 KIND = "pdf_accent"
 _MAX_PAIRS_ENUMERATED = 4  # beyond this a word is repaired all-or-nothing
 _MAX_VERDICTS = 50_000
+_MAX_PIECES_JOINED = 6  # a word is never made of more pieces than this
+
+
+# Spacing accents: some producers draw the accent as its own glyph over the letter, and the
+# extractor gives it after the letter ("se´curite´"); it stands in for the accent as "é" does.
+SPACING_ACCENTS = {
+    "\u00b4": "\u0301",  # ´
+    "\u02ca": "\u0301",  # ˊ
+    "`": "\u0300",
+    "\u02cb": "\u0300",  # ˋ
+    "\u02c6": "\u0302",  # ˆ
+    "\u00a8": "\u0308",  # ¨
+    "\u00b8": "\u0327",  # ¸
+}
 
 
 @lru_cache(maxsize=4096)
 def _split_accent(char: str) -> tuple[str, str] | None:
-    """(base letter, combining marks) of an accented letter, or None."""
+    """(base letter, combining marks) of an accented letter, or None; ("", mark) for a spacing
+    accent."""
+    if char in SPACING_ACCENTS:
+        return "", SPACING_ACCENTS[char]
     decomposed = unicodedata.normalize("NFD", char)
     if len(decomposed) < 2 or not decomposed[0].isalpha():
         return None
@@ -45,23 +67,24 @@ def _split_accent(char: str) -> tuple[str, str] | None:
     return decomposed[0], marks
 
 
-def _accented_letters() -> str:
+def _stand_ins() -> str:
     chars = []
     for code in range(0xC0, 0x250):
         char = chr(code)
         if _split_accent(char):
             chars.append(char)
-    return "".join(chars)
+    return "".join(chars) + re.escape("".join(SPACING_ACCENTS))
 
 
-_ACCENTED = _accented_letters()
+_ACCENTED = _stand_ins()
 _PLAIN = "A-Za-z"
-# A word that holds at least one pair "plain letter + accented stand-in", possibly continued after
-# one space by more letters (the artifact's space inside a word: "eé lus", "concreà tes").
+# A word that holds at least one pair "plain letter + stand-in", possibly continued after one
+# space by more letters (maybe the artifact's space inside a word: "eé lus", "concreà tes"). Two
+# spaces end it: "aà  Nasbinals" is judged as "aà", not with a name the lexicon barely knows.
 _LETTER = r"(?:[^\W\d_]|['’](?=[^\W\d_]))"  # letters, and apostrophes inside words
 _PAIR = rf"[{_PLAIN}][{_ACCENTED}]"
 _CANDIDATE = re.compile(
-    rf"{_LETTER}*?{_PAIR}(?:{_LETTER}|(?<={_PAIR}) (?={_LETTER}))*"
+    rf"{_LETTER}*?{_PAIR}(?:{_PAIR}|{_LETTER}|(?<={_PAIR}) (?={_LETTER}))*"
     rf"(?P<trail> {{1,2}}(?=\S))?"
 )
 
@@ -69,7 +92,17 @@ _CANDIDATE = re.compile(
 # The accented letters French writes: a repair must produce one of them ("ó" or "ŕ" never).
 FRENCH_ACCENTED = set("àâéèêëîïôùûüÿç" + "àâéèêëîïôùûüÿç".upper())
 MIN_KNOWN_LOGPROB = -7.5  # a repaired word must be at least this frequent (zipf 1.5) to count
-STANDALONE_LOGPROB = -5.5  # zipf 3.5: frequent enough to be a word on its own
+_FRENCH = "".join(sorted(FRENCH_ACCENTED))
+# Marks drawn apart from their letter: an accented letter, two spaces, a word ("curité  et").
+_MARK_APART_EVIDENCE = re.compile(rf"[{_FRENCH}]  (?=[^\W\d_])")
+# Words linked by one or two spaces after an accented letter: "sé curité  et", "gé né rale".
+_MARK_APART_CHAIN = re.compile(rf"(?:{_LETTER}*[{_FRENCH}] {{1,2}}(?={_LETTER}))+{_LETTER}*")
+# Each space taken away must make the reading 100 times more probable: "téqui" (a publisher,
+# zipf 1.9) is known but "té qui" is not far behind, while "générale", "années", "élus" beat their
+# pieces by four to thirteen orders of magnitude.
+JOIN_MARGIN = 2.0
+STANDALONE_LOGPROB = -5.5  # zipf 3.5: a word on its own ("à", "passé")
+COMMON_LOGPROB = -6.0  # zipf 3: "passés" -4.9, "àl" -6.6
 
 
 @dataclass(frozen=True)
@@ -84,9 +117,9 @@ class _Reading:
 class _Document:
     """What one document tells about its artifact, learnt from the repairs the lexicon is sure of.
 
-    ``spacing_preserved``: some pair is followed by two spaces, so the document kept its spacing
-    and one space after a pair is always the artifact's. ``stand_ins``: the glyph this document's
-    producer uses for each accent.
+    ``spacing_preserved``: some pair is followed by two spaces, so the producer added one space
+    after its pairs on top of the real spacing (so "seécuriteé ," is "sécurité,").
+    ``stand_ins``: the glyph this document's producer uses for each accent.
     """
 
     spacing_preserved: bool
@@ -111,9 +144,9 @@ class PdfAccentRepairer:
     def __init__(self, lexicon: Lexicon | None = None, *, known_margin: float = 2.0) -> None:
         self.lexicon = lexicon or Lexicon("fr")
         self.known_margin = known_margin  # in log10 units: the repair must be 100x more frequent
-        # The lexicon's verdict on a span depends on the span and the document's spacing only,
+        # The lexicon's verdict on a span depends on the span only,
         # and the same words ("première", "rivière") come back in every contribution.
-        self._verdicts: dict[tuple[str, bool], tuple[str, _Reading | None] | None] = {}
+        self._verdicts: dict[str, tuple[str, _Reading | None] | None] = {}
 
     def _known(self, word: str) -> bool:
         return self.lexicon.logprob(word) >= MIN_KNOWN_LOGPROB
@@ -121,45 +154,55 @@ class PdfAccentRepairer:
     def _score(self, words: list[str]) -> float:
         return sum(self.lexicon.logprob(w) for w in words if w)
 
-    def _standalone(self, word: str) -> bool:
-        """A word frequent enough to stand alone ("à", "né", "été"); wordfreq's rarer entries
-        ("cé", "béné", "àla") are web noise, not evidence of a word boundary."""
-        return self.lexicon.logprob(word) >= STANDALONE_LOGPROB
-
-    def _keep_space(self, left: str, right: str) -> bool:
-        """In a document whose spacing was lost, is the single space after a repaired pair a real
-        word boundary ("à Nasbinals", "été îlotier") or the artifact's ("É vaux", "Cé rilly")?"""
-        left_word = left.rsplit(" ", 1)[-1]
-        right_word = right.split(" ", 1)[0]
-        joined = left_word + right_word
-        if self._known(joined) and self.lexicon.logprob(joined) > (
-            self.lexicon.logprob(left_word) + self.lexicon.logprob(right_word)
-        ):
+    def _joinable(self, parts: list[str]) -> bool:
+        """May these parts be one word? Only when the lexicon knows it; and a word followed by
+        what reads as an elided article or pronoun without its apostrophe ("à l école") joins
+        only into a common word ("passé s" → "passés", never "àl", web noise in wordfreq)."""
+        joined = "".join(parts)
+        if not self._known(joined):
             return False
-        if self._standalone(left_word):
-            return True
-        fragment = left_word.rsplit("'", 1)[-1]
-        if len(fragment) == 1:  # a lone accented letter is never a word end: "É", "s'é"
-            return False
-        return self._standalone(right_word)
-
-    def _spacing_preserved(self, text: str, spans: list[str]) -> bool:
-        """Did the document keep its spacing? Two spaces after a pair say yes; a pair ending a
-        common word followed by one space ("aà la") says it was collapsed; no evidence: yes."""
-        if re.search(_PAIR + r"  (?=\S)", text):
-            return True
-        for span in spans:
-            for m in re.finditer(_PAIR + r" (?=\S)", span):
-                start = max(span.rfind(" ", 0, m.start()), span.rfind("'", 0, m.start())) + 1
-                base, stand_in = span[m.start()], span[m.start() + 1]
-                word = span[start : m.start()] + unicodedata.normalize(
-                    "NFC", base + _split_accent(stand_in)[1]
-                )
-                if self._standalone(word):
-                    return False
+        for left, right in itertools.pairwise(parts):
+            if right.lower() in ELIDED and self.lexicon.logprob(left) >= STANDALONE_LOGPROB:
+                return self.lexicon.logprob(joined) >= COMMON_LOGPROB
         return True
 
-    def _readings(self, span: str, spacing_preserved: bool) -> list[_Reading]:
+    def _segment(self, pieces: list[str]) -> str:
+        """Join the pieces between the single spaces that follow repaired pairs into the most
+        probable words ("gé", "né", "rale" → "générale"; "sécurité", "et" stay two words).
+
+        A space is only ever removed when the lexicon knows the word it makes and the joined
+        reading is a hundred times more probable than the split one (``JOIN_MARGIN``): an
+        accented letter ends most French words that end in one (past participles, "à", "où"), so
+        the space after it is kept whenever the lexicon cannot say otherwise, names and rare words
+        included ("Cé rilly" stays split rather than risk "sécuritéet"). Merging two words is
+        worse than leaving one split. The best
+        segmentation is found for the span as a whole (dynamic programming over the pieces), not
+        space by space, so an early join cannot block a better one ("géné rale").
+        """
+        n = len(pieces)
+        best: list[tuple[float, list[str]]] = [(0.0, [])] + [(-math.inf, [])] * n
+        for end in range(1, n + 1):
+            for start in range(max(0, end - _MAX_PIECES_JOINED), end):
+                if best[start][0] == -math.inf:
+                    continue
+                marked = "\x00".join(pieces[start:end])
+                words = marked.split(" ")
+                if not all(self._joinable(w.split("\x00")) for w in words if "\x00" in w):
+                    continue
+                score = best[start][0] + self._score([w.replace("\x00", "") for w in words])
+                score -= JOIN_MARGIN * (end - start - 1)
+                if score > best[end][0]:
+                    best[end] = (score, [*best[start][1], marked.replace("\x00", "")])
+        return " ".join(best[n][1])
+
+    @staticmethod
+    def _spacing_preserved(text: str) -> bool:
+        """Did the document's producer put one space after every pair, on top of its real spacing?
+        Only two spaces after a pair say so ("annonceé  la"); without them one space after a pair
+        is the text's own (what pypdf gives for a PDF drawn with stand-ins)."""
+        return re.search(_PAIR + r"  (?=\S)", text) is not None
+
+    def _readings(self, span: str) -> list[_Reading]:
         pairs = [m.start() for m in re.finditer(_PAIR, span)]
         if len(pairs) <= _MAX_PAIRS_ENUMERATED:
             choices = list(itertools.product([False, True], repeat=len(pairs)))
@@ -178,7 +221,8 @@ class PdfAccentRepairer:
                     stand_in_base, marks = _split_accent(stand_in)
                     letter = unicodedata.normalize("NFC", base + marks)
                     valid &= letter in FRENCH_ACCENTED
-                    same_letter_only &= base.lower() == stand_in_base.lower()
+                    # a letter then the same letter accented, or a bare accent: the signature
+                    same_letter_only &= stand_in_base.lower() in ("", base.lower())
                     repaired.append((marks, stand_in))
                     out.append(letter)
                     i += 2
@@ -191,14 +235,11 @@ class PdfAccentRepairer:
                 i += 1
             if not valid:
                 continue
-            # The single space after a repaired pair is the artifact's when the document kept
-            # its spacing; otherwise the words around it decide, read on the repaired text.
-            for position in reversed(spaces):
-                if spacing_preserved or not self._keep_space(
-                    "".join(out[:position]), "".join(out[position + 1 :])
-                ):
-                    del out[position]
-            text = "".join(out)
+            # Whether a single space after a repaired pair is the artifact's is decided by the
+            # words it separates or makes, read on the repaired text.
+            bounds = [0, *spaces, len(out)]
+            pieces = ["".join(out[a + (a > 0) : b]) for a, b in itertools.pairwise(bounds)]
+            text = self._segment(pieces)
             readings.append(
                 _Reading(text, self._score(text.split(" ")), tuple(repaired), same_letter_only)
             )
@@ -206,16 +247,15 @@ class PdfAccentRepairer:
 
     def _by_lexicon(self, span: str, document: _Document) -> tuple[str, _Reading | None] | None:
         """(decision, the reading chosen) when the lexicon decides, None when it cannot."""
-        key = (span, document.spacing_preserved)
-        if key not in self._verdicts:
+        if span not in self._verdicts:
             if len(self._verdicts) >= _MAX_VERDICTS:
                 self._verdicts.clear()
-            self._verdicts[key] = self._judge(span, document.spacing_preserved)
-        return self._verdicts[key]
+            self._verdicts[span] = self._judge(span)
+        return self._verdicts[span]
 
-    def _judge(self, span: str, spacing_preserved: bool) -> tuple[str, _Reading | None] | None:
+    def _judge(self, span: str) -> tuple[str, _Reading | None] | None:
         original_known = all(self.lexicon.knows(w) for w in span.split(" ") if w)
-        readings = self._readings(span, spacing_preserved)
+        readings = self._readings(span)
         original_score = self._score(span.split(" "))
         known = [
             r for r in readings if r.pairs and all(self._known(w) for w in r.text.split(" ") if w)
@@ -234,22 +274,53 @@ class PdfAccentRepairer:
     def _by_document(self, span: str, document: _Document) -> str:
         """Neither reading is French we know (a name, a rare or misspelt word): repair only when
         every pair is the artifact's signature, a letter followed by the same letter accented
-        ("Duveérger"), or uses the stand-in this document was seen to use ("Cheázelle")."""
+        ("Duveérger"), or uses the stand-in this document was seen to use ("Cheázelle"); and
+        only in a document where the lexicon confirmed the artifact elsewhere: a writer's own
+        "reéducation" in clean text is theirs to keep."""
+        if not document.stand_ins:
+            return span
         n_pairs = len(re.findall(_PAIR, span))
         candidates = [
             r
-            for r in self._readings(span, document.spacing_preserved)
+            for r in self._readings(span)
             if len(r.pairs) == n_pairs
             and (r.same_letter_only or all(document.uses(m, g) for m, g in r.pairs))
         ]
         return candidates[0].text if candidates else span
 
     def repair(self, text: str) -> tuple[str, list[Repair]]:
+        text, repairs = self._repair_pairs(text)
+        text, more = self._rejoin_marks_apart(text)
+        return text, repairs + more
+
+    def _rejoin_marks_apart(self, text: str) -> tuple[str, list[Repair]]:
+        """A producer that draws each combining mark on its own: pypdf gives the mark after its
+        letter, then a space ("se\u0301 curite\u0301  et"), and once composed the text reads
+        "sé curité  et". Two spaces after accented letters, seen twice, tell such a document;
+        there the spaces after an accented letter are judged as after a repaired pair."""
+        if len(_MARK_APART_EVIDENCE.findall(text)) < 2:
+            return text, []
+        pieces_out: list[str] = []
+        repairs: list[Repair] = []
+        last = 0
+        for match in _MARK_APART_CHAIN.finditer(text):
+            chain = match.group(0)
+            new = self._segment(re.split(r"(?<=[" + _FRENCH + r"]) {1,2}", chain))
+            if new.split() == chain.split():  # no space taken away: the spacing is not ours
+                continue
+            pieces_out += [text[last : match.start()], new]
+            repairs.append(Repair(KIND, chain, new, match.start()))
+            last = match.end()
+        if not repairs:
+            return text, []
+        pieces_out.append(text[last:])
+        return "".join(pieces_out), repairs
+
+    def _repair_pairs(self, text: str) -> tuple[str, list[Repair]]:
         if not re.search(_PAIR, text):
             return text, []
         matches = list(_CANDIDATE.finditer(text))
-        spans = [m.group(0)[: len(m.group(0)) - len(m.group("trail") or "")] for m in matches]
-        document = _Document(spacing_preserved=self._spacing_preserved(text, spans))
+        document = _Document(spacing_preserved=self._spacing_preserved(text))
         decisions: dict[int, str] = {}
         undecided = []
         for index, match in enumerate(matches):
@@ -281,10 +352,12 @@ class PdfAccentRepairer:
             elif (
                 trail == " "
                 and re.search(_PAIR + "$", span)
+                and document.spacing_preserved  # else the space is the writer's ("fait .")
+                # French sets no space before these ("seécuriteé ," → "sécurité,", "aà -porter"),
+                # but one before ":", ";", "!", "?" and "»", which is never taken away.
                 and (
-                    following[:1] in {",", ".", ")", "…"}  # "seécuriteé ," → "sécurité,"
-                    or (following[:1] == "-" and following[1:2].isalpha())  # "aà -porter"
-                    or (document.spacing_preserved and not following[:1].isalnum())  # "Aà :"
+                    following[:1] in {",", ".", ")", "…"}
+                    or (following[:1] == "-" and following[1:2].isalpha())
                 )
             ):
                 new_trail = ""
