@@ -68,6 +68,8 @@ class BodyLimit:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    # A weak pseudonym secret is refused before anything starts; the first start makes one.
+    settings.resolved_pseudonym_secret  # noqa: B018
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

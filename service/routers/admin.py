@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi import Path as FastAPIPath
 from sqlalchemy import select
 
+from nlp_assises.privacy import derived_text
 from nlp_assises.records import Record
 from nlp_assises.store import models as m
 from service.deps import PipelineDep, SettingsDep, require
@@ -64,7 +65,8 @@ def ingest(
     return report.to_dict() | {"ids": report.ids}
 
 
-def _job_out(run: m.PipelineRun) -> dict:
+def _job_out(run: m.PipelineRun, role: str | None) -> dict:
+    """A job as ``role`` may see it: an error message may quote a text."""
     return {
         "id": run.id,
         "kind": run.kind.removeprefix("job:"),
@@ -72,7 +74,7 @@ def _job_out(run: m.PipelineRun) -> dict:
         "started_at": run.started_at,
         "finished_at": run.finished_at,
         "result": run.stats or {},
-        "error": run.error,
+        "error": derived_text(run.error, role),
     }
 
 
@@ -87,7 +89,7 @@ def start_job(
     current model has not seen; `retrain` trains a new classifier version (not promoted)."""
     run_id = pipeline.store.start_run(f"job:{body.kind}")
     request.app.state.jobs.submit(_run_job, pipeline, body.kind, run_id)
-    return _job_out(_get_run(pipeline, run_id))
+    return _job_out(_get_run(pipeline, run_id), role)
 
 
 def _run_job(pipeline, kind: str, run_id: int) -> None:
@@ -128,7 +130,7 @@ def job(
     pipeline: PipelineDep,
     role: Annotated[str, Depends(require("writer"))],
 ) -> dict:
-    return _job_out(_get_run(pipeline, job_id))
+    return _job_out(_get_run(pipeline, job_id), role)
 
 
 @router.get("/jobs", response_model=list[JobOut], summary="Recent jobs")
@@ -140,7 +142,7 @@ def jobs(pipeline: PipelineDep, role: Annotated[str, Depends(require("writer"))]
             .order_by(m.PipelineRun.id.desc())
             .limit(50)
         )
-        return [_job_out(r) for r in runs]
+        return [_job_out(r, role) for r in runs]
 
 
 @router.get("/models", summary="The models in use and the registered versions")
