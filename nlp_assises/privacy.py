@@ -249,6 +249,20 @@ def correction_payload(payload: dict, role: str | None) -> dict:
     return out
 
 
+def clusters_view(clusters: Sequence, role: str | None, repairs_of) -> list[dict]:
+    """Several proposals as ``role`` may see them, the quoted contributions read at once."""
+    if sees_personal_data(role):
+        return [cluster_view(c, role, repairs_of) for c in clusters]
+    get = [c.get("quotes") if isinstance(c, dict) else c.quotes for c in clusters]
+    ids = sorted({q.get("contribution_id") for quotes in get for q in quotes or []})
+    known = repairs_of(ids) if ids else {}
+
+    def read(wanted: Sequence[str]) -> dict[str, list]:
+        return {i: known[i] for i in wanted if i in known}
+
+    return [cluster_view(c, role, read) for c in clusters]
+
+
 def contribution_view(contribution, role: str | None) -> dict:
     """The fields of a stored contribution that ``role`` may see: ``text`` and ``repairs``
     through the policy, ``original`` and ``author`` (its keyed pseudonym) for admins only."""
@@ -269,6 +283,9 @@ def classify_view(row: dict, role: str | None) -> dict:
     out = dict(row)
     out["text"] = text_view(row.get("text") or "", repairs, role)
     out["repairs"] = repairs_view(repairs, role)
+    if not sees_personal_data(role):
+        out.pop("original", None)
+        out.pop("author", None)
     return out
 
 
@@ -307,6 +324,7 @@ __all__ = [
     "PersonalValues",
     "classify_view",
     "cluster_view",
+    "clusters_view",
     "contribution_view",
     "correction_payload",
     "derived_text",

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from nlp_assises.privacy import cluster_view, store_repairs
+from nlp_assises.privacy import clusters_view, store_repairs
 from nlp_assises.scheme import Scheme
 from nlp_assises.stats import ConsultationStats, consultation_stats
 
@@ -69,25 +69,14 @@ def build_report(
     repairs_of = store_repairs(store)
     sections = []
     for theme in scheme.themes:
-        proposals = []
-        for cluster in store.current_clusters(theme.id)[:max_proposals]:
-            quotes = report_quotes(cluster.quotes, max_quotes)
-            shown = cluster_view({**_fields(cluster), "quotes": quotes}, role, repairs_of)
-            proposals.append(
-                {
-                    k: shown[k]
-                    for k in (
-                        "id",
-                        "label",
-                        "keywords",
-                        "size",
-                        "people",
-                        "campaign_copies",
-                        "share",
-                        "quotes",
-                    )
-                }
-            )
+        clusters = [
+            {**_fields(c), "quotes": report_quotes(c.quotes, max_quotes)}
+            for c in store.current_clusters(theme.id)[:max_proposals]
+        ]
+        keep = ("id", "label", "keywords", "size", "people", "campaign_copies", "share", "quotes")
+        proposals = [
+            {k: shown[k] for k in keep} for shown in clusters_view(clusters, role, repairs_of)
+        ]
         sections.append(
             ThemeSection(
                 id=theme.id,

@@ -164,9 +164,13 @@ class ProposalCard:
         return self.campaign_copies * 2 >= self.size > 0
 
 
-def _card(cluster, role: str | None, repairs_of) -> ProposalCard:
-    """A proposal as ``role`` may see it (label, keywords and quotes through the policy)."""
-    shown = privacy.cluster_view(cluster, role, repairs_of)
+def _cards(clusters, role: str | None, store) -> list[ProposalCard]:
+    """Proposals as ``role`` may see them (label, keywords and quotes through the policy)."""
+    shown = privacy.clusters_view(clusters, role, privacy.store_repairs(store))
+    return [_card(c, s) for c, s in zip(clusters, shown, strict=True)]
+
+
+def _card(cluster, shown: dict) -> ProposalCard:
     return ProposalCard(
         id=cluster.id,
         theme=cluster.theme,
@@ -205,8 +209,7 @@ def theme_view(
         return None
     stats = consultation_stats(store, scheme)
     in_theme = stats.by_theme.get(theme_id, 0)
-    repairs_of = privacy.store_repairs(store)
-    cards = [_card(c, role, repairs_of) for c in store.current_clusters(theme_id)]
+    cards = _cards(store.current_clusters(theme_id), role, store)
     proposals = [c for c in cards if not c.campaign]
     campaigns = [c for c in cards if c.campaign]
     share = stats.theme_share(theme_id)
@@ -313,7 +316,7 @@ def proposal_view(
     found = store.current_clusters(ids=[proposal_id])
     if not found:
         return None
-    card = _card(found[0], role, privacy.store_repairs(store))
+    (card,) = _cards(found[:1], role, store)
     offset, limit = bounded(offset, limit)
     total, rows = store.cluster_page(proposal_id, offset=offset, limit=limit)
     picked = {(q["contribution_id"], q["text"]) for q in card.quotes if q.get("picked")}
@@ -566,10 +569,9 @@ def contribution_view(
         primary=decision.primary if decision else None,
         needs_review=bool(decision.needs_review) if decision else False,
         model_version=decision.model_version if decision else None,
-        proposals=[
-            _card(c, role, privacy.store_repairs(store))
-            for c in store.current_clusters(ids=store.clusters_of(contribution_id))
-        ],
+        proposals=_cards(
+            store.current_clusters(ids=store.clusters_of(contribution_id)), role, store
+        ),
         writer_themes=writer_themes,
         corrections=[describe(c, role) for c in corrections],
     )

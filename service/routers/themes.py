@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from nlp_assises.privacy import cluster_view, store_repairs
+from nlp_assises.privacy import cluster_view, clusters_view, store_repairs
 from nlp_assises.report import build_report
 from service.deps import PipelineDep, require
 from service.routers.contributions import contribution_out
@@ -42,8 +42,9 @@ def clusters(
     role: Annotated[str, Depends(require("writer"))],
     theme: str | None = None,
 ) -> list:
-    repairs_of = store_repairs(pipeline.store)
-    return [cluster_view(c, role, repairs_of) for c in pipeline.store.current_clusters(theme)]
+    return clusters_view(
+        pipeline.store.current_clusters(theme), role, store_repairs(pipeline.store)
+    )
 
 
 @router.get(
