@@ -46,6 +46,9 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (PHONE, "[TEL]"),
     (ADDRESS, "[ADRESSE]"),
 )
+# Contact details in a cleaned text: pseudonymisation replaced them, unless another rule's
+# match swallowed part of one ("[ADRESSE_1].bonnefoy03@gmail.com"); its other rules ran already.
+_TEXT_RULES = ((EMAIL, "[EMAIL]"), (IBAN, "[IBAN]"), (PHONE, "[TEL]"))
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _MIN_PIECE = 3  # shorter words ("de", "é") are in everything
 
@@ -120,9 +123,11 @@ class PersonalValues:
 
     def scrub(self, text: str) -> str:
         """``text`` with each left-over occurrence of a personal value (or a name's word, as a
-        whole capitalised word) replaced by its placeholder."""
-        if not text or not self.surfaces:
+        whole capitalised word) replaced by its placeholder, and any contact detail left."""
+        if not text:
             return text
+        for pattern, placeholder in _TEXT_RULES:
+            text = pattern.sub(placeholder, text)
         for surface in sorted(self.surfaces, key=len, reverse=True):
             pattern = re.compile(rf"(?<!\w){re.escape(surface)}(?!\w)", re.I)
             text = pattern.sub(lambda _m, s=surface: self.surfaces[s], text)

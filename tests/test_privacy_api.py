@@ -5,6 +5,7 @@ the planted values may come back (CONTRACTS.md, Privacy); an admin key does see 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import shutil
 import subprocess
@@ -244,3 +245,25 @@ def test_a_real_server_keeps_planted_data_from_a_writer(tmp_path, cli_env):
         assert "gisele.marchetti@orange.fr" in as_admin
     finally:
         server.stop()
+
+
+def test_no_contribution_of_the_sample_shows_a_writer_contact_details(site):
+    """Beyond the plants, every contribution of the sample's form as a writer reads it: no
+    e-mail address, no phone number, no value pseudonymisation replaced."""
+    from nlp_assises.cleaning.pseudonymize import EMAIL, PHONE
+
+    client, keys, store = site
+    exposed = []
+    for contribution in store.contributions():
+        values = {  # as JSON writes them (a newline is escaped)
+            json.dumps(r["before"], ensure_ascii=False)[1:-1]
+            for r in contribution.repairs or []
+            if r["kind"] == "pseudonym" and len(r["before"]) >= 3
+        }
+        answer = client.get(
+            f"/v1/contributions/{contribution.id}", headers={"X-API-Key": keys["writer"]}
+        )
+        seen = json.dumps(answer.json(), ensure_ascii=False)
+        if EMAIL.search(seen) or PHONE.search(seen) or any(v in seen for v in values):
+            exposed.append(contribution.id)
+    assert store.count() > 200 and exposed == []
