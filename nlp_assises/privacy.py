@@ -301,26 +301,39 @@ def visible_match(text: str, query: str) -> bool:
 
 
 class LogFilter(logging.Filter):
-    """Log lines leave through the policy too: what the rules find is replaced (a log reader is
-    not an admin of the data). Installed on the handlers by :func:`install_log_filter`."""
+    """Log lines leave through the policy too: what the rules find is replaced in the message,
+    its arguments (their shape kept: uvicorn's access lines unpack them) and the traceback (a
+    log reader is not an admin of the data). Installed by :func:`install_log_filter`."""
+
+    @staticmethod
+    def _arg(value):
+        if isinstance(value, int | float | bool) or value is None:
+            return value
+        return scrub_rules(value if isinstance(value, str) else str(value))
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record is left to logging's own error report
-            return True
-        scrubbed = scrub_rules(message)
-        if scrubbed != message:
-            record.msg, record.args = scrubbed, None
+        if isinstance(record.msg, str):
+            record.msg = scrub_rules(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._arg(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: self._arg(v) for k, v in record.args.items()}
+        if record.exc_info and not record.exc_text:
+            record.exc_text = scrub_rules(logging.Formatter().formatException(record.exc_info))
         return True
 
 
+_LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access")
+
+
 def install_log_filter(logger: logging.Logger | None = None) -> None:
-    """Put :class:`LogFilter` on every handler of ``logger`` (the root logger by default)."""
-    logger = logger or logging.getLogger()
-    for handler in logger.handlers:
-        if not any(isinstance(f, LogFilter) for f in handler.filters):
-            handler.addFilter(LogFilter())
+    """Put :class:`LogFilter` on every handler of ``logger`` (by default the root logger's and
+    uvicorn's, which do not propagate to it)."""
+    loggers = [logger] if logger is not None else [logging.getLogger(n) for n in _LOGGERS]
+    for one in loggers:
+        for handler in one.handlers:
+            if not any(isinstance(f, LogFilter) for f in handler.filters):
+                handler.addFilter(LogFilter())
 
 
 __all__ = [

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from nlp_assises import workspace
 from nlp_assises.errors import NlpAssisesError
 from nlp_assises.pipeline import Pipeline
+from nlp_assises.privacy import install_log_filter
 from nlp_assises.settings import Settings
 from service.batching import MicroBatcher
 from service.routers import (
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         limit_threads()
+        install_log_filter()  # uvicorn's log handlers exist now: its lines go through the policy
         pipeline = Pipeline(settings)
         # Load everything now, not on the first request: /healthz answers 200 only once loaded.
         pipeline.classifier  # noqa: B018

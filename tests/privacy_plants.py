@@ -15,6 +15,12 @@ PLANTED = [
         "soir dans mon quartier.",
     },
     {
+        # NER finds the name once and (today) misses it further on
+        "id": "plant-missed",
+        "text": "Bonjour, je suis Hélène Quintard. Les Quintard habitent Vichy depuis 1990 et "
+        "demandent des patrouilles.",
+    },
+    {
         "id": "plant-signature",
         "text": "Il faudrait plus de patrouilles à pied dans le quartier le soir.\n\nCordialement,"
         "\nGisèle Marchetti\ngisele.marchetti@orange.fr\n06 12 34 56 78",

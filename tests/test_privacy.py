@@ -80,15 +80,14 @@ def test_each_kind_as_a_writer_sees_it(cleaned):
     assert [(r["before"], r["after"]) for r in hyphen] == [("quar-\ntier", "quartier")]
 
 
-def test_left_over_occurrences_of_a_name_are_replaced_in_the_text(cleaner):
+def test_left_over_occurrences_of_a_name_are_replaced_in_the_text():
     """NER may find a name once and miss it further on: the text a writer reads has it
-    replaced wherever it appears as a word."""
-    result = cleaner.clean(
-        "Je suis Hélène Quintard. Quintard, c'est mon nom, je veux des patrouilles."
-    ).to_dict()
-    shown = privacy.text_view(result["text"], result["repairs"], "writer")
-    assert "Quintard" not in shown and "[PERSONNE_1]" in shown
-    assert privacy.text_view(result["text"], result["repairs"], "admin") == result["text"]
+    replaced wherever it appears as a word (and a contact detail a rule half-replaced)."""
+    text = "Je suis [PERSONNE_1]. Les Quintard, [ADRESSE_1].roux@orange.fr, viennent."
+    repairs = [{"kind": "pseudonym", "before": "Hélène Quintard", "after": "[PERSONNE_1]"}]
+    shown = privacy.text_view(text, repairs, "writer")
+    assert shown == "Je suis [PERSONNE_1]. Les [PERSONNE_1], [ADRESSE_1].[EMAIL], viennent."
+    assert privacy.text_view(text, repairs, "admin") == text
 
 
 def test_rule_detectors_catch_what_has_a_shape():
@@ -119,9 +118,15 @@ def test_log_lines_go_through_the_policy():
     try:
         privacy.install_log_filter(logger)
         logger.warning("cannot read %s", "gisele.marchetti@orange.fr, 06 12 34 56 78")
+        try:
+            raise ValueError("no contribution from octave.valjean@free.fr")
+        except ValueError:
+            logger.exception("ingest failed for %s (%d)", ValueError("06 98 76 54 32"), 3)
     finally:
         logger.removeHandler(handler)
-    assert leaks(stream.getvalue()) == [] and "[EMAIL]" in stream.getvalue()
+    written = stream.getvalue()
+    assert leaks(written) == [] and "[EMAIL]" in written and "(3)" in written
+    assert "Traceback" in written and "ValueError: no contribution from [EMAIL]" in written
 
 
 def test_frames_follow_the_policy(settings, cleaner):

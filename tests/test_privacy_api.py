@@ -198,10 +198,16 @@ def test_no_key_below_admin_receives_planted_data(site, caplog):
     detail = client.get("/v1/contributions/plant-signature", headers=writer).json()
     block = next(r for r in detail["repairs"] if r["kind"] == "signature")
     assert block["before"] is None and block["length"] > 0 and block["withheld"] == "block"
-    # A keyword search cannot probe for a replaced name.
+    # A keyword search cannot probe for a replaced name, even where NER missed it.
     for q in ("Quintard", "Marchetti", "Lefèvre"):
         hits = client.get("/v1/search", params={"q": q, "mode": "keyword"}, headers=writer)
         assert hits.json() == []
+        listed = client.get("/v1/contributions", params={"q": q}, headers=writer).json()
+        assert (listed["total"], listed["items"]) == (0, [])
+        client.cookies.set("nlp_assises_key", keys["writer"])
+        page = client.get(f"/recherche?q={q}&mode=mots")
+        client.cookies.clear()
+        assert "Aucun résultat" in page.text
 
 
 def test_portal_and_no_key_reach_nothing_else(site):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from nlp_assises.privacy import contribution_view
+from nlp_assises.privacy import contribution_view, sees_personal_data, visible_match
 from service.deps import PipelineDep, require
 from service.schemas import ContributionDetail, ErrorOut, Page
 
@@ -59,12 +59,12 @@ def list_contributions(
         offset=offset,
         limit=limit,
     )
-    return {
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-        "items": [contribution_out(c, k, role) for c, k in rows],
-    }
+    items = [contribution_out(c, k, role) for c, k in rows]
+    if q and not sees_personal_data(role):
+        # Words match only what the caller sees: a name the text view hides is not probed.
+        shown = [i for i in items if visible_match(i["text"], q)]
+        total, items = total - (len(items) - len(shown)), shown
+    return {"total": total, "offset": offset, "limit": limit, "items": items}
 
 
 @router.get(
