@@ -583,6 +583,9 @@ def main(argv: list[str] | None = None) -> None:
         level=os.environ.get("NLP_ASSISES_LOG_LEVEL", "WARNING"),
         format="%(levelname)s %(name)s: %(message)s",
     )
+    from nlp_assises.privacy import install_log_filter
+
+    install_log_filter()  # log lines go through the privacy policy too
     try:
         code = app(args=argv, prog_name="nlp-assises", standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)

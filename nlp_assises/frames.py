@@ -1,7 +1,8 @@
 """The store as pandas DataFrames, for notebooks: one row per contribution, cluster or repair.
 
-Read-only: these functions never change the store. Personal data stays out: no original text, and
-the ``before`` of pseudonymisation repairs (the name or address itself) is never returned.
+Read-only: these functions never change the store. What they return goes through the privacy
+policy (:mod:`nlp_assises.privacy`) for ``role``, a writer's by default: no original text, no
+author pseudonym, and no repair content that may hold personal data; ``role="admin"`` has it all.
 
 >>> import nlp_assises as na
 >>> pipeline = na.Pipeline()                      # settings from NLP_ASSISES_* variables
@@ -15,6 +16,8 @@ import re
 from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from nlp_assises import privacy
 
 if TYPE_CHECKING:
     from nlp_assises.pipeline import Pipeline
@@ -36,11 +39,11 @@ def _store(source: Store | Pipeline) -> Store:
     return getattr(source, "store", source)
 
 
-def contributions_frame(source: Store | Pipeline) -> pd.DataFrame:
+def contributions_frame(source: Store | Pipeline, role: str | None = "writer") -> pd.DataFrame:
     """Every stored contribution with what was computed about it, indexed by ``id``.
 
     Columns: ``text`` (cleaned), ``source``, ``format`` (``mbox``, ``eml``, ``csv``, ``txt``,
-    ``pdf``...), ``channel``, ``date``, ``author`` (pseudonym),
+    ``pdf``...), ``channel``, ``date``, ``author`` (keyed pseudonym, admins only),
     ``language``, ``flags`` (list), ``not_french``, ``n_repairs``, ``n_pseudonyms``,
     ``n_chars``, ``n_words``, ``campaign``, ``themes_gold`` (labels that came with the input, or
     None), the latest classification (``model_version``, ``primary``, ``labels``,
@@ -66,12 +69,12 @@ def contributions_frame(source: Store | Pipeline) -> pd.DataFrame:
         repairs = c.repairs or []
         row = {
             "id": c.id,
-            "text": c.text,
+            "text": privacy.text_view(c.text, repairs, role),
             "source": c.source,
             "format": _format(c.source),
             "channel": c.channel,
             "date": c.date,
-            "author": c.author_pseudonym,
+            "author": c.author_pseudonym if privacy.sees_personal_data(role) else None,
             "language": c.language,
             "flags": list(c.flags or []),
             "not_french": "not_french" in (c.flags or []),
@@ -98,10 +101,11 @@ def contributions_frame(source: Store | Pipeline) -> pd.DataFrame:
     return frame.set_index("id")
 
 
-def repairs_frame(source: Store | Pipeline) -> pd.DataFrame:
+def repairs_frame(source: Store | Pipeline, role: str | None = "writer") -> pd.DataFrame:
     """One row per repair the cleaner made: ``contribution_id``, ``kind``, ``category`` (for a
-    pseudonym: PERSONNE, EMAIL, TELEPHONE... read from its placeholder), ``after`` and
-    ``start``. The ``before`` of a pseudonym (the personal data itself) is left out.
+    pseudonym: PERSONNE, EMAIL, TELEPHONE... read from its placeholder), ``before``, ``after``,
+    ``start`` and ``withheld``: below admin, what may hold personal data is None
+    (:func:`nlp_assises.privacy.repair_view`).
 
     Example::
 
@@ -109,24 +113,27 @@ def repairs_frame(source: Store | Pipeline) -> pd.DataFrame:
     """
     rows = []
     for c in _store(source).contributions():
-        for r in c.repairs or []:
+        for r in privacy.repairs_view(c.repairs, role):
             pseudonym = r["kind"] == "pseudonym"
-            match = _PLACEHOLDER_KIND.match(r["after"]) if pseudonym else None
+            match = _PLACEHOLDER_KIND.match(r["after"] or "") if pseudonym else None
             rows.append(
                 {
                     "contribution_id": c.id,
                     "kind": r["kind"],
                     "category": match.group(1) if match else None,
-                    "before": None if pseudonym else r["before"],
-                    "after": r["after"],
+                    "before": r.get("before"),
+                    "after": r.get("after"),
                     "start": r.get("start"),
+                    "withheld": r.get("withheld"),
                 }
             )
-    columns = ["contribution_id", "kind", "category", "before", "after", "start"]
+    columns = ["contribution_id", "kind", "category", "before", "after", "start", "withheld"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def clusters_frame(source: Store | Pipeline, theme: str | None = None) -> pd.DataFrame:
+def clusters_frame(
+    source: Store | Pipeline, theme: str | None = None, role: str | None = "writer"
+) -> pd.DataFrame:
     """The current clustering run's proposals, largest first, indexed by cluster ``id``:
     ``theme``, ``label``, ``keywords``, ``size`` (contributions), ``people`` (a campaign counts
     once), ``campaign_copies``, ``share`` (of the theme), ``first_date``, ``last_date``,
@@ -136,22 +143,9 @@ def clusters_frame(source: Store | Pipeline, theme: str | None = None) -> pd.Dat
 
         clusters_frame(store, theme="service")[["label", "people"]].head(10)
     """
-    rows = [
-        {
-            "id": k.id,
-            "theme": k.theme,
-            "label": k.label,
-            "keywords": list(k.keywords or []),
-            "size": k.size,
-            "people": k.people,
-            "campaign_copies": k.campaign_copies,
-            "share": k.share,
-            "first_date": k.first_date,
-            "last_date": k.last_date,
-            "quotes": list(k.quotes or []),
-        }
-        for k in _store(source).current_clusters(theme)
-    ]
+    store = _store(source)
+    repairs_of = privacy.store_repairs(store)
+    rows = [privacy.cluster_view(k, role, repairs_of) for k in store.current_clusters(theme)]
     columns = [
         "id",
         "theme",

@@ -31,6 +31,8 @@ from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_emb
 from nlp_assises.embedding.base import Embedder
 from nlp_assises.errors import ConfigurationError
 from nlp_assises.ingest import read_records
+from nlp_assises.privacy import text_view, visible_match
+from nlp_assises.pseudonym_secret import check as check_pseudonym_secret
 from nlp_assises.records import Record
 from nlp_assises.scheme import HORS_THEME, Scheme
 from nlp_assises.search_index import VectorIndex
@@ -79,6 +81,7 @@ class Pipeline:
     ) -> None:
         self.settings = settings or get_settings()
         self.progress = progress or _no_progress
+        check_pseudonym_secret(self.settings.pseudonym_secret)  # a weak one is refused at once
 
     # -- parts, built on first use -----------------------------------------------------------
     @cached_property
@@ -173,14 +176,19 @@ class Pipeline:
         like: str | None = None,
         mode: str = "semantic",
         limit: int = 20,
+        role: str | None = None,
     ) -> list[dict]:
         """Contributions matching ``query`` (``keyword``: the words appear; ``semantic``: closest
-        in meaning), or like the contribution ``like``."""
+        in meaning), or like the contribution ``like``. Texts are as ``role`` may see them
+        (:mod:`nlp_assises.privacy`; default the lowest role), and a keyword matches only what
+        that role sees: the pseudonymised text, never the original."""
         if mode == "keyword" and query:
             _, rows = self.store.search(q=query, limit=limit)
+            found = [(c, k, text_view(c.text, c.repairs, role)) for c, k in rows]
             return [
-                {"id": c.id, "text": c.text, "score": 1.0, "primary": k.primary if k else None}
-                for c, k in rows
+                {"id": c.id, "text": text, "score": 1.0, "primary": k.primary if k else None}
+                for c, k, text in found
+                if visible_match(text, query)
             ]
         index = self.search_index
         index.refresh(self.store)
@@ -192,7 +200,7 @@ class Pipeline:
             probe = self.embedder.encode([query or ""])[0]
         hits = index.search(probe, limit=limit, exclude=like)
         ids = [i for i, _ in hits]
-        texts = {c.id: c.text for c in self.store.contributions(ids)}
+        texts = {c.id: text_view(c.text, c.repairs, role) for c in self.store.contributions(ids)}
         labels = self.store.latest_classifications_for(ids)
         return [
             {
@@ -225,7 +233,7 @@ class Pipeline:
             records,
             self.cleaner,
             scheme=self.scheme,
-            pseudonym_secret=self.settings.pseudonym_secret,
+            pseudonym_secret=self.settings.resolved_pseudonym_secret,
             run_id=run_id,
             progress=tick,
         )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from nlp_assises.privacy import clusters_view, store_repairs
 from nlp_assises.scheme import Scheme
 from nlp_assises.stats import ConsultationStats, consultation_stats
 
@@ -47,27 +48,35 @@ def report_quotes(quotes: list[dict], limit: int) -> list[dict]:
     return picked or quotes[:limit]
 
 
+def _fields(cluster) -> dict:
+    return {
+        k: getattr(cluster, k)
+        for k in ("id", "theme", "label", "keywords", "size", "people", "campaign_copies", "share")
+    }
+
+
 def build_report(
-    store, scheme: Scheme, *, max_proposals: int = 15, max_quotes: int = 3
+    store,
+    scheme: Scheme,
+    *,
+    max_proposals: int = 15,
+    max_quotes: int = 3,
+    role: str | None = "writer",
 ) -> ReportData:
-    """Every figure of the report, computed from the store now."""
+    """Every figure of the report, computed from the store now. Labels, keywords and quotes are
+    as ``role`` may see them (a report is read by writers and beyond: never personal data)."""
     stats = consultation_stats(store, scheme)
+    repairs_of = store_repairs(store)
     sections = []
     for theme in scheme.themes:
-        proposals = []
-        for cluster in store.current_clusters(theme.id)[:max_proposals]:
-            proposals.append(
-                {
-                    "id": cluster.id,
-                    "label": cluster.label,
-                    "keywords": cluster.keywords,
-                    "size": cluster.size,
-                    "people": cluster.people,
-                    "campaign_copies": cluster.campaign_copies,
-                    "share": cluster.share,
-                    "quotes": report_quotes(cluster.quotes, max_quotes),
-                }
-            )
+        clusters = [
+            {**_fields(c), "quotes": report_quotes(c.quotes, max_quotes)}
+            for c in store.current_clusters(theme.id)[:max_proposals]
+        ]
+        keep = ("id", "label", "keywords", "size", "people", "campaign_copies", "share", "quotes")
+        proposals = [
+            {k: shown[k] for k in keep} for shown in clusters_view(clusters, role, repairs_of)
+        ]
         sections.append(
             ThemeSection(
                 id=theme.id,

@@ -34,8 +34,11 @@ class Settings(BaseSettings):
     )
     scheme: Path | None = Field(None, description="Theme scheme TOML; default assises-2020.")
     spacy_model: str = "fr_core_news_md"
-    pseudonym_secret: str = Field(
-        "change-me", description="Key of the keyed hash that turns authors into pseudonyms."
+    pseudonym_secret: str | None = Field(
+        None,
+        description="Key of the keyed hash that turns authors into pseudonyms; default a random "
+        "secret made at first start and kept in data_dir/pseudonym.secret. A known default or "
+        "one shorter than 16 characters is refused.",
     )
 
     host: str = "127.0.0.1"
@@ -102,6 +105,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'nlp_assises.db').resolve()}"
+
+    @property
+    def resolved_pseudonym_secret(self) -> str:
+        """The configured secret (refused when weak), else this installation's own."""
+        from nlp_assises.pseudonym_secret import resolve
+
+        return resolve(self.pseudonym_secret, self.data_dir)
 
     @property
     def default_embedder_path(self) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from nlp_assises import privacy
 from nlp_assises.corrections import KINDS
 from nlp_assises.scheme import HORS_THEME, Scheme
 from nlp_assises.stats import consultation_stats
@@ -165,17 +166,23 @@ class ProposalCard:
         return self.campaign_copies * 2 >= self.size > 0
 
 
-def _card(cluster) -> ProposalCard:
+def _cards(clusters, role: str | None, store) -> list[ProposalCard]:
+    """Proposals as ``role`` may see them (label, keywords and quotes through the policy)."""
+    shown = privacy.clusters_view(clusters, role, privacy.store_repairs(store))
+    return [_card(c, s) for c, s in zip(clusters, shown, strict=True)]
+
+
+def _card(cluster, shown: dict) -> ProposalCard:
     return ProposalCard(
         id=cluster.id,
         theme=cluster.theme,
-        label=cluster.label,
-        keywords=list(cluster.keywords or []),
+        label=shown["label"],
+        keywords=list(shown["keywords"]),
         size=cluster.size,
         people=cluster.people,
         campaign_copies=cluster.campaign_copies,
         share=cluster.share,
-        quotes=[dict(q) for q in cluster.quotes or []],
+        quotes=shown["quotes"],
     )
 
 
@@ -196,13 +203,15 @@ def _pct(value: float) -> str:
     return f"{100 * value:.1f} %".replace(".", ",")
 
 
-def theme_view(store, scheme: Scheme, theme_id: str) -> ThemeView | None:
+def theme_view(
+    store, scheme: Scheme, theme_id: str, *, role: str | None = None
+) -> ThemeView | None:
     theme = next((t for t in scheme.themes if t.id == theme_id), None)
     if theme is None:
         return None
     stats = consultation_stats(store, scheme)
     in_theme = stats.by_theme.get(theme_id, 0)
-    cards = [_card(c) for c in store.current_clusters(theme_id)]
+    cards = _cards(store.current_clusters(theme_id), role, store)
     proposals = [c for c in cards if not c.campaign]
     campaigns = [c for c in cards if c.campaign]
     share = stats.theme_share(theme_id)
@@ -298,12 +307,18 @@ def cut_around(text: str, units: list[Unit]) -> list[tuple[str, bool]]:
 
 
 def proposal_view(
-    store, scheme: Scheme, proposal_id: str, *, offset: int = 0, limit: int = PAGE_SIZE
+    store,
+    scheme: Scheme,
+    proposal_id: str,
+    *,
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+    role: str | None = None,
 ) -> ProposalView | None:
     found = store.current_clusters(ids=[proposal_id])
     if not found:
         return None
-    card = _card(found[0])
+    (card,) = _cards(found[:1], role, store)
     offset, limit = bounded(offset, limit)
     total, rows = store.cluster_page(proposal_id, offset=offset, limit=limit)
     picked = {(q["contribution_id"], q["text"]) for q in card.quotes if q.get("picked")}
@@ -317,17 +332,26 @@ def proposal_view(
             if at is not None:
                 picked_now = (contribution.id, member.unit_text) in picked
                 units.append(Unit(member.unit_text, at, picked_now))
+        parts = cut_around(contribution.text, units)
+        if not privacy.sees_personal_data(role):
+            values = privacy.PersonalValues.of(contribution.repairs)
+            parts = [(values.scrub(piece), flag) for piece, flag in parts]
+            units = [Unit(values.scrub(u.text), u.start, u.picked) for u in units]
         members.append(
             MemberView(
                 id=contribution.id,
                 date=_day(contribution.date),
                 channel=contribution.channel,
                 campaign_id=contribution.campaign_id,
-                parts=cut_around(contribution.text, units),
+                parts=parts,
                 units=units,
             )
         )
-    siblings = [(c.id, c.label) for c in store.current_clusters(card.theme) if c.id != card.id]
+    siblings = [
+        (c.id, privacy.derived_text(c.label, role))
+        for c in store.current_clusters(card.theme)
+        if c.id != card.id
+    ]
     return ProposalView(
         proposal=card,
         theme_label=_label(scheme, card.theme),
@@ -473,24 +497,44 @@ class ContributionView:
         return [s.id for s in self.scores if s.retained]
 
 
+def _segments_for(segments: list[Segment], repairs: list[dict], shown: list[dict], values):
+    """The highlighted text below admin: each piece scrubbed, and a repair's ``before`` only
+    where the policy shows that repair's."""
+    visible = {
+        (r.get("kind"), r.get("before"), r.get("after"))
+        for r, v in zip(repairs, shown, strict=True)
+        if v.get("before") is not None
+    }
+    return [
+        Segment(
+            values.scrub(s.text),
+            s.kind,
+            s.before if (s.kind, s.before, s.text) in visible else None,
+        )
+        for s in segments
+    ]
+
+
 def contribution_view(
-    store, scheme: Scheme, contribution_id: str, *, admin: bool = False
+    store,
+    scheme: Scheme,
+    contribution_id: str,
+    *,
+    role: str | None = None,
+    admin: bool = False,
 ) -> ContributionView | None:
+    """One contribution as ``role`` may see it (``admin=True`` is ``role="admin"``)."""
+    role = privacy.ADMIN if admin else role
     contribution = store.get(contribution_id)
     if contribution is None:
         return None
     decision = store.latest_classifications_for([contribution_id]).get(contribution_id)
-    repairs = [
-        r if admin or r.get("kind") != "pseudonym" else {**r, "before": None}
-        for r in contribution.repairs or []
-    ]
-    segments = highlight_repairs(
-        contribution.original, contribution.text, list(contribution.repairs or [])
-    )
-    if segments is not None and not admin:
-        segments = [
-            Segment(s.text, s.kind, None if s.kind == "pseudonym" else s.before) for s in segments
-        ]
+    raw = list(contribution.repairs or [])
+    shown = privacy.contribution_view(contribution, role)
+    repairs = shown["repairs"]
+    segments = highlight_repairs(contribution.original, contribution.text, raw)
+    if segments is not None and not privacy.sees_personal_data(role):
+        segments = _segments_for(segments, raw, repairs, privacy.PersonalValues.of(raw))
     scores = []
     if decision is not None:
         for theme in scheme.themes:
@@ -519,19 +563,19 @@ def contribution_view(
         language=contribution.language,
         flags=list(contribution.flags or []),
         campaign_id=contribution.campaign_id,
-        text=contribution.text,
+        text=shown["text"],
         segments=segments,
         repairs=repairs,
-        original=contribution.original if admin else None,
+        original=shown["original"],
         scores=scores,
         primary=decision.primary if decision else None,
         needs_review=bool(decision.needs_review) if decision else False,
         model_version=decision.model_version if decision else None,
-        proposals=[
-            _card(c) for c in store.current_clusters(ids=store.clusters_of(contribution_id))
-        ],
+        proposals=_cards(
+            store.current_clusters(ids=store.clusters_of(contribution_id)), role, store
+        ),
         writer_themes=writer_themes,
-        corrections=[describe(c) for c in corrections],
+        corrections=[describe(c, role) for c in corrections],
     )
 
 
@@ -559,8 +603,14 @@ def snippet(text: str, around: str | None = None, cut: int = 600) -> str:
     return ("…" if start else "") + body + ("…" if start + cut < len(text) else "")
 
 
-def _row(contribution, decision, score: float | None = None, around: str | None = None) -> Row:
-    text = snippet(contribution.text, around)
+def _row(
+    contribution,
+    decision,
+    role: str | None,
+    score: float | None = None,
+    around: str | None = None,
+) -> Row:
+    text = snippet(privacy.text_view(contribution.text, contribution.repairs, role), around)
     return Row(
         id=contribution.id,
         text=text,
@@ -578,10 +628,12 @@ class RowPage:
     rows: list[Row]
 
 
-def review_queue(store, *, offset: int = 0, limit: int = PAGE_SIZE) -> RowPage:
+def review_queue(
+    store, *, offset: int = 0, limit: int = PAGE_SIZE, role: str | None = None
+) -> RowPage:
     offset, limit = bounded(offset, limit)
     total, rows = store.review_queue(offset=offset, limit=limit)
-    return RowPage(Pager(total, offset, limit), [_row(c, k) for c, k in rows])
+    return RowPage(Pager(total, offset, limit), [_row(c, k, role) for c, k in rows])
 
 
 def search(
@@ -592,8 +644,10 @@ def search(
     like: str | None = None,
     offset: int = 0,
     limit: int = PAGE_SIZE,
+    role: str | None = None,
 ) -> RowPage:
-    """Words (a page of every match) or meaning / contributions like one (the closest ones)."""
+    """Words (a page of every match) or meaning / contributions like one (the closest ones).
+    Words match only what ``role`` sees (the pseudonymised text): a name cannot be probed."""
     offset, limit = bounded(offset, limit)
     q = (q or "").strip() or None
     if like is None and q is None:
@@ -605,24 +659,27 @@ def search(
         more = len(rows) > limit
         total = offset + min(len(rows), limit) + (1 if more else 0)
         rows = rows[:limit]
-        return RowPage(
-            Pager(total, offset, limit, exact=not more), [_row(c, k, around=q) for c, k in rows]
-        )
+        shown = [_row(c, k, role, around=q) for c, k in rows]
+        if not privacy.sees_personal_data(role):
+            shown = [r for r in shown if privacy.visible_match(r.text, q)]
+        return RowPage(Pager(total, offset, limit, exact=not more), shown)
     hits = pipeline.search(q, like=like, mode="semantic", limit=min(offset + limit, MAX_SIMILAR))[
         offset:
     ]
     found = {c.id: c for c in pipeline.store.contributions([h["id"] for h in hits])}
     decisions = pipeline.store.latest_classifications_for(list(found))
     rows = [
-        _row(found[h["id"]], decisions.get(h["id"]), h["score"]) for h in hits if h["id"] in found
+        _row(found[h["id"]], decisions.get(h["id"]), role, h["score"])
+        for h in hits
+        if h["id"] in found
     ]
     total = offset + len(rows) + (limit if len(rows) == limit and offset + limit < 200 else 0)
     return RowPage(Pager(total, offset, limit), rows)
 
 
-def describe(correction) -> dict:
-    """A correction as the history table shows it."""
-    payload = correction.payload or {}
+def describe(correction, role: str | None = None) -> dict:
+    """A correction as the history table shows it (its texts as ``role`` may see them)."""
+    payload = privacy.correction_payload(correction.payload or {}, role)
     kind = correction.kind
     if kind == "merge_proposals":
         detail = "avec " + ", ".join(payload.get("sources") or [])
@@ -646,7 +703,9 @@ def describe(correction) -> dict:
     }
 
 
-def corrections(store, *, offset: int = 0, limit: int = PAGE_SIZE) -> tuple[Pager, list[dict]]:
+def corrections(
+    store, *, offset: int = 0, limit: int = PAGE_SIZE, role: str | None = None
+) -> tuple[Pager, list[dict]]:
     offset, limit = bounded(offset, limit)
     total, rows = store.corrections_page(offset=offset, limit=limit)
-    return Pager(total, offset, limit), [describe(c) for c in rows]
+    return Pager(total, offset, limit), [describe(c, role) for c in rows]

@@ -21,6 +21,7 @@ from nlp_assises import workspace
 from nlp_assises.errors import NlpAssisesError
 from nlp_assises.jobs import JobRunner
 from nlp_assises.pipeline import Pipeline
+from nlp_assises.privacy import install_log_filter
 from nlp_assises.settings import Settings
 from service import metrics
 from service.batching import MicroBatcher
@@ -118,10 +119,13 @@ class BodyLimit:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    # A weak pseudonym secret is refused before anything starts; the first start makes one.
+    settings.resolved_pseudonym_secret  # noqa: B018
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         limit_threads()
+        install_log_filter()  # uvicorn's log handlers exist now: its lines go through the policy
         pipeline = Pipeline(settings)
         # Load everything now, not on the first request: /healthz answers 200 only once loaded.
         pipeline.classifier  # noqa: B018

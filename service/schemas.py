@@ -43,10 +43,21 @@ class BatchRequest(BaseModel):
 
 
 class RepairOut(BaseModel):
+    """A repair as the caller's role may see it (nlp_assises.privacy): below admin, what may
+    hold personal data is null and ``withheld`` says why."""
+
     kind: str
-    before: str | None = Field(None, description="Hidden (null) for personal data unless admin.")
-    after: str
+    before: str | None = Field(None, description="Null when withheld (personal data) unless admin.")
+    after: str | None = Field(
+        None, description="Null when withheld: a whole-text repair or personal data, unless admin."
+    )
     start: int
+    length: int | None = Field(None, description="Length of `before` when it is withheld.")
+    withheld: Literal["block", "personal"] | None = Field(
+        None,
+        description="`block`: a removed block or whole-text repair (signature, quoted reply, "
+        "forwarded header, HTML, invalid Unicode); `personal`: it holds personal data.",
+    )
 
 
 class ClassifyResponse(BaseModel):

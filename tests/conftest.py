@@ -146,3 +146,17 @@ def sample_site(tmp_path_factory, models_ready):
     server = Server(env)
     yield {"base": server.base, "env": env, "keys": keys, "server": server}
     server.stop()
+
+
+def sign_in(client, key: str, base: str = "", suite: str = "/"):
+    """Sign in on the pages as a writer does: the form's CSRF token, then the key (httpx or
+    TestClient; ``base`` for a real server). Returns the answer to the form."""
+    import re
+
+    page = client.get(f"{base}/connexion")
+    assert page.status_code == 200, page.text
+    token = re.search(r'name="csrftoken" value="([^"]+)"', page.text).group(1)
+    return client.post(
+        f"{base}/connexion", data={"cle": key, "suite": suite, "csrftoken": token}
+    )
+

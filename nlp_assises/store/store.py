@@ -29,6 +29,7 @@ from nlp_assises.corrections import (
     theme_labels,
     touched_proposals,
 )
+from nlp_assises.errors import ConfigurationError
 from nlp_assises.records import Record
 from nlp_assises.scheme import Scheme
 from nlp_assises.store import models as m
@@ -78,10 +79,14 @@ class Store:
             upgrade(self.engine)
         self._sessions = session_factory(self.engine)
         self._memo: dict[str, tuple] = {}
+        # The installation's pseudonym secret, for authors (set by ``from_settings``).
+        self.pseudonym_secret: str | None = None
 
     @classmethod
     def from_settings(cls, settings) -> Store:
-        return cls(settings.resolved_database_url)
+        store = cls(settings.resolved_database_url)
+        store.pseudonym_secret = settings.resolved_pseudonym_secret
+        return store
 
     def close(self) -> None:
         self.engine.dispose()
@@ -98,12 +103,18 @@ class Store:
         cleaner: Cleaner,
         *,
         scheme: Scheme | None = None,
-        pseudonym_secret: str = "change-me",
+        pseudonym_secret: str | None = None,
         batch_size: int = 100,
         run_id: int | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> IngestReport:
-        """Clean and store ``records``; the same submission twice is stored once."""
+        """Clean and store ``records``; the same submission twice is stored once. Authors are
+        hashed with ``pseudonym_secret``, by default the installation's (``from_settings``)."""
+        pseudonym_secret = pseudonym_secret or self.pseudonym_secret
+        if pseudonym_secret is None and any(r.author for r in records):
+            raise ConfigurationError(
+                "authors need a pseudonym secret: open the store with Store.from_settings"
+            )
         report = IngestReport()
         seen: set[str] = set()
         for start in range(0, len(records), batch_size):

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi import Path as FastAPIPath
 
 from nlp_assises import jobs as job_queue
+from nlp_assises.privacy import derived_text
 from nlp_assises.records import Record
 from service.deps import PipelineDep, SettingsDep, require
 from service.schemas import ErrorOut, IngestReportOut, IngestRequest, JobOut, JobRequest
@@ -63,8 +64,10 @@ def ingest(
     return report.to_dict() | {"ids": report.ids}
 
 
-def _job_out(job: job_queue.Job) -> dict:
-    return job.to_dict() | {"worker": job.owner}
+def _job_out(job: job_queue.Job, role: str | None) -> dict:
+    """A job as ``role`` may see it: an error message may quote a text."""
+    out = job.to_dict() | {"worker": job.owner}
+    return out | {"error": derived_text(out.get("error"), role)}
 
 
 @router.post(
@@ -88,7 +91,7 @@ def start_job(
     proposals at a time; if its process dies, it is run again (up to `max_attempts`)."""
     job = job_queue.enqueue(pipeline.store, body.kind, max_attempts=settings.job_max_attempts)
     request.app.state.job_runner.wake()
-    return _job_out(job)
+    return _job_out(job, role)
 
 
 @router.get(
@@ -105,12 +108,12 @@ def job(
     found = job_queue.get(pipeline.store, job_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
-    return _job_out(found)
+    return _job_out(found, role)
 
 
 @router.get("/jobs", response_model=list[JobOut], summary="Recent jobs")
 def jobs(pipeline: PipelineDep, role: Annotated[str, Depends(require("writer"))]) -> list:
-    return [_job_out(j) for j in job_queue.recent(pipeline.store, limit=50)]
+    return [_job_out(j, role) for j in job_queue.recent(pipeline.store, limit=50)]
 
 
 @router.get("/models", summary="The models in use and the registered versions")

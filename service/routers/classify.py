@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 
-from nlp_assises.keys import role_allows
+from nlp_assises.privacy import classify_view
 from service.deps import SettingsDep, classify_access, rate_limited
 from service.schemas import BatchRequest, BatchResponse, ClassifyRequest, ClassifyResponse, ErrorOut
 
@@ -20,11 +20,8 @@ _ERRORS = {
 
 
 def _redact(row: dict, role: str | None) -> dict:
-    """Personal data never leaves for a non-admin caller: pseudonym repairs lose their `before`."""
-    if role is None or not role_allows(role, "admin"):
-        row["repairs"] = [
-            {**r, "before": None} if r["kind"] == "pseudonym" else r for r in row["repairs"]
-        ]
+    """The answer as the caller's role may see it (no key: the lowest role)."""
+    row = classify_view(row, role)
     row.pop("margin", None)
     return row
 

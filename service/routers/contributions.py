@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from nlp_assises.keys import role_allows
+from nlp_assises.privacy import contribution_view, sees_personal_data, visible_match
 from service.deps import PipelineDep, require
 from service.schemas import ContributionDetail, ErrorOut, Page
 
@@ -18,10 +18,11 @@ router = APIRouter(
 )
 
 
-def contribution_out(contribution, classification) -> dict:
+def contribution_out(contribution, classification, role: str | None) -> dict:
+    """A contribution as ``role`` may see it (nlp_assises.privacy)."""
     return {
         "id": contribution.id,
-        "text": contribution.text,
+        "text": contribution_view(contribution, role)["text"],
         "date": contribution.date,
         "source": contribution.source,
         "channel": contribution.channel,
@@ -58,12 +59,12 @@ def list_contributions(
         offset=offset,
         limit=limit,
     )
-    return {
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-        "items": [contribution_out(c, k) for c, k in rows],
-    }
+    items = [contribution_out(c, k, role) for c, k in rows]
+    if q and not sees_personal_data(role):
+        # Words match only what the caller sees: a name the text view hides is not probed.
+        shown = [i for i in items if visible_match(i["text"], q)]
+        total, items = total - (len(items) - len(shown)), shown
+    return {"total": total, "offset": offset, "limit": limit, "items": items}
 
 
 @router.get(
@@ -81,14 +82,10 @@ def get_contribution(
     classification = pipeline.store.latest_classifications_for([contribution_id]).get(
         contribution_id
     )
-    admin = role_allows(role, "admin")
-    repairs = [
-        r if admin or r["kind"] != "pseudonym" else {**r, "before": None}
-        for r in contribution.repairs or []
-    ]
+    view = contribution_view(contribution, role)
     return {
-        **contribution_out(contribution, classification),
-        "repairs": repairs,
-        "original": contribution.original if admin else None,
+        **contribution_out(contribution, classification, role),
+        "repairs": view["repairs"],
+        "original": view["original"],
         "proposals": pipeline.store.clusters_of(contribution_id),
     }

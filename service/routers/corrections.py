@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
 
 from nlp_assises.corrections import CorrectionError, UnknownTarget
+from nlp_assises.privacy import correction_payload
 from nlp_assises.store.models import ApiKey
 from service.deps import PipelineDep, require_key
 from service.schemas import (
@@ -66,5 +67,7 @@ def list_corrections(
         "total": total,
         "offset": offset,
         "limit": limit,
-        "items": [c.to_dict() for c in rows],
+        "items": [
+            {**c.to_dict(), "payload": correction_payload(c.payload or {}, key.role)} for c in rows
+        ],
     }

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from nlp_assises import workspace
 from nlp_assises.corrections import KINDS, Correction, CorrectionError, split_id
 from nlp_assises.keys import role_allows, verify_key
+from nlp_assises.privacy import contribution_view
 from nlp_assises.scheme import HORS_THEME
 from nlp_assises.store.models import ApiKey
 from nlp_assises.web_sessions import end_session, start_session
@@ -176,7 +177,7 @@ def overview(request: Request, pipeline: PipelineDep):
 @page
 def theme_page(theme_id: str, request: Request, pipeline: PipelineDep):
     key = _writer(request)
-    theme = workspace.theme_view(pipeline.store, pipeline.scheme, theme_id)
+    theme = workspace.theme_view(pipeline.store, pipeline.scheme, theme_id, role=key.role)
     if theme is None:
         return _not_found(request, key, "Ce thème n'existe pas.")
     return _render(request, "theme.html", {"theme": theme}, key)
@@ -186,7 +187,9 @@ def theme_page(theme_id: str, request: Request, pipeline: PipelineDep):
 @page
 def proposal_page(proposal_id: str, request: Request, pipeline: PipelineDep, debut: Offset = 0):
     key = _writer(request)
-    view = workspace.proposal_view(pipeline.store, pipeline.scheme, proposal_id, offset=debut)
+    view = workspace.proposal_view(
+        pipeline.store, pipeline.scheme, proposal_id, offset=debut, role=key.role
+    )
     if view is None:
         return _not_found(
             request, key, "Cette proposition n'existe pas ou plus (fusionnée ou recalculée)."
@@ -202,7 +205,7 @@ def contribution_page(contribution_id: str, request: Request, pipeline: Pipeline
         pipeline.store,
         pipeline.scheme,
         contribution_id,
-        admin=role_allows(key.role, "admin"),
+        role=key.role,
     )
     if view is None:
         return _not_found(request, key, "Cette contribution n'existe pas.")
@@ -228,8 +231,10 @@ def search_page(
         mode="semantic" if mode == "sens" else "keyword",
         like=comme or None,
         offset=debut,
+        role=key.role,
     )
-    like = pipeline.store.get(comme) if comme else None
+    found = pipeline.store.get(comme) if comme else None
+    like = {"id": found.id, "text": contribution_view(found, key.role)["text"]} if found else None
     return _render(
         request,
         "search.html",
@@ -242,7 +247,7 @@ def search_page(
 @page
 def review_page(request: Request, pipeline: PipelineDep, debut: Offset = 0):
     key = _writer(request)
-    queue = workspace.review_queue(pipeline.store, offset=debut)
+    queue = workspace.review_queue(pipeline.store, offset=debut, role=key.role)
     return _render(request, "review.html", {"queue": queue, "themes": pipeline.scheme.themes}, key)
 
 
@@ -250,7 +255,7 @@ def review_page(request: Request, pipeline: PipelineDep, debut: Offset = 0):
 @page
 def corrections_page(request: Request, pipeline: PipelineDep, debut: Offset = 0):
     key = _writer(request)
-    pager, rows = workspace.corrections(pipeline.store, offset=debut)
+    pager, rows = workspace.corrections(pipeline.store, offset=debut, role=key.role)
     return _render(request, "corrections.html", {"pg": pager, "rows": rows}, key)
 
 

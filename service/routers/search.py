@@ -44,7 +44,7 @@ def search(
     """`q`: words (keyword) or meaning (semantic); `like`: a contribution id. Neither: nothing."""
     if not (q and q.strip()) and not like:
         return []
-    return pipeline.search(q, like=like, mode=mode, limit=limit)
+    return pipeline.search(q, like=like, mode=mode, limit=limit, role=role)
 
 
 @router.get(
@@ -61,7 +61,7 @@ def report(
     """Every figure is computed from the store now."""
     folder = Path(tempfile.mkdtemp(prefix="nlp-assises-report-"))
     path = write_report(
-        build_report(pipeline.store, pipeline.scheme), folder / f"synthese.{format}"
+        build_report(pipeline.store, pipeline.scheme, role=role), folder / f"synthese.{format}"
     )
 
     def cleanup() -> None:

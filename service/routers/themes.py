@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
+from nlp_assises.privacy import cluster_view, clusters_view, store_repairs
 from nlp_assises.report import build_report
 from service.deps import PipelineDep, require
 from service.routers.contributions import contribution_out
@@ -41,7 +42,9 @@ def clusters(
     role: Annotated[str, Depends(require("writer"))],
     theme: str | None = None,
 ) -> list:
-    return pipeline.store.current_clusters(theme)
+    return clusters_view(
+        pipeline.store.current_clusters(theme), role, store_repairs(pipeline.store)
+    )
 
 
 @router.get(
@@ -64,7 +67,7 @@ def cluster_members(
         "total": total,
         "offset": offset,
         "limit": limit,
-        "items": [contribution_out(c, k) for c, k in rows],
+        "items": [contribution_out(c, k, role) for c, k in rows],
     }
 
 
@@ -80,4 +83,4 @@ def cluster(
     found = [c for c in pipeline.store.current_clusters() if c.id == cluster_id]
     if not found:
         raise HTTPException(404, f"no emerging proposal {cluster_id!r}")
-    return found[0]
+    return cluster_view(found[0], role, store_repairs(pipeline.store))

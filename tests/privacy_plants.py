@@ -1,0 +1,108 @@
+"""Personal data planted in every kind of repair, for the privacy tests: each text puts a name,
+an e-mail, a phone or an address where one cleaning step will carry it in a repair."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+PLANTED = [
+    {
+        # mojibake inside a name that pseudonymisation then replaces
+        "id": "plant-mojibake",
+        "author": "Hélène Quintard",
+        "text": "Bonjour, je suis HÃ©lÃ¨ne Quintard et je demande plus de patrouilles à pied le "
+        "soir dans mon quartier.",
+    },
+    {
+        # NER finds the name once and (today) misses it further on
+        "id": "plant-missed",
+        "text": "Bonjour, je suis Hélène Quintard. Les Quintard habitent Vichy depuis 1990 et "
+        "demandent des patrouilles.",
+    },
+    {
+        "id": "plant-signature",
+        "text": "Il faudrait plus de patrouilles à pied dans le quartier le soir.\n\nCordialement,"
+        "\nGisèle Marchetti\ngisele.marchetti@orange.fr\n06 12 34 56 78",
+    },
+    {
+        "id": "plant-quoted",
+        "text": "Je suis d'accord : plus de policiers dans les rues le soir.\n\nLe 3 mars 2020, "
+        "Octave Valjean <octave.valjean@free.fr> a écrit :\n> Appelez-moi au 06 98 76 54 32\n"
+        "> merci",
+    },
+    {
+        "id": "plant-forward",
+        "text": "Voici ma contribution.\n\n---------- Forwarded message ---------\nDe : Norbert "
+        "Kessler <norbert.kessler@gmail.com>\nDate : 3 mars 2020\nObjet : sécurité\nÀ : "
+        "assises@interieur.gouv.fr\n\nIl faut plus de policiers à pied dans les rues le soir.",
+    },
+    {
+        "id": "plant-html",
+        "text": '<html><body><p>Plus de patrouilles de police le soir.</p><p>Contact : <a href="'
+        'mailto:zoe.lambrechts@laposte.net">Zoé Lambrechts</a>, 07 11 22 33 44</p></body></html>',
+    },
+    {
+        # an invisible character beside an address and an e-mail
+        "id": "plant-invisible",
+        "text": "Plus d'éclairage et de patrouilles au 12 rue des Capucines\u200b à Vichy, "
+        "écrire à bob.leponge@yahoo.fr",
+    },
+    {
+        # the PDF accent artifact in a surname ("Lefeèvre")
+        "id": "plant-pdf",
+        "text": "Madame Ame\u0301lie Lefeèvre, de la gendarmerie geéneérale, demande des "
+        "patrouilles le soir.",
+    },
+    {
+        "id": "plant-hyphen",
+        "text": "Lettre de M. Jean-Christophe Bou-\nchardeau : plus de patrouilles à pied le soir "
+        "dans le quar-\ntier.",
+    },
+]
+
+# A lone surrogate (invalid Unicode) comes neither through the API (JSON bodies must be valid
+# Unicode) nor into the store (SQLite refuses it): only the library's cleaner meets it.
+LIBRARY_ONLY = [
+    {
+        "id": "plant-invalid",
+        "text": "Plus d'éclairage et de patrouilles au 12 rue des Capucines \ud800 à Vichy, écrire "
+        "à bob.leponge@yahoo.fr",
+    },
+]
+
+# What must never reach a key below admin (and what an admin does see, so the tests can fail).
+SECRETS = [
+    "Quintard",
+    "Hélène",
+    "HÃ©lÃ¨ne",
+    "Marchetti",
+    "gisele.marchetti@orange.fr",
+    "06 12 34 56 78",
+    "Valjean",
+    "octave.valjean@free.fr",
+    "06 98 76 54 32",
+    "Kessler",
+    "norbert.kessler@gmail.com",
+    "zoe.lambrechts@laposte.net",
+    "Lambrechts",
+    "07 11 22 33 44",
+    "rue des Capucines",
+    "bob.leponge@yahoo.fr",
+    "Lefèvre",
+    "Lefeèvre",
+    "Bouchardeau",
+    "Bou-",
+]
+
+
+def write_planted(folder: Path) -> Path:
+    """The planted records as a JSONL file."""
+    path = folder / "planted.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in PLANTED) + "\n", encoding="ascii")
+    return path
+
+
+def leaks(text: str) -> list[str]:
+    """The planted values found in ``text`` (as sent: JSON may escape a slash or a newline)."""
+    return [s for s in SECRETS if s in text]
