@@ -19,6 +19,7 @@ from datetime import datetime
 
 import numpy as np
 
+from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER, PLACEHOLDER_WORDS
 from nlp_assises.clustering.known import KnownProposals
 from nlp_assises.clustering.units import Unit, UnitExtractor
 from nlp_assises.embedding.base import Embedder
@@ -102,6 +103,8 @@ GENERIC_WORDS = {
     "gens",
     "monsieur",
     "madame",
+    "mme",
+    "mlle",
     "préfet",
     "cordialement",
     "personne",
@@ -162,14 +165,36 @@ def _dangling(word: str) -> bool:
     )
 
 
+_TITLES = {"m.", "m", "mme", "mlle", "mr", "monsieur", "madame", "mademoiselle", "dr", "me"}
+
+
+def without_placeholders(text: str) -> str:
+    """``text`` cut at its pseudonyms, never with a hole: the first piece that reads as a phrase
+    (three words or more), else the longest. "Mieux éduquer les jeunes [PERSONNE_1] les
+    incivilités" gives "Mieux éduquer les jeunes", not "… les jeunes les incivilités"."""
+    if not ANY_PLACEHOLDER.search(text):
+        return text
+    pieces = [p.strip(" ,;:-–—()\"'«»") for p in ANY_PLACEHOLDER.split(text)]
+    pieces = [p for p in pieces if re.search(r"[^\W\d_]", p)]
+    phrase = next((p for p in pieces if len(p.split()) >= 3), None)
+    phrase = phrase or max(pieces, key=len, default="")
+    words = phrase.split()
+    # "Porter plainte auprès de" [PERSONNE_1], "comme le dit M." [PERSONNE_1]
+    while len(words) > 2 and (_dangling(words[-1]) or words[-1].lower() in _TITLES):
+        words.pop()
+    return " ".join(words)
+
+
 def label_from_unit(text: str, max_words: int = 14) -> str:
     """A short readable label from a proposal sentence: lead-in removed, capitalised, cut at a
-    word boundary. Its words are the sentence's own, so they appear in the quotes."""
+    word boundary. Its words are the sentence's own, so they appear in the quotes; a pseudonym
+    placeholder is cut away with what follows it (see ``without_placeholders``)."""
     phrase = text.strip().strip("-•◦* ").strip()
     phrase = _LEAD_INS.sub("", phrase, count=1).strip()
     middle = _MID_LEAD_IN.search(phrase)
     if middle and len(phrase[middle.end() :].split()) >= 4:
         phrase = phrase[middle.end() :].strip()
+    phrase = without_placeholders(phrase)
     phrase = re.split(r"(?<=[.!?;])\s|\s[(–—]\s?|,\s(?:car|parce|mais|et je|et nous)\b", phrase)[0]
     words = phrase.split()
     if len(words) > max_words:
@@ -180,7 +205,37 @@ def label_from_unit(text: str, max_words: int = 14) -> str:
         while len(words) > 2 and _dangling(words[-1]):
             words.pop()
     phrase = " ".join(words).rstrip(" ,;:.!?")
-    return phrase[:1].upper() + phrase[1:] if phrase else text[:80]
+    if not phrase:
+        phrase = without_placeholders(text.strip())[:80].rstrip(" ,;:.!?")
+    return phrase[:1].upper() + phrase[1:] if phrase else "Proposition sans libellé"
+
+
+def pick_label_source(ordered: Sequence[Unit], horizon: int) -> Unit:
+    """The unit a proposal is named after, from its units by closeness to the centre: the first
+    prescriptive one within ``horizon``, else the most central, preferring units without a
+    pseudonym (further out if need be); a unit with one is named only when all have one, and
+    then cut (``label_from_unit``)."""
+    head = ordered[:horizon]
+    clean_head = [u for u in head if not ANY_PLACEHOLDER.search(u.text)]
+    clean = clean_head or [u for u in ordered if not ANY_PLACEHOLDER.search(u.text)]
+    for pool in (clean, head):
+        if pool:
+            return next((u for u in pool if u.prescriptive), pool[0])
+    raise ValueError("a proposal without units")
+
+
+def clean_keywords(words: Sequence[str], limit: int = 8) -> list[str]:
+    """Keywords without generic words and without any piece of a placeholder ("personne_1",
+    "[personne", "email"): the vectoriser never sees placeholders, this is the last guard."""
+    out = []
+    for word in words:
+        pieces = re.split(r"[\s_\[\]]+", word.lower())
+        if not word or word in GENERIC_WORDS or re.search(r"[\[\]_\d]", word):
+            continue
+        if any(p in PLACEHOLDER_WORDS for p in pieces):
+            continue
+        out.append(word)
+    return out[:limit]
 
 
 def nearest_centroid(
@@ -314,6 +369,7 @@ class ProposalClusterer:
         nlp = load_spacy(self.spacy_model, components=("lemmatizer",))
         stop = {w.lower() for w in STOP_WORDS} | GENERIC_WORDS
         counts: dict[str, Counter[str]] = {}
+        texts = [ANY_PLACEHOLDER.sub(" ", t) for t in texts]
         for doc in nlp.pipe(texts, batch_size=64):
             for token in doc:
                 if token.is_alpha:
@@ -323,7 +379,7 @@ class ProposalClusterer:
 
         def analyzer(text: str) -> list[str]:
             tokens = []
-            for match in word.finditer(text.lower()):
+            for match in word.finditer(ANY_PLACEHOLDER.sub(" ", text).lower()):
                 lemma = lemma_of.get(match.group(0), match.group(0))
                 if len(lemma) > 2 and lemma not in stop and match.group(0) not in stop:
                     tokens.append(lemma)
@@ -481,13 +537,13 @@ class ProposalClusterer:
         for slug, indices in self._rank(by_slug, units, by_id):
             info = self.known.proposals[slug]
             words = Counter(
-                w.lower() for i in indices for w in re.findall(r"[^\W\d_]{4,}", units[i].text)
+                w.lower()
+                for i in indices
+                for w in re.findall(r"[^\W\d_]{4,}", ANY_PLACEHOLDER.sub(" ", units[i].text))
             )
-            keywords = [
-                w
-                for w, _ in words.most_common(30)
-                if w not in GENERIC_WORDS and w not in _FRENCH_STOP
-            ][:8]
+            keywords = clean_keywords(
+                [w for w, _ in words.most_common(30) if w not in _FRENCH_STOP]
+            )
             self._emit(
                 f"{info['theme']}-{slug}",
                 info["theme"],
@@ -568,7 +624,7 @@ class ProposalClusterer:
             if topic_id == -1:
                 continue
             words = model.get_topic(topic_id) or []
-            keywords[topic_id] = [w for w, _ in words if w and w not in GENERIC_WORDS][:8]
+            keywords[topic_id] = clean_keywords([w for w, _ in words])
         return topics, keywords
 
     def _emit(
@@ -597,11 +653,10 @@ class ProposalClusterer:
         else:
             order = np.argsort(-closeness, kind="stable")
         quotes, quoted = [], set()
-        label_source = None
+        scanned = 0
         for k in order:
             unit = units[indices[k]]
-            if label_source is None and unit.prescriptive:
-                label_source = unit
+            scanned += 1
             campaign = by_id[unit.contribution_id].campaign
             if unit.contribution_id in quoted or (campaign and campaign in quoted):
                 continue
@@ -614,7 +669,7 @@ class ProposalClusterer:
             if len(quotes) >= self.n_quotes:
                 break
         if label is None:
-            label_source = label_source or units[indices[order[0]]]
+            label_source = pick_label_source([units[indices[k]] for k in order], scanned)
             label = label_from_unit(label_source.text)
             if label_source.contribution_id not in {q["contribution_id"] for q in quotes}:
                 quotes = [
