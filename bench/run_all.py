@@ -11,6 +11,7 @@ BENCHMARKS = [
     "repair.py",
     "classify_throughput.py",
     "portal_path.py",
+    "pseudonyms.py",  # the real-text figures need ../shared/realdata (skipped without it)
     "classifier.py",
     "proposals.py",
     "proposals_scale.py",
