@@ -327,7 +327,7 @@ def test_labels_are_specific_and_backed_by_their_quotes(corpus, first_run, sampl
 
 # -- pseudonyms never reach labels or keywords ----------------------------------------------------
 def test_label_chooser_prefers_a_unit_without_a_pseudonym_and_cuts_cleanly():
-    from nlp_assises.clustering.proposals import (
+    from nlp_assises.clustering.labels import (
         clean_keywords,
         label_from_unit,
         pick_label_source,

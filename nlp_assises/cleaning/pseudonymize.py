@@ -252,8 +252,8 @@ class Pseudonymizer:
         return self.lexicon.logprob(word.lower()) >= -5.5
 
     def ner_spans(self, texts: list[str], batch_size: int = 64) -> list[list[_Span]]:
-        """Person names found by spaCy in the candidate stretches of each text, kept when the
-        tagger reads a proper noun in them (``_tagged_as_name``)."""
+        """Person names found by spaCy in the candidate stretches of each text; a name made
+        only of words that could be common ones goes past the tagger (``_tagged_as_name``)."""
         if self.nlp is None:
             return [[] for _ in texts]
         pieces = [
