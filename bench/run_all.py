@@ -12,6 +12,7 @@ BENCHMARKS = [
     "repair_pdf.py",  # real PDFs with the accent artifact, read back with pypdf
     "classify_throughput.py",
     "portal_path.py",
+    "pseudonyms.py",  # the real-text figures need ../shared/realdata (skipped without it)
     "classifier.py",
     "proposals.py",
     "proposals_heldout.py",  # discovery: proposals hidden from what is learnt, 5 folds

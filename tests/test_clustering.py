@@ -324,3 +324,70 @@ def test_labels_are_specific_and_backed_by_their_quotes(corpus, first_run, sampl
         elif any(_stems(label) & _stems(u) for u in units[cluster["id"]]):
             # a written label: when members say it in its words, a quote shows it
             assert _stems(label) & quoted, (label, cluster["quotes"])
+
+
+# -- pseudonyms never reach labels or keywords ----------------------------------------------------
+def test_label_chooser_prefers_a_unit_without_a_pseudonym_and_cuts_cleanly():
+    from nlp_assises.clustering.labels import (
+        clean_keywords,
+        label_from_unit,
+        pick_label_source,
+    )
+    from nlp_assises.clustering.units import Unit
+
+    named = Unit("a", "Il faut écouter [PERSONNE_1] sur les patrouilles du soir.", 0, True)
+    plain = Unit("b", "Il faudrait plus de patrouilles à pied le soir.", 0, True)
+    finding = Unit("c", "Les patrouilles du soir ont disparu du quartier.", 0, False)
+    assert pick_label_source([named, plain], horizon=5) is plain
+    assert pick_label_source([named, finding, plain], horizon=5) is plain  # prescriptive first
+    assert pick_label_source([named, finding], horizon=1) is finding  # further out if need be
+    assert pick_label_source([named], horizon=1) is named  # then it is cut
+
+    assert label_from_unit("Mieux éduquer les jeunes [PERSONNE_1] les incivilités") == (
+        "Mieux éduquer les jeunes"
+    )
+    assert label_from_unit("Il faut que [PERSONNE_1] et [PERSONNE_2] patrouillent le soir.") == (
+        "Patrouillent le soir"
+    )
+    assert label_from_unit("Porter plainte auprès de [PERSONNE_1] au [TELEPHONE_2].") == (
+        "Porter plainte auprès"
+    )
+    assert label_from_unit("Des patrouilles le soir, comme le pense M. [PERSONNE_1].") == (
+        "Des patrouilles le soir"
+    )
+    assert label_from_unit("[EMAIL_1]") == "Proposition sans libellé"
+    assert clean_keywords(["personne_1", "[personne", "personne", "email", "patrouille"]) == [
+        "patrouille"
+    ]
+    assert clean_keywords(["tel accueil", "adresse_1", "accueil soir"]) == ["accueil soir"]
+
+
+def test_no_label_or_keyword_carries_a_pseudonym(embedder, cleaner):
+    """Held-out contributions where most sentences name someone (the cleaner's real NER and
+    rules turn the names into placeholders): labels and keywords never show one."""
+    from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER, PLACEHOLDER_WORDS
+
+    rows = [r for r in load_labelled("test") if {"lien", "service"} & set(r["themes"])]
+    texts = []
+    for n, row in enumerate(rows):
+        sentences = re.split(r"(?<=[.!?])\s+", row["text"].strip())
+        if n % 3 == 0:
+            sentences = [f"Mme Lefèvre le dit aussi : {s}" for s in sentences]
+        elif n % 3 == 1:
+            sentences = [f"{s.rstrip('.!? ')}, comme le pense M. Girardot." for s in sentences]
+        texts.append(" ".join(sentences))
+    cleaned = [c.text for c in cleaner.clean_many(texts)]
+    assert "Lefèvre" not in " ".join(cleaned) and "Girardot" not in " ".join(cleaned)
+    items = [
+        Contribution(id=r["id"], text=t, themes=r["themes"])
+        for r, t in zip(rows, cleaned, strict=True)
+    ]
+    result = ProposalClusterer(embedder, min_cluster_size=3).fit(items, ["lien", "service"])
+    named = [m for m in result.members if ANY_PLACEHOLDER.search(m["unit_text"])]
+    assert len(named) > 0.5 * len(result.members) and len(result.clusters) >= 3
+    for cluster in result.clusters:
+        assert not re.search(r"\[|\]|_\d|PERSONNE", cluster["label"]), cluster["label"]
+        assert cluster["label"].strip(), cluster
+        for keyword in cluster["keywords"]:
+            pieces = set(re.split(r"[\s_\[\]]+", keyword))
+            assert not pieces & PLACEHOLDER_WORDS and not re.search(r"[\[\]_\d]", keyword)

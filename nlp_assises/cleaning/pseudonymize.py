@@ -2,18 +2,25 @@
 placeholders ([EMAIL_1], [TEL_1], [ADRESSE_1], [PERSONNE_1]) in the cleaned text.
 
 Rules find what has a shape (e-mails, French phone numbers, street addresses, a title followed by a
-name); spaCy's French NER finds the other names. The same surface form gets the same placeholder
-within a contribution. What was replaced is in the repairs, which only admins may read.
+name, initials and a surname signing a letter); spaCy's French NER finds the other names, and its
+tagger vetoes the capitalised verbs and common words NER takes for names in real answers ("Sévir",
+"Tolérance ZERO"). The same surface form gets the same placeholder within a contribution. What was
+replaced is in the repairs, which only admins may read. What counts as personal data, and the
+measured precision and recall: docs/privacy-measures.md.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from nlp_assises.cleaning.repairs import Repair
 
 PLACEHOLDER = re.compile(r"\[(?:PERSONNE|EMAIL|TEL|ADRESSE|URL)_\d+\]")
+# Any placeholder shape ("[TELEPHONE_2]" too): what labels and keywords must never show.
+ANY_PLACEHOLDER = re.compile(r"\[[A-ZÉ]+_\d+\]")
+PLACEHOLDER_WORDS = frozenset({"personne", "email", "tel", "telephone", "adresse", "url"})
 
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 PHONE = re.compile(
@@ -26,19 +33,53 @@ _STREET = (
 ADDRESS = re.compile(
     rf"\b\d{{1,4}}(?:\s?(?:bis|ter|[a-c]))?,?\s+{_STREET}\s+[^\n,;()]{{2,50}}?"
     r"(?=\s*(?:[,;()\n]|$|\s\d{5}\b))"
-    r"(?:,?\s*\d{5}\s+[A-ZÉÈ][\w'’-]+(?:[\s-][A-ZÉÈ][\w'’-]+)*(?:\s+cedex)?)?"
+    r"(?:,?\s*\d{5}[ \t]+[A-ZÉÈ][\w'’-]+(?:[ \t-][A-ZÉÈ][\w'’-]+)*(?:[ \t]+cedex)?)?"
     r"|\b(?:CS|BP)\s?\d{3,6}\b"
-    r"|\b\d{5}\s+[A-ZÉÈ][A-ZÉÈ'’-]{2,}(?:[\s-][A-ZÉÈ'’-]{2,})*(?:\s+CEDEX)?\b",
+    r"|\b\d{5}[ \t]+[A-ZÉÈ][A-ZÉÈ'’-]{2,}(?:[ \t-][A-ZÉÈ'’-]{2,})*(?:[ \t]+CEDEX)?\b",
     re.I | re.M,
 )
-_TITLE = (
-    r"(?:M\.|Mme|Mlle|Mr|Monsieur|Madame|Mademoiselle|Me|Ma[îi]tre|Dr|Docteur|Pr"
-    r"|(?:l['’]|le |la )?(?:gendarme|brigadier(?:-chef)?|adjudant(?:-chef)?|major|lieutenant"
-    r"|capitaine|commandant|colonel|commissaire|sergent|mar[ée]chal des logis(?:-chef)?"
-    r"|g[ée]n[ée]ral|policier|polici[èe]re|agent|maire|adjoint|adjointe))"
+_RANKS = (
+    "gendarme",
+    "brigadier(?:-chef)?",
+    "adjudant(?:-chef)?",
+    "major",
+    "lieutenant",
+    "capitaine",
+    "commandant",
+    "colonel",
+    "commissaire",
+    "sergent",
+    "mar[ée]chal des logis(?:-chef)?",
+    "g[ée]n[ée]ral",
+    "policier",
+    "polici[èe]re",
+    "agent",
+    "maire",
+    "adjoint",
+    "adjointe",
 )
-_NAME = r"[A-ZÉÈÎÏÔ][\w’'-]+(?:\s+(?:de\s+|d['’]|du\s+|le\s+)?[A-ZÉÈÎÏÔ][\w’'-]+){0,2}"
-TITLED_NAME = re.compile(rf"\b{_TITLE}\s+(?P<name>{_NAME})")
+# A rank is a title when a determiner leads it ("le major Durand") or it is capitalised
+# ("Capitaine Morel"); bare, it is often a word of the sentence ("d'intérêt général Former").
+_RANK = (
+    r"(?:(?:[lL]['’]|(?:[lL][ea]|[mM][oa]n|[nNvV]otre|[dD]u|[aA]u|[uU]ne?|[cC]e|[cC]ette)\s)"
+    rf"(?:{'|'.join(_RANKS)})|(?:{'|'.join(r[0].upper() + r[1:] for r in _RANKS)}))"
+)
+_TITLE = rf"(?:M\.|Mme|Mlle|Mr|Monsieur|Madame|Mademoiselle|Me|Ma[îi]tre|Dr|Docteur|Pr|{_RANK})"
+# Neither a name nor the city of an address runs over a line break ("Le Maire\nSaint-Yorre",
+# "03400 Yzeure\nflorence.g@…" once hid the e-mail behind an address).
+_NAME = (
+    r"[A-ZÉÈÎÏÔ][\w’'-]+"
+    r"(?:[ \t]+(?:de[ \t]+|d['’]|du[ \t]+|le[ \t]+)?[A-ZÉÈÎÏÔ][\w’'-]+){0,2}"
+)
+TITLED_NAME = re.compile(rf"\b{_TITLE}[ \t]+(?P<name>{_NAME})")
+# A signature line of initials and a surname: "J. Ferrer", "J.-P. Mathonat, pharmacien",
+# "Dr P. Dunand". NER reads "J." as a sentence of its own and misses the name.
+SIGNED_INITIALS = re.compile(
+    r"^[ \t]*(?:(?:Me|Dr|Pr|Mme|M\.)[ \t]+)?"
+    r"(?P<name>[A-ZÉ]\.(?:[ \t]?-?[A-ZÉ]\.)?[ \t]?(?:(?:Le|La|De|Du|Van|Von)[ \t]+)?"
+    r"(?P<surname>[A-ZÉÈ][\w’'-]{2,}))[ \t]*(?:,[^\n]*)?$",
+    re.M,
+)
 # Words a title may be followed by that are not names.
 _NOT_NAMES = {
     "le",
@@ -110,6 +151,13 @@ _TRIGGERS_NOT = (
     }
 )
 
+# Tags of words that are never a name on their own ("Et", "de la").
+_FUNCTION_POS = {"ADP", "AUX", "CCONJ", "DET", "PRON", "SCONJ", "PUNCT", "PART"}
+# A word the tagger calls a noun is a common noun when French uses it this often ("lois" -4.2,
+# "gendarmes" -5.0); given names and surnames the tagger calls nouns are rarer ("Sandrine" -5.5,
+# "Maxence" -5.9, "Vandamme" -6.7). Chosen on the tune half of the labels (bench/pseudonyms.py).
+_COMMON_NOUN_LOGPROB = -5.3
+_LETTER = re.compile(r"[^\W\d_]")
 _ELIDED = re.compile(r"^[dlDL]['’]")
 _SENTENCE = re.compile(r"[^\n.!?…]+[.!?…]*")
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
@@ -140,6 +188,10 @@ class Pseudonymizer:
             if name.split()[0].lower() in _NOT_NAMES:
                 continue
             spans.append(_Span(m.start("name"), m.end("name"), "PERSONNE"))
+        for m in SIGNED_INITIALS.finditer(text):
+            # "A. Prévention" is a heading, unless it ends the text: "Merci\nC. Ballet".
+            if not text[m.end() :].strip() or not self._frequent(m.group("surname")):
+                spans.append(_Span(m.start("name"), m.end("name"), "PERSONNE"))
         return spans
 
     def candidate_spans(self, text: str) -> list[tuple[int, int]]:
@@ -149,16 +201,22 @@ class Pseudonymizer:
         a fifth less text than whole sentences, for the same names (spaCy's NER looks a few
         words around each word; docs/service.md has the figures)."""
         out = []
+        lines = "\n" in text
         for sentence in _SENTENCE.finditer(text):
             words = list(_WORD.finditer(sentence.group(0)))
             stretches: list[list[int]] = []
+            # A short line of its own in a text of several lines is a signature more often than
+            # a sentence: "Julie", "Léo, 21 ans" open it, however common the word.
+            signature = (
+                lines and len(words) <= 3 and self._own_line(text, sentence.start(), sentence.end())
+            )
             for position, match in enumerate(words):
                 word = _ELIDED.sub("", match.group(0))  # "d'Harcourt" reads as "Harcourt"
                 if not word[:1].isupper():
                     continue
                 if len(word) > 1 and word.lower() in _TRIGGERS_NOT:  # "M." may be an initial
                     continue
-                if position == 0 and self._common(word):
+                if position == 0 and not signature and self._common(word):
                     continue
                 first = max(0, position - self.context)
                 last = min(len(words) - 1, position + self.context)
@@ -173,15 +231,29 @@ class Pseudonymizer:
                 out.append((base + start, base + end))
         return out
 
-    def _common(self, word: str) -> bool:
+    @staticmethod
+    def _own_line(text: str, start: int, end: int) -> bool:
+        """``text[start:end]`` fills a line (spaces aside)."""
+        while start > 0 and text[start - 1] in " \t":
+            start -= 1
+        while end < len(text) and text[end] in " \t":
+            end += 1
+        return (start == 0 or text[start - 1] == "\n") and (end == len(text) or text[end] == "\n")
+
+    @property
+    def lexicon(self):
         if self._lexicon is None:
             from nlp_assises.cleaning.lexicon import Lexicon
 
             self._lexicon = Lexicon("fr")
-        return self._lexicon.logprob(word.lower()) >= -5.5
+        return self._lexicon
+
+    def _common(self, word: str) -> bool:
+        return self.lexicon.logprob(word.lower()) >= -5.5
 
     def ner_spans(self, texts: list[str], batch_size: int = 64) -> list[list[_Span]]:
-        """Person names found by spaCy in the candidate stretches of each text."""
+        """Person names found by spaCy in the candidate stretches of each text; a name made
+        only of words that could be common ones goes past the tagger (``_tagged_as_name``)."""
         if self.nlp is None:
             return [[] for _ in texts]
         pieces = [
@@ -191,13 +263,81 @@ class Pseudonymizer:
         ]
         spans: list[list[_Span]] = [[] for _ in texts]
         sentences = (texts[i][start:end] for i, start, end in pieces)
+        doubtful = []  # stretches with a name made of common words: the tagger reads only these
         for (i, start, _), doc in zip(
             pieces, self.nlp.pipe(sentences, batch_size=batch_size), strict=True
         ):
+            found = self._ner_spans(doc)
+            sure = [s for s in found if not self._may_be_common(doc, s)]
+            spans[i] += [_Span(s.start + start, s.end + start, s.kind) for s in sure]
+            if len(sure) < len(found):
+                doubtful.append((i, start, doc.text, [s for s in found if s not in sure]))
+        tagged = self.tagger.pipe((text for _, _, text, _ in doubtful), batch_size=batch_size)
+        for (i, start, _, found), doc in zip(doubtful, tagged, strict=True):
             spans[i] += [
-                _Span(s.start + start, s.end + start, s.kind) for s in self._ner_spans(doc)
+                _Span(s.start + start, s.end + start, s.kind)
+                for s in found
+                if self._tagged_as_name(doc, s)
             ]
+        for found in spans:
+            found.sort(key=lambda s: s.start)
         return spans
+
+    def _may_be_common(self, doc, span: _Span) -> bool:
+        """Whether every word of ``span`` could be a common word (an infinitive, a frequent
+        word, or two letters at most): only then can the tagger's reading change the verdict
+        (``_tagged_as_name``), and only then is it asked. Most names have a rare word."""
+        return all(
+            len(_LETTER.findall(t.text)) <= 2 or self._infinitive(t.text) or self._frequent(t.text)
+            for t in doc
+            if span.start <= t.idx < span.end and _LETTER.search(t.text)
+        )
+
+    @cached_property
+    def tagger(self):
+        """The same spaCy model's part-of-speech tagger, on the NER pipeline's vocabulary and
+        vectors: loaded apart it would hold a second copy of them (+225 MB resident, for under
+        1 MB this way; same tags)."""
+        import spacy
+
+        return spacy.load(
+            f"{self.nlp.meta['lang']}_{self.nlp.meta['name']}",
+            vocab=self.nlp.vocab,
+            exclude=["vocab", "parser", "senter", "attribute_ruler", "lemmatizer", "ner"],
+        )
+
+    def _tagged_as_name(self, doc, span: _Span) -> bool:
+        """False for capitalised verbs and common words NER took for a name ("Sévir.",
+        "Tolérance ZERO", "Sanctionner plus Imposer des travaux" where a line break was lost):
+        every word of it is an infinitive, a function word, or a common French word (frequent
+        in the lexicon) the tagger does not read as a proper noun. Rarer words the tagger
+        calls nouns stay names: "Maxence", "Vandamme" are nouns to it too."""
+        tokens = [t for t in doc if span.start <= t.idx < span.end and _LETTER.search(t.text)]
+        return not all(
+            self._infinitive(t.text)
+            or t.pos_ in _FUNCTION_POS
+            or (self._read_as_common(t) and self._frequent(t.text))
+            for t in tokens
+        )
+
+    @staticmethod
+    def _read_as_common(token) -> bool:
+        """Not a proper noun to the tagger; a word in capitals it cannot read ("ZERO" is "X")
+        counts as common when the lexicon knows it well."""
+        return token.pos_ != "PROPN" and (token.pos_ != "X" or token.text.isupper())
+
+    def _frequent(self, word: str) -> bool:
+        return self.lexicon.logprob(word.lower()) >= _COMMON_NOUN_LOGPROB
+
+    def _infinitive(self, word: str) -> bool:
+        """A first- or second-group infinitive whose other forms French knows ("légiférer":
+        "légiféré", "légiférée"; "sévir": "sévissent", "sévissait"). Names ending so
+        ("Roger", "Didier", "Olivier", "Samir", "Nadir") have no such forms."""
+        word = word.lower()
+        endings = {"er": ("é", "ée", "és"), "ir": ("issent", "issait")}.get(word[-2:])
+        if endings is None or len(word) < 5:
+            return False
+        return sum(self.lexicon.knows(word[:-2] + e) for e in endings) >= 2
 
     def _ner_spans(self, doc) -> list[_Span]:
         spans = []
@@ -232,7 +372,8 @@ class Pseudonymizer:
         for span in spans:
             if any(span.start < e and s < span.end for s, e in protected):
                 continue
-            if chosen and span.start < chosen[-1].end:
+            if chosen and span.start < chosen[-1].end:  # overlapping: one span, nothing left out
+                chosen[-1] = _Span(chosen[-1].start, max(chosen[-1].end, span.end), chosen[-1].kind)
                 continue
             chosen.append(span)
         if not chosen:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import logging
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +18,15 @@ from datetime import datetime
 
 import numpy as np
 
+from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER
 from nlp_assises.clustering.known import KnownProposals
+from nlp_assises.clustering.labels import (
+    GENERIC_WORDS,
+    clean_keywords,
+    label_from_unit,
+    pick_label_source,
+    word_stems,
+)
 from nlp_assises.clustering.units import Unit, UnitExtractor
 from nlp_assises.embedding.base import Embedder
 from nlp_assises.non_answers import NonAnswerDetector
@@ -74,114 +81,6 @@ _FRENCH_STOP = {
     "que",
     "quoi",
 }
-
-GENERIC_WORDS = {
-    "sécurité",
-    "police",
-    "gendarmerie",
-    "gendarme",
-    "gendarmes",
-    "policier",
-    "policiers",
-    "force",
-    "forces",
-    "ordre",
-    "bonjour",
-    "merci",
-    "faire",
-    "être",
-    "avoir",
-    "plus",
-    "très",
-    "aussi",
-    "bien",
-    "falloir",
-    "pouvoir",
-    "vouloir",
-    "devoir",
-    "chose",
-    "gens",
-    "monsieur",
-    "madame",
-    "préfet",
-    "cordialement",
-    "personne",
-    "[personne",
-    "an",
-    "fois",
-    "jour",
-}
-_LEAD_IN = (
-    r"(?:je (?:propose|suggère|souhaite|demande|pense|crois|voudrais|trouve)(?: qu['e]| de| d')?|"
-    r"nous (?:proposons|souhaitons|demandons)(?: qu['e]| de| d')?|il faudrait(?: qu['e])?|"
-    r"il faut(?: qu['e])?|faudrait|faut|pourquoi ne pas|pourquoi pas|"
-    r"il serait (?:bien|bon|utile|souhaitable|judicieux) (?:de |d'|qu['e])?|"
-    r"ce serait bien (?:de |d'|qu['e])?|on pourrait|on devrait|j'aimerais(?: qu['e])?|"
-    r"[àa] quand)\s*"
-)
-_LEAD_INS = re.compile(
-    r"^(?:(?:et|mais|donc|alors|enfin|aussi|bref|sinon|par ailleurs|de plus|ensuite)\s*,?\s+)?"
-    + _LEAD_IN,
-    re.I,
-)
-# "Pour nous comme pour nos clients, il faudrait pouvoir …": the proposal follows the marker.
-_MID_LEAD_IN = re.compile(r"[,;:]\s+" + _LEAD_IN, re.I)
-
-
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def word_stems(text: str) -> set[str]:
-    """Content words of ``text``, accents folded and cut to five letters (a cheap stem that
-    matches "patrouille" with "patrouilles" and "commissariat" with "commissariats")."""
-    from spacy.lang.fr.stop_words import STOP_WORDS
-
-    stop = {_fold(w) for w in STOP_WORDS}
-    return {w[:5] for w in re.findall(r"[a-z]+", _fold(text)) if len(w) > 2 and w not in stop}
-
-
-_MODALS = {"pouvoir", "devoir", "vouloir", "falloir", "faire", "être", "avoir", "aller"}
-_MODAL_FORMS = re.compile(
-    r"^(?:pourr?(?:ai[st]?|ions|iez|aient|ait|a|ont)|peu[tx]|puisse(?:nt)?|devr?(?:ai[st]?|ions"
-    r"|iez|aient|ait|a|ont)|doi[st]|doivent|voudr(?:ai[st]?|ions|iez|aient|ait)|veu[tx]|veulent"
-    r"|fau(?:drait|t)|soi[st]|soient|ser(?:ai[st]?|a|ont|aient)|est|sont|ont|a|va|vont|fai[st])$"
-)
-
-
-def _dangling(word: str) -> bool:
-    """A word a label must not end on: a function word or a bare modal ("devraient pouvoir")."""
-    from spacy.lang.fr.stop_words import STOP_WORDS
-
-    word = word.lower().strip(",;:")
-    return (
-        word in STOP_WORDS
-        or word.endswith("'")
-        or word in _MODALS
-        or bool(_MODAL_FORMS.match(word))
-    )
-
-
-def label_from_unit(text: str, max_words: int = 14) -> str:
-    """A short readable label from a proposal sentence: lead-in removed, capitalised, cut at a
-    word boundary. Its words are the sentence's own, so they appear in the quotes."""
-    phrase = text.strip().strip("-•◦* ").strip()
-    phrase = _LEAD_INS.sub("", phrase, count=1).strip()
-    middle = _MID_LEAD_IN.search(phrase)
-    if middle and len(phrase[middle.end() :].split()) >= 4:
-        phrase = phrase[middle.end() :].strip()
-    phrase = re.split(r"(?<=[.!?;])\s|\s[(–—]\s?|,\s(?:car|parce|mais|et je|et nous)\b", phrase)[0]
-    words = phrase.split()
-    if len(words) > max_words:
-        # Cut at the last clause boundary (a comma) that leaves a phrase of a few words, else at
-        # the word limit; then drop the function words and modal verbs left dangling at the end.
-        commas = [i for i, w in enumerate(words[:max_words], 1) if w.endswith(",") and i >= 8]
-        words = words[: commas[-1]] if commas else words[:max_words]
-        while len(words) > 2 and _dangling(words[-1]):
-            words.pop()
-    phrase = " ".join(words).rstrip(" ,;:.!?")
-    return phrase[:1].upper() + phrase[1:] if phrase else text[:80]
 
 
 def nearest_centroid(
@@ -323,6 +222,7 @@ class ProposalClusterer:
         nlp = load_spacy(self.spacy_model, components=("lemmatizer",))
         stop = {w.lower() for w in STOP_WORDS} | GENERIC_WORDS
         counts: dict[str, Counter[str]] = {}
+        texts = [ANY_PLACEHOLDER.sub(" ", t) for t in texts]
         for doc in nlp.pipe(texts, batch_size=64):
             for token in doc:
                 if token.is_alpha:
@@ -332,7 +232,7 @@ class ProposalClusterer:
 
         def analyzer(text: str) -> list[str]:
             tokens = []
-            for match in word.finditer(text.lower()):
+            for match in word.finditer(ANY_PLACEHOLDER.sub(" ", text).lower()):
                 lemma = lemma_of.get(match.group(0), match.group(0))
                 if len(lemma) > 2 and lemma not in stop and match.group(0) not in stop:
                     tokens.append(lemma)
@@ -507,13 +407,13 @@ class ProposalClusterer:
         for slug, indices in self._rank(by_slug, units, by_id):
             info = self.known.proposals[slug]
             words = Counter(
-                w.lower() for i in indices for w in re.findall(r"[^\W\d_]{4,}", units[i].text)
+                w.lower()
+                for i in indices
+                for w in re.findall(r"[^\W\d_]{4,}", ANY_PLACEHOLDER.sub(" ", units[i].text))
             )
-            keywords = [
-                w
-                for w, _ in words.most_common(30)
-                if w not in GENERIC_WORDS and w not in _FRENCH_STOP
-            ][:8]
+            keywords = clean_keywords(
+                [w for w, _ in words.most_common(30) if w not in _FRENCH_STOP]
+            )
             self._emit(
                 f"{info['theme']}-{slug}",
                 info["theme"],
@@ -594,7 +494,7 @@ class ProposalClusterer:
             if topic_id == -1:
                 continue
             words = model.get_topic(topic_id) or []
-            keywords[topic_id] = [w for w, _ in words if w and w not in GENERIC_WORDS][:8]
+            keywords[topic_id] = clean_keywords([w for w, _ in words])
         return topics, keywords
 
     def _emit(
@@ -623,11 +523,10 @@ class ProposalClusterer:
         else:
             order = np.argsort(-closeness, kind="stable")
         quotes, quoted = [], set()
-        label_source = None
+        scanned = 0
         for k in order:
             unit = units[indices[k]]
-            if label_source is None and unit.prescriptive:
-                label_source = unit
+            scanned += 1
             campaign = by_id[unit.contribution_id].campaign
             if unit.contribution_id in quoted or (campaign and campaign in quoted):
                 continue
@@ -640,7 +539,7 @@ class ProposalClusterer:
             if len(quotes) >= self.n_quotes:
                 break
         if label is None:
-            label_source = label_source or units[indices[order[0]]]
+            label_source = pick_label_source([units[indices[k]] for k in order], scanned)
             label = label_from_unit(label_source.text)
             if label_source.contribution_id not in {q["contribution_id"] for q in quotes}:
                 quotes = [

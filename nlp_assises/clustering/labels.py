@@ -1,0 +1,173 @@
+"""Proposal labels and keywords: a readable phrase from a proposal sentence, in the citizens'
+words, and keywords free of generic words; neither ever shows a pseudonym's placeholder."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER, PLACEHOLDER_WORDS
+from nlp_assises.clustering.units import Unit
+
+GENERIC_WORDS = {
+    "sécurité",
+    "police",
+    "gendarmerie",
+    "gendarme",
+    "gendarmes",
+    "policier",
+    "policiers",
+    "force",
+    "forces",
+    "ordre",
+    "bonjour",
+    "merci",
+    "faire",
+    "être",
+    "avoir",
+    "plus",
+    "très",
+    "aussi",
+    "bien",
+    "falloir",
+    "pouvoir",
+    "vouloir",
+    "devoir",
+    "chose",
+    "gens",
+    "monsieur",
+    "madame",
+    "mme",
+    "mlle",
+    "préfet",
+    "cordialement",
+    "personne",
+    "[personne",
+    "an",
+    "fois",
+    "jour",
+}
+_LEAD_IN = (
+    r"(?:je (?:propose|suggère|souhaite|demande|pense|crois|voudrais|trouve)(?: qu['e]| de| d')?|"
+    r"nous (?:proposons|souhaitons|demandons)(?: qu['e]| de| d')?|il faudrait(?: qu['e])?|"
+    r"il faut(?: qu['e])?|faudrait|faut|pourquoi ne pas|pourquoi pas|"
+    r"il serait (?:bien|bon|utile|souhaitable|judicieux) (?:de |d'|qu['e])?|"
+    r"ce serait bien (?:de |d'|qu['e])?|on pourrait|on devrait|j'aimerais(?: qu['e])?|"
+    r"[àa] quand)\s*"
+)
+_LEAD_INS = re.compile(
+    r"^(?:(?:et|mais|donc|alors|enfin|aussi|bref|sinon|par ailleurs|de plus|ensuite)\s*,?\s+)?"
+    + _LEAD_IN,
+    re.I,
+)
+# "Pour nous comme pour nos clients, il faudrait pouvoir …": the proposal follows the marker.
+_MID_LEAD_IN = re.compile(r"[,;:]\s+" + _LEAD_IN, re.I)
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def word_stems(text: str) -> set[str]:
+    """Content words of ``text``, accents folded and cut to five letters (a cheap stem that
+    matches "patrouille" with "patrouilles" and "commissariat" with "commissariats")."""
+    from spacy.lang.fr.stop_words import STOP_WORDS
+
+    stop = {_fold(w) for w in STOP_WORDS}
+    return {w[:5] for w in re.findall(r"[a-z]+", _fold(text)) if len(w) > 2 and w not in stop}
+
+
+_MODALS = {"pouvoir", "devoir", "vouloir", "falloir", "faire", "être", "avoir", "aller"}
+_MODAL_FORMS = re.compile(
+    r"^(?:pourr?(?:ai[st]?|ions|iez|aient|ait|a|ont)|peu[tx]|puisse(?:nt)?|devr?(?:ai[st]?|ions"
+    r"|iez|aient|ait|a|ont)|doi[st]|doivent|voudr(?:ai[st]?|ions|iez|aient|ait)|veu[tx]|veulent"
+    r"|fau(?:drait|t)|soi[st]|soient|ser(?:ai[st]?|a|ont|aient)|est|sont|ont|a|va|vont|fai[st])$"
+)
+
+
+def _dangling(word: str) -> bool:
+    """A word a label must not end on: a function word or a bare modal ("devraient pouvoir")."""
+    from spacy.lang.fr.stop_words import STOP_WORDS
+
+    word = word.lower().strip(",;:")
+    return (
+        word in STOP_WORDS
+        or word.endswith("'")
+        or word in _MODALS
+        or bool(_MODAL_FORMS.match(word))
+    )
+
+
+_TITLES = {"m.", "m", "mme", "mlle", "mr", "monsieur", "madame", "mademoiselle", "dr", "me"}
+
+
+def without_placeholders(text: str) -> str:
+    """``text`` cut at its pseudonyms, never with a hole: the first piece that reads as a phrase
+    (three words or more), else the longest. "Mieux éduquer les jeunes [PERSONNE_1] les
+    incivilités" gives "Mieux éduquer les jeunes", not "… les jeunes les incivilités"."""
+    if not ANY_PLACEHOLDER.search(text):
+        return text
+    pieces = [p.strip(" ,;:-–—()\"'«»") for p in ANY_PLACEHOLDER.split(text)]
+    pieces = [p for p in pieces if re.search(r"[^\W\d_]", p)]
+    phrase = next((p for p in pieces if len(p.split()) >= 3), None)
+    phrase = phrase or max(pieces, key=len, default="")
+    words = phrase.split()
+    # "Porter plainte auprès de" [PERSONNE_1], "comme le dit M." [PERSONNE_1]
+    while len(words) > 2 and (_dangling(words[-1]) or words[-1].lower() in _TITLES):
+        words.pop()
+    return " ".join(words)
+
+
+def label_from_unit(text: str, max_words: int = 14) -> str:
+    """A short readable label from a proposal sentence: lead-in removed, capitalised, cut at a
+    word boundary. Its words are the sentence's own, so they appear in the quotes; a pseudonym
+    placeholder is cut away with what follows it (see ``without_placeholders``)."""
+    phrase = text.strip().strip("-•◦* ").strip()
+    phrase = _LEAD_INS.sub("", phrase, count=1).strip()
+    middle = _MID_LEAD_IN.search(phrase)
+    if middle and len(phrase[middle.end() :].split()) >= 4:
+        phrase = phrase[middle.end() :].strip()
+    phrase = without_placeholders(phrase)
+    phrase = re.split(r"(?<=[.!?;])\s|\s[(–—]\s?|,\s(?:car|parce|mais|et je|et nous)\b", phrase)[0]
+    words = phrase.split()
+    if len(words) > max_words:
+        # Cut at the last clause boundary (a comma) that leaves a phrase of a few words, else at
+        # the word limit; then drop the function words and modal verbs left dangling at the end.
+        commas = [i for i, w in enumerate(words[:max_words], 1) if w.endswith(",") and i >= 8]
+        words = words[: commas[-1]] if commas else words[:max_words]
+        while len(words) > 2 and _dangling(words[-1]):
+            words.pop()
+    phrase = " ".join(words).rstrip(" ,;:.!?")
+    if not phrase:
+        phrase = without_placeholders(text.strip())[:80].rstrip(" ,;:.!?")
+    return phrase[:1].upper() + phrase[1:] if phrase else "Proposition sans libellé"
+
+
+def pick_label_source(ordered: Sequence[Unit], horizon: int) -> Unit:
+    """The unit a proposal is named after, from its units by closeness to the centre: the first
+    prescriptive one within ``horizon``, else the most central, preferring units without a
+    pseudonym (further out if need be); a unit with one is named only when all have one, and
+    then cut (``label_from_unit``)."""
+    head = ordered[:horizon]
+    clean_head = [u for u in head if not ANY_PLACEHOLDER.search(u.text)]
+    clean = clean_head or [u for u in ordered if not ANY_PLACEHOLDER.search(u.text)]
+    for pool in (clean, head):
+        if pool:
+            return next((u for u in pool if u.prescriptive), pool[0])
+    raise ValueError("a proposal without units")
+
+
+def clean_keywords(words: Sequence[str], limit: int = 8) -> list[str]:
+    """Keywords without generic words and without any piece of a placeholder ("personne_1",
+    "[personne", "email"): the vectoriser never sees placeholders, this is the last guard."""
+    out = []
+    for word in words:
+        pieces = re.split(r"[\s_\[\]]+", word.lower())
+        if not word or word in GENERIC_WORDS or re.search(r"[\[\]_\d]", word):
+            continue
+        if any(p in PLACEHOLDER_WORDS for p in pieces):
+            continue
+        out.append(word)
+    return out[:limit]

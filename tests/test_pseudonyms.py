@@ -1,0 +1,97 @@
+"""Pseudonymisation measured on real text against hand-made labels (bench/pseudonyms.py), and
+the rules behind the figures: capitalised verbs and common words are not names; signatures,
+initials and e-mails under an address are personal data."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO, SHARED
+
+REALDATA = SHARED / "realdata" / "granddebat_q134_incivilites.jsonl"
+
+
+@pytest.fixture(scope="module")
+def figures() -> dict:
+    """The benchmark, run as `make bench` runs it; its JSON is the last line it prints."""
+    done = subprocess.run(
+        [sys.executable, "pseudonyms.py"],
+        cwd=REPO / "bench",
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_precision_on_real_text_held_out_half(figures):
+    """On the half of the labelled answers no rule was chosen on: at most 4 spans in 1,000
+    answers replaced that are no personal data (13.4 before issue 15), and every replaced span
+    was judged by hand (a new one needs a label)."""
+    if not REALDATA.is_file():
+        pytest.skip(f"{REALDATA} is absent: the real-text figures need ../shared")
+    report = figures["realdata"]["report"]
+    assert report["texts"] > 3000
+    assert report["verdicts"].get("unjudged", 0) == 0, report["verdicts"]
+    assert report["not_personal_per_1000_texts"] <= 4.0, report
+    assert report["precision_with_public_figures"] >= 0.4, report
+    # The random sample holds no private person's data: recall is not measurable there.
+    sample = figures["realdata"]["all"]
+    assert sample["recall_sample_texts"] == 300 and sample["recall_sample_personal_spans"] == 0
+
+
+def test_recall_of_authors_in_the_team_sample(figures):
+    """The team's sample knows who wrote each message: on the held-out half, at least 95 in
+    100 mentions of the author (name parts, e-mail) are replaced, every e-mail, and at most 12
+    messages still name their author after the whole cleaner."""
+    report = figures["team_sample"]["report"]
+    assert report["recall"] >= 0.95, report
+    assert report["recall_per_kind"]["EMAIL"] == 1.0, report
+    assert report["records_still_naming_their_author_after_cleaning"] <= 12, report
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sévir. Légiférer et sanctionner, voilà tout.",
+        "Sanctionner plus fort Imposer des travaux d'intérêt général Former les jeunes au civisme",
+        "Tolérance ZERO pour les tags et les dépôts sauvages.",
+        "INFORMER ÉDUQUER SANCTIONNER",
+        "Des heures de travaux d'intérêt général Demander aux parents de payer les dégâts.",
+    ],
+)
+def test_capitalised_verbs_and_common_words_are_not_names(cleaner, text):
+    result = cleaner.clean(text)
+    assert "[PERSONNE" not in result.text, result.text
+
+
+@pytest.mark.parametrize(
+    ("text", "personal"),
+    [
+        ("Il faut agir vite.\n\nCordialement,\nJ.-P. Mathonat", ["Mathonat"]),
+        ("Merci de votre attention,\nDr P. Dunand", ["Dunand"]),
+        ("Les jeunes seraient partants, on veut être utiles !\n\nMarion", ["Marion"]),
+        (
+            "École Paul-Bert – 03400 Yzeure\nflorence.guyot@ac-clermont.fr",
+            ["guyot", "florence"],
+        ),
+        ("J'ai parlé au major Durand et à Mme Lefèvre hier.", ["Durand", "Lefèvre"]),
+    ],
+)
+def test_signatures_initials_and_addressed_e_mails_are_replaced(cleaner, text, personal):
+    result = cleaner.clean(text)
+    for value in personal:
+        assert value not in result.text, result.text
+
+
+def test_infinitives_are_told_from_names_ending_alike(cleaner):
+    names = cleaner._pseudonymizer
+    for verb in ("Sévir", "Légiférer", "Sanctionner", "Réprimander", "Punir"):
+        assert names._infinitive(verb), verb
+    for name in ("Roger", "Didier", "Olivier", "Xavier", "Samir", "Nadir", "Mercier", "Fournier"):
+        assert not names._infinitive(name), name
