@@ -146,17 +146,5 @@ def clusters_frame(
     store = _store(source)
     repairs_of = privacy.store_repairs(store)
     rows = [privacy.cluster_view(k, role, repairs_of) for k in store.current_clusters(theme)]
-    columns = [
-        "id",
-        "theme",
-        "label",
-        "keywords",
-        "size",
-        "people",
-        "campaign_copies",
-        "share",
-        "first_date",
-        "last_date",
-        "quotes",
-    ]
+    columns = list(privacy.CLUSTER_FIELDS)
     return pd.DataFrame(rows, columns=columns).set_index("id")

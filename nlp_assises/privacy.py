@@ -215,25 +215,26 @@ def store_repairs(store):
     return repairs_of
 
 
+# What a proposal shows: every reader of the store (API, pages, frames) lists these fields.
+CLUSTER_FIELDS = (
+    "id",
+    "theme",
+    "label",
+    "keywords",
+    "size",
+    "people",
+    "campaign_copies",
+    "share",
+    "first_date",
+    "last_date",
+    "quotes",
+)
+
+
 def cluster_view(cluster, role: str | None, repairs_of) -> dict:
     """A proposal (a store row or a dict) as ``role`` may see it: label, keywords, quotes."""
     get = cluster.get if isinstance(cluster, dict) else lambda k, d=None: getattr(cluster, k, d)
-    out = {
-        k: get(k)
-        for k in (
-            "id",
-            "theme",
-            "label",
-            "keywords",
-            "size",
-            "people",
-            "campaign_copies",
-            "share",
-            "quotes",
-            "first_date",
-            "last_date",
-        )
-    }
+    out = {k: get(k) for k in CLUSTER_FIELDS}
     out["label"] = derived_text(out["label"] or "", role)
     out["keywords"] = [derived_text(k, role) for k in out["keywords"] or []]
     out["quotes"] = quotes_view(out["quotes"], role, repairs_of)

@@ -160,3 +160,14 @@ def sign_in(client, key: str, base: str = "", suite: str = "/"):
         f"{base}/connexion", data={"cle": key, "suite": suite, "csrftoken": token}
     )
 
+
+def wait_for_job(client, job_id: int, headers: dict, seconds: float = 300) -> dict:
+    """Poll a job until it leaves the queue and ends (done or failed), within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
+        if job["status"] not in ("queued", "running"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {seconds} s")
+

@@ -12,6 +12,7 @@ from nlp_assises.keys import create_key
 from nlp_assises.records import Record
 from nlp_assises.store import Store
 from service.app import create_app
+from tests.conftest import wait_for_job
 
 
 @pytest.fixture(scope="module")
@@ -131,17 +132,6 @@ def test_pages_ask_for_a_key_then_show_the_overview(client):
     assert client.get("/openapi.json").json()["paths"]["/v1/classify"]
 
 
-def _wait(client, job_id, headers, seconds=300):
-    import time
-
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
-        if job["status"] not in ("queued", "running"):
-            return job
-        time.sleep(0.5)
-    raise AssertionError("job did not finish")
-
 
 def test_admin_ingest_jobs_search_report_and_members(client):
     from nlp_assises.datasets import load_labelled
@@ -161,12 +151,12 @@ def test_admin_ingest_jobs_search_report_and_members(client):
 
     job = client.post("/v1/jobs", json={"kind": "classify"}, headers=admin).json()
     assert job["status"] in ("queued", "running") and job["max_attempts"] >= 1
-    done = _wait(client, job["id"], writer)
+    done = wait_for_job(client, job["id"], writer)
     assert done["status"] == "done" and done["attempts"] == 1 and done["error"] is None
     times = [datetime.fromisoformat(done[k]) for k in ("queued_at", "started_at", "finished_at")]
     assert times == sorted(times) and done["worker"]
     job = client.post("/v1/jobs", json={"kind": "recluster"}, headers=admin).json()
-    assert _wait(client, job["id"], writer)["status"] == "done"
+    assert wait_for_job(client, job["id"], writer)["status"] == "done"
     assert client.post("/v1/jobs", json={"kind": "nope"}, headers=admin).status_code == 422
 
     hits = client.get("/v1/search", params={"q": "patrouilles à pied"}, headers=writer).json()

@@ -9,7 +9,6 @@ import json
 import logging
 import shutil
 import subprocess
-import time
 from urllib.parse import quote_plus
 
 import httpx
@@ -20,7 +19,7 @@ from nlp_assises.keys import create_key
 from nlp_assises.settings import Settings
 from nlp_assises.store import Store
 from service.app import create_app
-from tests.conftest import CLI, SAMPLE_FORM, Server, sign_in
+from tests.conftest import CLI, SAMPLE_FORM, Server, sign_in, wait_for_job
 from tests.conftest import create_key as cli_key
 from tests.privacy_plants import PLANTED, leaks, write_planted
 
@@ -55,15 +54,6 @@ def _docx_text(content: bytes) -> str:
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
     return "\n".join([p.text for p in document.paragraphs] + cells)
 
-
-def _wait(client, job_id: int, headers: dict, seconds: float = 300) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        job = client.get(f"/v1/jobs/{job_id}", headers=headers).json()
-        if job["status"] not in ("queued", "running"):
-            return job
-        time.sleep(0.2)
-    raise AssertionError("the job did not finish in time")
 
 
 def _api_answers(client, headers: dict) -> dict[str, str]:
@@ -177,7 +167,7 @@ def test_no_key_below_admin_receives_planted_data(site, caplog):
             headers=writer,
         )
     job = client.post("/v1/jobs", json={"kind": "recluster"}, headers=admin).json()
-    assert _wait(client, job["id"], writer)["status"] == "done"
+    assert wait_for_job(client, job["id"], writer)["status"] == "done"
 
     answers = _api_answers(client, writer)
     answers |= _classify_answers(client, writer)
