@@ -287,10 +287,12 @@ def _chunks(total: int, size: int = 64 * 1024, sent: list | None = None) -> Iter
     yield tail
 
 
-def test_a_chunked_body_over_the_limit_gets_413_json(served):
+@pytest.mark.e2e
+@pytest.mark.parametrize("path", ["/v1/classify", "/v1/jobs", "/v1/contributions"])
+def test_a_chunked_body_over_the_limit_gets_413_json(served, path):
     with httpx.Client(base_url=served["base"], timeout=60) as client:
         response = client.post(
-            "/v1/classify",
+            path,
             content=_chunks(6_000_000),
             headers={"content-type": "application/json"},
         )
@@ -306,6 +308,7 @@ def test_a_chunked_body_over_the_limit_gets_413_json(served):
         assert small.status_code == 200, small.text
 
 
+@pytest.mark.e2e
 def test_a_declared_body_over_the_limit_gets_413_before_it_is_sent(served):
     with httpx.Client(base_url=served["base"], timeout=60) as client:
         response = client.post(
@@ -316,6 +319,7 @@ def test_a_declared_body_over_the_limit_gets_413_before_it_is_sent(served):
         assert response.status_code == 413 and "error" in response.json()
 
 
+@pytest.mark.e2e
 def test_classify_is_rate_limited_per_client_with_retry_after(served):
     base = served["base"]
     # another client address on the loopback: Linux routes all of 127.0.0.0/8 to lo
@@ -343,6 +347,7 @@ def test_classify_is_rate_limited_per_client_with_retry_after(served):
         assert all(client.get("/healthz").status_code == 200 for _ in range(10))
 
 
+@pytest.mark.e2e
 def test_batch_has_its_own_limit(served):
     elsewhere = httpx.HTTPTransport(local_address="127.0.0.3")
     with httpx.Client(base_url=served["base"], timeout=60, transport=elsewhere) as client:
@@ -353,6 +358,7 @@ def test_batch_has_its_own_limit(served):
 
 
 # -- metrics with several workers --------------------------------------------------------------
+@pytest.mark.e2e
 def test_metrics_add_up_every_worker(tmp_path, models_ready):
     import os
 

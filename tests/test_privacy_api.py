@@ -23,6 +23,9 @@ from tests.conftest import CLI, SAMPLE_FORM, Server, sign_in, wait_for_job
 from tests.conftest import create_key as cli_key
 from tests.privacy_plants import PLANTED, leaks, write_planted
 
+# The whole pipeline on the plants and the sample's form, and a real server: CI's full run.
+pytestmark = pytest.mark.slow
+
 PLANTED_IDS = [p["id"] for p in PLANTED]
 
 
