@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -101,6 +101,13 @@ def _session_database(request) -> str | None:
     if TEST_DATABASE != "postgresql":
         return None
     return request.getfixturevalue("pg_databases").create("session")
+
+
+@pytest.fixture(scope="session")
+def new_database_url(request) -> Callable[[], str | None]:
+    """For module fixtures that build their own Settings: a fresh database's URL when the suite
+    runs on PostgreSQL, else None (a SQLite file in their data folder)."""
+    return lambda: _session_database(request)
 
 
 @pytest.fixture(scope="session")

@@ -294,11 +294,12 @@ def test_sigkill_mid_ingest_loses_nothing_committed(tmp_path, cli_env):
         command, env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
     )
     database = tmp_path / "var" / "nlp_assises.db"
+    url = cli_env.get("NLP_ASSISES_DATABASE_URL") or f"sqlite:///{database}"
     deadline = time.time() + 120
     store = None
     while time.time() < deadline:  # wait until some batches are committed
-        if database.exists():
-            store = store or Store(f"sqlite:///{database}")
+        if url != f"sqlite:///{database}" or database.exists():
+            store = store or Store(url)
             if store.count() >= 200:
                 break
         time.sleep(0.2)
