@@ -14,12 +14,13 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 SAMPLE := nlp_assises/data/sample
 
-.PHONY: help install models browser run serve test test-fast lint bench constraints screenshots clean notebooks strip-notebooks
+.PHONY: help install models browser postgres run serve test test-fast test-pg lint bench constraints screenshots clean notebooks strip-notebooks
 
 help:
 	@echo "make run    install, build the default models, run the pipeline on the sample, serve"
 	@echo "make test   install and run the test suite"
 	@echo "make test-fast   the quick tier (no real servers, no whole-pipeline runs): the default loop"
+	@echo "make test-pg     the whole suite with every test's store on PostgreSQL"
 	@echo "make bench  run the benchmarks in bench/ (JSON results in bench/results/)"
 	@echo "make lint   ruff"
 	@echo "make notebooks         JupyterLab on notebooks/ (store and models copied under var/notebooks)"
@@ -52,8 +53,22 @@ browser:
 	else echo "chromium is missing and this is not root: the browser tests will be skipped" \
 		"(install it with: sudo apt-get install chromium chromium-driver)"; fi
 
-test: models browser
+# The store's tests also run on a real PostgreSQL server that tests/postgres.py starts (initdb +
+# pg_ctl in a temporary folder): Debian's server binaries, installed here when missing.
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	else echo "PostgreSQL is missing and this is not root: its tests will be skipped" \
+		"(install it with: sudo apt-get install postgresql)"; fi
+
+test: models browser postgres
 	$(BIN)/python -m pytest -q
+
+# The whole suite again with every test's store a fresh PostgreSQL database (CI runs only the
+# store's tests on both databases: the whole suite twice would not fit its time).
+test-pg: models browser postgres
+	NLP_ASSISES_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q
 
 # The developers' loop: everything but the tests marked slow (whole-pipeline runs, CLI
 # subprocesses that load the models, SIGKILL drills) or e2e (real servers, the browser).

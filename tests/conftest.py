@@ -1,4 +1,8 @@
-"""Shared fixtures: real models from the repository's registry, a fresh SQLite file per test."""
+"""Shared fixtures: real models from the repository's registry, a fresh store per test.
+
+The store is a SQLite file unless ``NLP_ASSISES_TEST_DATABASE=postgresql`` (``make test-pg``):
+then every test's store is a fresh database on a real PostgreSQL server (tests/postgres.py).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -17,10 +22,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from nlp_assises.settings import Settings
+from tests.postgres import INSTALL_HINT, Databases, PostgresServer, bindir
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 MODELS = REPO / "models"
+TEST_DATABASE = os.environ.get("NLP_ASSISES_TEST_DATABASE", "sqlite")
+if TEST_DATABASE not in ("sqlite", "postgresql"):
+    raise SystemExit(f"NLP_ASSISES_TEST_DATABASE={TEST_DATABASE!r}: expected sqlite or postgresql")
 
 
 def needs_shared():
@@ -36,9 +45,69 @@ def models_ready() -> Path:
     return MODELS
 
 
+@pytest.fixture(scope="session")
+def pg_databases():
+    """A PostgreSQL server for the session (``NLP_ASSISES_TEST_PG_URL``'s, or one started here).
+
+    Without the server's binaries the tests that need it are skipped, except in CI (``CI`` set),
+    where they fail: CI must run them.
+    """
+    if os.environ.get("NLP_ASSISES_TEST_PG_URL"):
+        yield Databases(os.environ["NLP_ASSISES_TEST_PG_URL"])
+        return
+    found = bindir()
+    if found is None:
+        message = f"PostgreSQL's server binaries are absent: {INSTALL_HINT}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = PostgresServer(found)
+    try:
+        yield Databases(server.admin_url)
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def settings(tmp_path, models_ready) -> Settings:
-    return Settings(data_dir=tmp_path / "var", models_dir=models_ready)
+def pg_url(pg_databases) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped after it."""
+    url = pg_databases.create()
+    yield url
+    pg_databases.drop(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    """The store's tests run on both databases the contract names."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store' / 'nlp_assises.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def database_url(request) -> str | None:
+    """This test's database URL: None (a SQLite file in the data folder) unless the suite runs
+    on PostgreSQL."""
+    return request.getfixturevalue("pg_url") if TEST_DATABASE == "postgresql" else None
+
+
+@pytest.fixture
+def settings(tmp_path, models_ready, database_url) -> Settings:
+    return Settings(data_dir=tmp_path / "var", models_dir=models_ready, database_url=database_url)
+
+
+def _session_database(request) -> str | None:
+    """A database for a session fixture's own store (None: its SQLite file)."""
+    if TEST_DATABASE != "postgresql":
+        return None
+    return request.getfixturevalue("pg_databases").create("session")
+
+
+@pytest.fixture(scope="session")
+def new_database_url(request) -> Callable[[], str | None]:
+    """For module fixtures that build their own Settings: a fresh database's URL when the suite
+    runs on PostgreSQL, else None (a SQLite file in their data folder)."""
+    return lambda: _session_database(request)
 
 
 @pytest.fixture(scope="session")
@@ -56,24 +125,31 @@ def cleaner():
 
 
 @pytest.fixture(scope="session")
-def form_pipeline(tmp_path_factory, models_ready):
+def form_pipeline(tmp_path_factory, models_ready, request):
     """The whole pipeline run once on the sample's web form (220 contributions), in a store of
     its own; tests that change it (corrections) must not depend on each other's changes."""
     from nlp_assises.pipeline import Pipeline
 
-    settings = Settings(data_dir=tmp_path_factory.mktemp("form") / "var", models_dir=models_ready)
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("form") / "var",
+        models_dir=models_ready,
+        database_url=_session_database(request),
+    )
     pipeline = Pipeline(settings)
     pipeline.run(REPO / "nlp_assises/data/sample/formulaire.csv")
     return pipeline
 
 
 @pytest.fixture
-def cli_env(tmp_path, models_ready) -> dict:
+def cli_env(tmp_path, models_ready, database_url) -> dict:
     """Environment for running the real `nlp-assises` command in a subprocess."""
     env = dict(os.environ)
     env["NLP_ASSISES_DATA_DIR"] = str(tmp_path / "var")
     env["NLP_ASSISES_MODELS_DIR"] = str(models_ready)
     env.pop("NLP_ASSISES_DEBUG", None)
+    env.pop("NLP_ASSISES_DATABASE_URL", None)
+    if database_url:
+        env["NLP_ASSISES_DATABASE_URL"] = database_url
     return env
 
 
@@ -134,13 +210,16 @@ SAMPLE_FORM = REPO / "nlp_assises" / "data" / "sample" / "formulaire.csv"
 
 
 @pytest.fixture(scope="session")
-def sample_site(tmp_path_factory, models_ready):
+def sample_site(tmp_path_factory, models_ready, request):
     """The online form's 220 contributions run through the real CLI into a fresh store, and
     `nlp-assises serve` on it, with a writer and an admin key: what a prefecture would have."""
     env = dict(os.environ)
     env["NLP_ASSISES_DATA_DIR"] = str(tmp_path_factory.mktemp("site") / "var")
     env["NLP_ASSISES_MODELS_DIR"] = str(models_ready)
     env.pop("NLP_ASSISES_DEBUG", None)
+    env.pop("NLP_ASSISES_DATABASE_URL", None)
+    if url := _session_database(request):
+        env["NLP_ASSISES_DATABASE_URL"] = url
     subprocess.run([*CLI, "run", str(SAMPLE_FORM)], env=env, check=True, capture_output=True)
     keys = {role: create_key(env, role) for role in ("writer", "admin")}
     server = Server(env)

@@ -16,12 +16,13 @@ from tests.conftest import wait_for_job
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory, models_ready):
+def client(tmp_path_factory, models_ready, new_database_url):
     from nlp_assises.settings import Settings
 
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("api") / "var",
         models_dir=models_ready,
+        database_url=new_database_url(),
         max_text_chars=5000,
         max_batch_items=5,
     )

@@ -193,13 +193,15 @@ def test_assign_places_new_contributions_without_refit(clusterer):
 
 # -- in the store, through the pipeline ----------------------------------------------------------
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory, models_ready):
+def pipeline(tmp_path_factory, models_ready, new_database_url):
     from nlp_assises.pipeline import Pipeline
     from nlp_assises.settings import Settings
     from tests.conftest import REPO
 
     settings = Settings(
-        data_dir=tmp_path_factory.mktemp("lineage") / "var", models_dir=models_ready
+        data_dir=tmp_path_factory.mktemp("lineage") / "var",
+        models_dir=models_ready,
+        database_url=new_database_url(),
     )
     pipeline = Pipeline(settings)
     pipeline.run(REPO / "nlp_assises/data/sample/formulaire.csv")

@@ -17,10 +17,12 @@ N = 40
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory, models_ready):
+def pipeline(tmp_path_factory, models_ready, new_database_url):
     """The first contributions of the held-out corpus, ingested and classified for real."""
     root = tmp_path_factory.mktemp("labelling")
-    pipeline = na.Pipeline(Settings(data_dir=root / "var", models_dir=models_ready))
+    pipeline = na.Pipeline(
+        Settings(data_dir=root / "var", models_dir=models_ready, database_url=new_database_url())
+    )
     records = [
         na.Record(text=r["text"], id=r["id"], themes=None) for r in na.load_labelled("test")[:N]
     ]

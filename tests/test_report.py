@@ -5,53 +5,61 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections import Counter
 
 import pytest
 from docx import Document
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from nlp_assises.report import TABLE_COLUMNS, build_report, write_report
 
 THEME_KINDS = ("move_contribution", "confirm_review")
 
 
-def _db(pipeline) -> sqlite3.Connection:
-    path = pipeline.store.engine.url.database
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+def _json(value):
+    """A JSON column as plain SQL gives it: text from SQLite, decoded by psycopg."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _expected(pipeline) -> dict:
-    """The report's figures, recomputed from the tables."""
-    with _db(pipeline) as db:
+    """The report's figures, recomputed from the tables with plain SQL on a connection of its
+    own (SQLite or PostgreSQL, whichever the suite runs on)."""
+    engine = create_engine(pipeline.store.engine.url, poolclass=NullPool)
+    with engine.connect() as db:
         corrected = {}
         for target, payload in db.execute(
-            "SELECT target, payload FROM corrections WHERE kind IN (?, ?) ORDER BY id",
-            THEME_KINDS,
+            text("SELECT target, payload FROM corrections WHERE kind IN (:a, :b) ORDER BY id"),
+            dict(zip("ab", THEME_KINDS, strict=True)),
         ):
-            corrected[target] = json.loads(payload)["themes"]
+            corrected[target] = _json(payload)["themes"]
         rows = db.execute(
-            """SELECT c.id, c.themes_gold, c.flags, c.campaign_id, k.labels, k.needs_review
+            text(
+                """SELECT c.id, c.themes_gold, c.flags, c.campaign_id, k.labels, k.needs_review
                FROM contributions c LEFT JOIN classifications k ON k.id = (
                    SELECT max(id) FROM classifications WHERE contribution_id = c.id)"""
-        ).fetchall()
-        run = db.execute("SELECT id FROM cluster_runs WHERE current").fetchone()[0]
+            )
+        ).all()
+        run = db.execute(text("SELECT id FROM cluster_runs WHERE current")).scalar_one()
         clusters = db.execute(
-            "SELECT theme, label, people, size, campaign_copies, share, quotes FROM clusters "
-            "WHERE run_id = ? ORDER BY people DESC, id",
-            (run,),
-        ).fetchall()
+            text(
+                "SELECT theme, label, people, size, campaign_copies, share, quotes FROM clusters "
+                "WHERE run_id = :run ORDER BY people DESC, id"
+            ),
+            {"run": run},
+        ).all()
+    engine.dispose()
     themes: Counter[str] = Counter()
     flags: Counter[str] = Counter()
     hors = review = 0
     campaigns = set()
     for cid, gold, row_flags, campaign, labels, needs_review in rows:
-        chosen = corrected.get(cid) or json.loads(gold or "null") or json.loads(labels or "[]")
+        chosen = corrected.get(cid) or _json(gold or "null") or _json(labels or "[]")
         chosen = [t for t in chosen if t != "hors_theme"]
         hors += not chosen
         themes.update(chosen)
-        review += bool(needs_review) and cid not in corrected and not json.loads(gold or "null")
-        flags.update(json.loads(row_flags or "[]"))
+        review += bool(needs_review) and cid not in corrected and not _json(gold or "null")
+        flags.update(_json(row_flags or "[]"))
         campaigns.add(campaign)
     campaigns.discard(None)
     return {

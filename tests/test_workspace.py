@@ -18,7 +18,11 @@ from nlp_assises.stats import consultation_stats
 def pipeline(sample_site):
     env = sample_site["env"]
     return Pipeline(
-        Settings(data_dir=env["NLP_ASSISES_DATA_DIR"], models_dir=env["NLP_ASSISES_MODELS_DIR"])
+        Settings(
+            data_dir=env["NLP_ASSISES_DATA_DIR"],
+            models_dir=env["NLP_ASSISES_MODELS_DIR"],
+            database_url=env.get("NLP_ASSISES_DATABASE_URL"),
+        )
     )
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from nlp_assises.store import models as m
+from nlp_assises.store.db import insert_ignoring_conflicts
 
 
 class SQLEmbeddingCache:
@@ -40,8 +40,5 @@ class SQLEmbeddingCache:
             for h, v in items.items()
         ]
         with self.store.session() as session:
-            if self.store.engine.dialect.name == "sqlite":
-                session.execute(sqlite_insert(m.Embedding).on_conflict_do_nothing(), rows)
-            else:
-                existing = set(self.get_many(model_id, list(items)))
-                session.add_all(m.Embedding(**r) for r in rows if r["text_hash"] not in existing)
+            # Another process may cache the same text at once: first one wins, same vector.
+            session.execute(insert_ignoring_conflicts(session.connection(), m.Embedding), rows)

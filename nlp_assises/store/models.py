@@ -20,10 +20,37 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as its UTC instant and read back aware, in UTC, on every database.
+
+    SQLite keeps a date's wall-clock time and drops its offset (12:00+01:00 would come back as
+    12:00, an hour late once taken as UTC); PostgreSQL keeps the instant. Naive values are UTC.
+    The column is still ``DateTime(timezone=True)``: no migration.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -43,12 +70,12 @@ class Contribution(Base):
     language: Mapped[str] = mapped_column(String(8), default="und")
     source: Mapped[str | None] = mapped_column(String(255))
     channel: Mapped[str | None] = mapped_column(String(32))
-    date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    date: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     author_pseudonym: Mapped[str | None] = mapped_column(String(32), index=True)
     themes_gold: Mapped[list | None] = mapped_column(JSON)
     meta: Mapped[dict] = mapped_column(JSON, default=dict)
     campaign_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("pipeline_runs.id"))
 
     classifications: Mapped[list[Classification]] = relationship(
@@ -81,7 +108,7 @@ class Classification(Base):
     primary: Mapped[str] = mapped_column(String(64), index=True)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     margin: Mapped[float] = mapped_column(Float, default=0.0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     contribution: Mapped[Contribution] = relationship(back_populates="classifications")
 
@@ -90,7 +117,7 @@ class ClusterRun(Base):
     __tablename__ = "cluster_runs"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     current: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -109,8 +136,8 @@ class Cluster(Base):
     campaign_copies: Mapped[int] = mapped_column(Integer, default=0)
     share: Mapped[float] = mapped_column(Float, default=0.0)
     quotes: Mapped[list] = mapped_column(JSON)
-    first_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    first_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
     centroid: Mapped[bytes | None] = mapped_column(LargeBinary)
     __table_args__ = (UniqueConstraint("run_id", "id"),)
 
@@ -139,7 +166,7 @@ class ModelVersion(Base):
     version: Mapped[str] = mapped_column(String(128))
     path: Mapped[str] = mapped_column(Text)
     card: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class PipelineRun(Base):
@@ -148,8 +175,8 @@ class PipelineRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="running")
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     stats: Mapped[dict] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
 
@@ -198,7 +225,7 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -227,7 +254,7 @@ class CorrectionRow(Base):
     target: Mapped[str] = mapped_column(String(96), index=True)
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     author: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ClusterLink(Base):

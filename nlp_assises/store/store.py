@@ -33,7 +33,14 @@ from nlp_assises.errors import ConfigurationError
 from nlp_assises.records import Record
 from nlp_assises.scheme import Scheme
 from nlp_assises.store import models as m
-from nlp_assises.store.db import make_engine, session_factory, upgrade
+from nlp_assises.store.db import (
+    check_reachable,
+    insert_ignoring_conflicts,
+    lock_for_write,
+    make_engine,
+    session_factory,
+    upgrade,
+)
 
 _IN_CHUNK = 500  # bound parameters per IN (...) query
 
@@ -77,6 +84,8 @@ class Store:
         self.engine: Engine = make_engine(url)
         if migrate:
             upgrade(self.engine)
+        else:
+            check_reachable(self.engine)
         self._sessions = session_factory(self.engine)
         self._memo: dict[str, tuple] = {}
         # The installation's pseudonym secret, for authors (set by ``from_settings``).
@@ -94,6 +103,15 @@ class Store:
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session holding the store's write lock from its first statement: for
+        read-modify-write transactions, which must read what a concurrent writer committed
+        rather than overwrite it (see :func:`~nlp_assises.store.db.lock_for_write`)."""
+        with self._sessions() as session, session.begin():
+            lock_for_write(session.connection())
             yield session
 
     # -- ingestion -------------------------------------------------------------------------
@@ -160,37 +178,39 @@ class Store:
                         )
                     )
                 cleaned = cleaner.clean_many([r.text for r in fresh])
+                rows: list[dict] = []
+                kept: list[Record] = []
                 for record, result in zip(fresh, cleaned, strict=True):
                     if record.id in taken:
-                        report.rejected.append(
-                            {
-                                "record": record.source or record.id,
-                                "reason": f"id {record.id} already holds another text",
-                            }
-                        )
+                        report.rejected.append(_id_taken(record))
                         continue
                     taken.add(record.id)
-                    session.add(
-                        m.Contribution(
-                            id=record.id,
-                            submission_key=record.submission_key,
-                            content_hash=record.content_hash,
-                            original=record.text,
-                            text=result.text,
-                            repairs=[r.to_dict() for r in result.repairs],
-                            flags=result.flags,
-                            language=result.language,
-                            source=record.source,
-                            channel=record.meta.get("channel"),
-                            date=_aware(record.date),
-                            author_pseudonym=pseudonymize_author(record.author, pseudonym_secret),
-                            themes_gold=record.themes,
-                            meta={k: v for k, v in record.meta.items() if _jsonable(v)},
-                            run_id=run_id,
+                    kept.append(record)
+                    rows.append(_contribution_row(record, result, pseudonym_secret, run_id))
+                # A concurrent writer may store some of these between the reads above and
+                # this insert: its rows are skipped here, then told apart below.
+                inserted = set()
+                if rows:
+                    statement = insert_ignoring_conflicts(session.connection(), m.Contribution)
+                    inserted = set(session.scalars(statement.returning(m.Contribution.id), rows))
+                lost = [r for r in kept if r.id not in inserted]
+                if lost:
+                    stored = set()
+                    for chunk in _chunks([r.submission_key for r in lost], _IN_CHUNK):
+                        stored |= set(
+                            session.scalars(
+                                select(m.Contribution.submission_key).where(
+                                    m.Contribution.submission_key.in_(chunk)
+                                )
+                            )
                         )
-                    )
-                    report.new += 1
-                    report.ids.append(record.id)
+                    for record in lost:
+                        if record.submission_key in stored:
+                            report.duplicate += 1
+                        else:
+                            report.rejected.append(_id_taken(record))
+                report.new += len(inserted)
+                report.ids += [row["id"] for row in rows if row["id"] in inserted]
             if progress:
                 progress(len(batch))
         return report
@@ -211,7 +231,10 @@ class Store:
 
     def contributions(self, ids: Sequence[str] | None = None) -> list[m.Contribution]:
         with self.session() as session:
-            query = select(m.Contribution).order_by(m.Contribution.date, m.Contribution.id)
+            # NULLS FIRST/LAST spelt out: SQLite and PostgreSQL default to opposite ends.
+            query = select(m.Contribution).order_by(
+                m.Contribution.date.asc().nulls_first(), m.Contribution.id
+            )
             if ids is None:
                 return list(session.scalars(query))
             found: dict[str, m.Contribution] = {}
@@ -272,7 +295,7 @@ class Store:
                 else None
             )
             rows = session.execute(
-                query.order_by(m.Contribution.date.desc(), m.Contribution.id)
+                query.order_by(m.Contribution.date.desc().nulls_last(), m.Contribution.id)
                 .offset(offset)
                 .limit(limit)
             ).all()
@@ -409,7 +432,7 @@ class Store:
         """Store a clustering run and make it the current one, in one transaction; ``links``
         (``kind``, ``old_id``, ``new_id``, ``similarity``, ``overlap``) tie its proposals to the
         previous current run's."""
-        with self.session() as session:
+        with self.writing() as session:
             previous = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
             session.execute(update(m.ClusterRun).values(current=False))
             run = m.ClusterRun(params=params, current=True)
@@ -492,7 +515,7 @@ class Store:
         without a refit) and recount the proposals they join; returns the rows added."""
         if not members:
             return 0
-        with self.session() as session:
+        with self.writing() as session:
             run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
             if run_id is None:
                 raise ValueError("no clustering run to add members to")
@@ -683,8 +706,10 @@ class Store:
         """Record a (validated) correction and apply it to the current run, in one transaction.
 
         Raises :class:`CorrectionError` when its target is not in the store or the current run.
+        Concurrent corrections are applied one after the other, each on the run as the previous
+        one left it (the write lock), so none undoes another.
         """
-        with self.session() as session:
+        with self.writing() as session:
             run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
             if correction.kind in THEME_KINDS:
                 if session.get(m.Contribution, correction.target) is None:
@@ -749,14 +774,9 @@ class Store:
 
     # -- model versions and runs ----------------------------------------------------------
     def record_model(self, kind: str, version: str, path: str, card: dict) -> None:
-        with self.session() as session:
-            exists = session.scalar(
-                select(m.ModelVersion).where(
-                    m.ModelVersion.kind == kind, m.ModelVersion.version == version
-                )
-            )
-            if exists is None:
-                session.add(m.ModelVersion(kind=kind, version=version, path=path, card=card))
+        with self.session() as session:  # a version already recorded is kept as it is
+            statement = insert_ignoring_conflicts(session.connection(), m.ModelVersion)
+            session.execute(statement.values(kind=kind, version=version, path=path, card=card))
 
     def start_run(self, kind: str) -> int:
         with self.session() as session:
@@ -782,6 +802,33 @@ def _run_clusters(session: Session, run_id: int, ids: set[str]) -> tuple[list[m.
         session.scalars(select(m.Cluster).where(m.Cluster.run_id == run_id, m.Cluster.id.in_(ids)))
     )
     return clusters, ids - {c.id for c in clusters}
+
+
+def _id_taken(record: Record) -> dict:
+    return {
+        "record": record.source or record.id,
+        "reason": f"id {record.id} already holds another text",
+    }
+
+
+def _contribution_row(record: Record, result, secret: str, run_id: int | None) -> dict:
+    return {
+        "id": record.id,
+        "submission_key": record.submission_key,
+        "content_hash": record.content_hash,
+        "original": record.text,
+        "text": result.text,
+        "repairs": [r.to_dict() for r in result.repairs],
+        "flags": result.flags,
+        "language": result.language,
+        "source": record.source,
+        "channel": record.meta.get("channel"),
+        "date": _aware(record.date),
+        "author_pseudonym": pseudonymize_author(record.author, secret),
+        "themes_gold": record.themes,
+        "meta": {k: v for k, v in record.meta.items() if _jsonable(v)},
+        "run_id": run_id,
+    }
 
 
 def _chunks(items: Sequence, size: int) -> Iterator[Sequence]:
