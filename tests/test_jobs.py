@@ -4,7 +4,6 @@ runner thread, and the migration of the jobs kept before it."""
 from __future__ import annotations
 
 import multiprocessing
-import os
 import threading
 import time
 from datetime import timedelta
@@ -20,23 +19,11 @@ from nlp_assises.store import Store
 from nlp_assises.store import models as m
 from nlp_assises.store.db import alembic_config, make_engine, upgrade
 
-POSTGRES = os.environ.get("NLP_ASSISES_TEST_POSTGRES_URL")
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path) -> str:
-    """A fresh SQLite file; and PostgreSQL when NLP_ASSISES_TEST_POSTGRES_URL names an empty
-    database (its tables are dropped afterwards)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'jobs.db'}"
-        return
-    if not POSTGRES:
-        pytest.skip("NLP_ASSISES_TEST_POSTGRES_URL is not set")
-    yield POSTGRES
-    engine = make_engine(POSTGRES)
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    engine.dispose()
+@pytest.fixture
+def url(store_url) -> str:
+    """A fresh SQLite file, then a fresh PostgreSQL database (tests/conftest.py `store_url`)."""
+    return store_url
 
 
 @pytest.fixture
