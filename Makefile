@@ -14,7 +14,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 SAMPLE := nlp_assises/data/sample
 
-.PHONY: help install models browser postgres run serve test test-fast test-pg lint bench constraints screenshots clean notebooks strip-notebooks
+.PHONY: help install models browser fonts postgres run serve test test-fast test-pg lint bench constraints screenshots clean notebooks strip-notebooks
 
 help:
 	@echo "make run    install, build the default models, run the pipeline on the sample, serve"
@@ -53,6 +53,15 @@ browser:
 	else echo "chromium is missing and this is not root: the browser tests will be skipped" \
 		"(install it with: sudo apt-get install chromium chromium-driver)"; fi
 
+# The real-PDF repair tests and bench/repair_pdf.py draw French with DejaVu Sans (Debian's font).
+DEJAVU := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+fonts:
+	@if [ -f $(DEJAVU) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core; \
+	else echo "DejaVu Sans is missing and this is not root: the real-PDF tests will be skipped" \
+		"(install it with: sudo apt-get install fonts-dejavu-core)"; fi
+
 # The store's tests also run on a real PostgreSQL server that tests/postgres.py starts (initdb +
 # pg_ctl in a temporary folder): Debian's server binaries, installed here when missing.
 postgres:
@@ -62,12 +71,12 @@ postgres:
 	else echo "PostgreSQL is missing and this is not root: its tests will be skipped" \
 		"(install it with: sudo apt-get install postgresql)"; fi
 
-test: models browser postgres
+test: models browser postgres fonts
 	$(BIN)/python -m pytest -q
 
 # The whole suite again with every test's store a fresh PostgreSQL database (CI runs only the
 # store's tests on both databases: the whole suite twice would not fit its time).
-test-pg: models browser postgres
+test-pg: models browser postgres fonts
 	NLP_ASSISES_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q
 
 # The developers' loop: everything but the tests marked slow (whole-pipeline runs, CLI
