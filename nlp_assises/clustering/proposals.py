@@ -541,15 +541,15 @@ class ProposalClusterer:
         if label is None:
             label_source = pick_label_source([units[indices[k]] for k in order], scanned)
             label = label_from_unit(label_source.text)
-            if label_source.contribution_id not in {q["contribution_id"] for q in quotes}:
-                quotes = [
-                    {
-                        "contribution_id": label_source.contribution_id,
-                        "text": label_source.text,
-                        "start": label_source.start,
-                    },
-                    *quotes,
-                ][: self.n_quotes]
+            # The sentence the label comes from is quoted first, in place of any other sentence
+            # of its contribution (one quote a contribution): the label's words are in a quote.
+            source = {
+                "contribution_id": label_source.contribution_id,
+                "text": label_source.text,
+                "start": label_source.start,
+            }
+            others = [q for q in quotes if q["contribution_id"] != source["contribution_id"]]
+            quotes = [source, *others][: self.n_quotes]
         campaigns = Counter(by_id[c].campaign for c in contribution_ids if by_id[c].campaign)
         dates = sorted(by_id[c].date for c in contribution_ids if by_id[c].date)
         result.clusters.append(
