@@ -93,6 +93,7 @@ def test_processes_opening_a_fresh_database_at_once_create_the_schema_once(store
 
 def test_ingest_is_idempotent_and_keeps_campaign_copies(store_url, cleaner):
     store = Store(store_url)
+    store.pseudonym_secret = "a-test-secret-of-32-characters!!"  # the records have authors
     campaign = (
         "Nous refusons la fermeture de la brigade de Jaligny et demandons plus de patrouilles."
     )
