@@ -1,5 +1,5 @@
 """What the writers' pages show, checked against the store it comes from (the sample form run
-through the real CLI), and the corrections API on the served app."""
+through the pipeline), and the corrections API on the served app (the real CLI and server)."""
 
 from __future__ import annotations
 
@@ -9,21 +9,14 @@ import httpx
 import pytest
 
 from nlp_assises import workspace
-from nlp_assises.pipeline import Pipeline
-from nlp_assises.settings import Settings
 from nlp_assises.stats import consultation_stats
 
 
 @pytest.fixture(scope="module")
-def pipeline(sample_site):
-    env = sample_site["env"]
-    return Pipeline(
-        Settings(
-            data_dir=env["NLP_ASSISES_DATA_DIR"],
-            models_dir=env["NLP_ASSISES_MODELS_DIR"],
-            database_url=env.get("NLP_ASSISES_DATABASE_URL"),
-        )
-    )
+def pipeline(form_pipeline):
+    """The session's run of the form: these tests read what the pages read, and the one that
+    corrects checks figures before and after its own correction only."""
+    return form_pipeline
 
 
 def test_overview_shows_the_consultation_figures(pipeline):
@@ -118,6 +111,7 @@ def test_keyword_search_shows_where_the_word_is(pipeline):
     assert len(snippet) <= 602 and word.lower() in snippet.lower()
 
 
+@pytest.mark.e2e
 def test_corrections_api(sample_site):
     base, keys = sample_site["base"], sample_site["keys"]
     writer = httpx.Client(base_url=base, headers={"X-API-Key": keys["writer"]})
