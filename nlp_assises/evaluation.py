@@ -1,9 +1,15 @@
 """Evaluation of theme decisions against gold labels, as ``nlp-assises evaluate`` reports it.
 
-``primary`` is counted right when it is one of the record's gold themes (or ``hors_theme`` for a
-record labelled ``hors_theme``): a contribution about two themes has two right answers. For macro-F1
-of ``primary`` the gold class of such a record is the predicted one when it is among its themes, its
-first theme otherwise; classes are the themes and ``hors_theme`` present in the data.
+Two readings of ``primary``, side by side, because they differ on multi-theme contributions:
+
+- **lenient** (the contract's ``accuracy`` and ``macro_f1``): ``primary`` is right when it is one of
+  the record's gold themes (or ``hors_theme`` for a record labelled ``hors_theme``); for macro-F1 the
+  gold class of a multi-theme record is the predicted one when it is among its themes, its first
+  theme otherwise;
+- **strict** (``accuracy_strict``, ``macro_f1_strict``): ``primary`` must be the record's dominant
+  theme, its first listed one.
+
+On single-theme records both agree. Classes are the themes and ``hors_theme`` present in the data.
 """
 
 from __future__ import annotations
@@ -62,6 +68,12 @@ def evaluate(
         key=lambda c: (c == HORS_THEME, c),
     )
     macro_f1 = f1_score(gold_classes, predicted, labels=classes, average="macro", zero_division=0)
+    dominant = [g[0] if g else HORS_THEME for g in gold]
+    strict_classes = sorted({*dominant, *classes}, key=lambda c: (c == HORS_THEME, c))
+    macro_f1_strict = f1_score(
+        dominant, predicted, labels=strict_classes, average="macro", zero_division=0
+    )
+    correct_strict = np.array([p == d for p, d in zip(predicted, dominant, strict=True)])
 
     y_true = labels_to_matrix(gold, theme_ids)
     y_pred = labels_to_matrix([d.labels for d in decisions], theme_ids)
@@ -95,6 +107,9 @@ def evaluate(
         "n": n,
         "accuracy": round(float(correct_arr.mean()), 4),
         "macro_f1": round(float(macro_f1), 4),
+        "accuracy_strict": round(float(correct_strict.mean()), 4),
+        "macro_f1_strict": round(float(macro_f1_strict), 4),
+        "multi_theme_share": round(float(np.mean([len(g) > 1 for g in gold])), 4),
         "per_theme": per_theme,
         "multilabel_f1": round(
             float(f1_score(y_true, y_pred, average="micro", zero_division=0)), 4
@@ -113,6 +128,9 @@ def evaluate(
         "ece": round(expected_calibration_error(y_true, proba), 4),
         "needs_review_rate": round(float(review.mean()), 4),
         "accuracy_when_not_reviewed": round(float(correct_arr[~review].mean()), 4)
+        if (~review).any()
+        else None,
+        "accuracy_strict_when_not_reviewed": round(float(correct_strict[~review].mean()), 4)
         if (~review).any()
         else None,
     }

@@ -132,6 +132,20 @@ def test_decision_rules():
     assert d.primary == HORS_THEME and not d.needs_review
 
 
+def test_strict_and_lenient_primary_differ_only_on_multi_theme_records():
+    themes = ["a", "b", "c", "d"]
+    gold = [["a", "b"], ["b"], ["c", "a"], [HORS_THEME]]
+    # primaries: b (second gold theme), b, c (dominant), hors_theme
+    scores = np.array(
+        [[0.6, 0.9, 0.1, 0.1], [0.1, 0.9, 0.1, 0.1], [0.6, 0.1, 0.9, 0.1], [0.1, 0.1, 0.1, 0.1]]
+    )
+    metrics = evaluate(gold, decide(scores, themes, [0.5] * 4), themes)
+    assert metrics["accuracy"] == 1.0 and metrics["macro_f1"] == 1.0
+    assert metrics["accuracy_strict"] == 0.75  # b is not the dominant theme of the first record
+    assert metrics["macro_f1_strict"] < 1.0
+    assert metrics["multi_theme_share"] == 0.5
+
+
 def test_ece():
     assert expected_calibration_error(np.array([1, 0, 1, 0]), np.array([1.0, 0.0, 1.0, 0.0])) == 0
     assert expected_calibration_error(np.array([0, 0]), np.array([0.95, 0.95])) > 0.9
