@@ -1,7 +1,9 @@
 """The data bundled with the package: the sample consultation and the labelled corpus.
 
 The labelled corpus has a fixed held-out split (``test``) written by a writer whose texts never
-appear in ``train``: no training or tuning ever reads it.
+appear in ``train``: no training or tuning ever reads it. The independent corpus (new writers, no
+quota plan) has its own held-out split of new writers *and* new proposals (``load_independent``).
+Both are built from ``data/written/`` by ``scripts/build_corpus.py``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,22 @@ def load_labelled(split: str = "train") -> list[dict]:
     """Records of the labelled corpus: ``id``, ``text``, ``themes``, ``proposal``, ``register``."""
     path = labelled_corpus_path(split)
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+INDEPENDENT_SPLITS = ("train", "test", "unseen_proposal")
+
+
+def load_independent(split: str | None = None) -> list[dict]:
+    """Records of the independent corpus (``split``: ``train``, ``test`` = new writers and new
+    proposals, ``unseen_proposal`` = other writers' texts making a held-out proposal; all when
+    None). Each has ``themes`` (dominant first), ``proposal``, ``proposals``, ``writer``."""
+    if split is not None and split not in INDEPENDENT_SPLITS:
+        raise ConfigurationError(
+            f"unknown split {split!r}; expected one of {', '.join(INDEPENDENT_SPLITS)}"
+        )
+    path = data_path("corpus", "independent.jsonl")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return [r for r in rows if split is None or r["split"] == split]
 
 
 def load_proposals() -> list[dict]:

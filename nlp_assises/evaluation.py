@@ -2,10 +2,10 @@
 
 Two readings of ``primary``, side by side, because they differ on multi-theme contributions:
 
-- **lenient** (the contract's ``accuracy`` and ``macro_f1``): ``primary`` is right when it is one of
-  the record's gold themes (or ``hors_theme`` for a record labelled ``hors_theme``); for macro-F1 the
-  gold class of a multi-theme record is the predicted one when it is among its themes, its first
-  theme otherwise;
+- **lenient** (the contract's ``accuracy`` and ``macro_f1``): ``primary`` is right when it is
+  one of the record's gold themes (or ``hors_theme`` for a record labelled ``hors_theme``); for
+  macro-F1 the gold class of a multi-theme record is the predicted one when it is among its
+  themes, its first theme otherwise;
 - **strict** (``accuracy_strict``, ``macro_f1_strict``): ``primary`` must be the record's dominant
   theme, its first listed one.
 
