@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GroupKFold, KFold
 
 from nlp_assises.classify.decision import Decision, decide
 from nlp_assises.classify.features import LexicalFeatures, dense_to_csr, hstack_csr
@@ -56,6 +56,26 @@ def _best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
     return round(best_t, 3)
 
 
+def _band_for_target(
+    proba: np.ndarray,
+    thresholds: np.ndarray,
+    labels: Sequence[Sequence[str]],
+    theme_ids: Sequence[str],
+    target: float,
+) -> float:
+    """The narrowest review band (0 to 0.3) whose decisions outside review reach ``target``
+    accuracy (primary among the gold themes); the widest when none does."""
+    gold = [set(g) or {HORS_THEME} for g in labels]
+    decisions = decide(proba, theme_ids, thresholds, review_band=0.0)
+    right = np.array([d.primary in g for d, g in zip(decisions, gold, strict=True)])
+    margins = np.array([d.margin for d in decisions])
+    for band in np.arange(0.0, 0.301, 0.01):
+        kept = margins >= band
+        if kept.any() and right[kept].mean() >= target:
+            return round(float(band), 3)
+    return 0.3
+
+
 class ThemeClassifier:
     """Multi-label theme classifier.
 
@@ -73,8 +93,14 @@ class ThemeClassifier:
         Scale of the word n-gram block against the character n-gram block (0: characters only).
     review_band:
         A probability this close to its threshold makes the decision ``needs_review``.
+    review_target:
+        When set, ``review_band`` is learnt instead: the narrowest band whose out-of-fold
+        decisions outside review are right (lenient primary) at least this often, so the review
+        queue is sized by how often the model is wrong on unseen writers, not by a constant.
     cv:
-        Folds for the out-of-fold scores that calibrate and set thresholds.
+        Folds for the out-of-fold scores that calibrate and set thresholds. With ``groups`` given
+        to ``fit`` (the writer of each text), folds never split a writer: calibration, thresholds
+        and the review band are then learnt on writers the fold's model never read.
     """
 
     kind = "supervised"
@@ -88,6 +114,7 @@ class ThemeClassifier:
         embedding_weight: float = 1.0,
         word_weight: float = 2.0,
         review_band: float = 0.1,
+        review_target: float | None = None,
         cv: int = 5,
         random_state: int = 0,
     ) -> None:
@@ -97,6 +124,7 @@ class ThemeClassifier:
         self.embedding_weight = embedding_weight
         self.word_weight = word_weight
         self.review_band = review_band
+        self.review_target = review_target
         self.cv = cv
         self.random_state = random_state
         self.scheme: Scheme | None = None
@@ -125,8 +153,10 @@ class ThemeClassifier:
         scheme: Scheme,
         *,
         embeddings: np.ndarray | None = None,
+        groups: Sequence[str] | None = None,
     ) -> ThemeClassifier:
-        """``labels[i]`` is a list of theme ids, or ``["hors_theme"]``."""
+        """``labels[i]`` is a list of theme ids, or ``["hors_theme"]``; ``groups[i]`` (optional)
+        the writer or source of text ``i``, kept whole in the out-of-fold splits."""
         if self.embedder is None:
             raise ConfigurationError("ThemeClassifier needs an embedder to fit")
         texts = list(texts)
@@ -149,10 +179,8 @@ class ThemeClassifier:
 
         # Out-of-fold scores: calibration and thresholds are learnt on predictions made on
         # contributions the model did not see.
-        n_splits = max(2, min(self.cv, int(y.sum(axis=0).min())))
-        folds = KFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
         oof = np.zeros(y.shape, dtype=np.float64)
-        for train_idx, test_idx in folds.split(X):
+        for train_idx, test_idx in self._oof_splits(y, groups):
             if self.lexical:  # the vocabulary too is learnt without the held-out fold
                 fold_lex = LexicalFeatures(word_weight=self.word_weight).fit(
                     [texts[i] for i in train_idx]
@@ -181,6 +209,10 @@ class ThemeClassifier:
         self.thresholds_ = np.array(
             [_best_f1_threshold(y[:, j], oof_proba[:, j]) for j in range(len(theme_ids))]
         )
+        if self.review_target is not None:
+            self.review_band = _band_for_target(
+                oof_proba, self.thresholds_, labels, theme_ids, self.review_target
+            )
         self.oof_proba_ = oof_proba
         self.card = {
             "kind": self.kind,
@@ -193,11 +225,25 @@ class ThemeClassifier:
                 "data_hash": data_hash(texts, labels),
                 "per_theme": {t: int(n) for t, n in zip(theme_ids, y.sum(axis=0), strict=True)},
                 "hors_theme": int((y.sum(axis=1) == 0).sum()),
+                "oof_groups": len(set(groups)) if groups is not None else None,
             },
             "thresholds": dict(zip(theme_ids, self.thresholds_.tolist(), strict=True)),
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         return self
+
+    def _oof_splits(self, y: np.ndarray, groups: Sequence[str] | None):
+        """Folds for the out-of-fold scores: by group when given (at least two groups)."""
+        if groups is not None:
+            if len(groups) != len(y):
+                raise ConfigurationError("groups must give one group per labelled text")
+            n_groups = len(set(groups))
+            if n_groups >= 2:
+                folds = GroupKFold(n_splits=min(self.cv, n_groups))
+                return list(folds.split(y, groups=list(groups)))
+        n_splits = max(2, min(self.cv, int(y.sum(axis=0).min())))
+        folds = KFold(n_splits=n_splits, shuffle=True, random_state=self.random_state)
+        return list(folds.split(y))
 
     def get_params(self) -> dict:
         return {
@@ -206,6 +252,7 @@ class ThemeClassifier:
             "embedding_weight": self.embedding_weight,
             "word_weight": self.word_weight,
             "review_band": self.review_band,
+            "review_target": self.review_target,
             "cv": self.cv,
             "random_state": self.random_state,
         }
