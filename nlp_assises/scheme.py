@@ -16,19 +16,44 @@ _ID = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 
 @dataclass(frozen=True)
 class Theme:
+    """``scope`` and ``examples`` are optional plain-French help for the zero-shot classifier (a
+    fuller description, a few short phrases of the theme); nothing else needs them."""
+
     id: str
     label: str
     description: str
+    scope: str = ""
+    examples: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        out = {"id": self.id, "label": self.label, "description": self.description}
+        if self.scope:
+            out["scope"] = self.scope
+        if self.examples:
+            out["examples"] = list(self.examples)
+        return out
+
+
+def _phrases(value, where: str, key: str) -> tuple[str, ...]:
+    """An optional list of non-empty strings (``examples``, ``off_topic``)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigurationError(f"{where}`{key}` must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
 
 
 @dataclass(frozen=True)
 class Scheme:
-    """An ordered list of themes; ``hors_theme`` is the answer for none of them, never a theme."""
+    """An ordered list of themes; ``hors_theme`` is the answer for none of them, never a theme.
+    ``off_topic`` (optional) lists, as short phrases, what contributions talk about that is none of
+    the themes: the zero-shot classifier's picture of ``hors_theme``."""
 
     name: str
     themes: tuple[Theme, ...]
     language: str = "fr"
     source: str | None = field(default=None, compare=False)
+    off_topic: tuple[str, ...] = ()
 
     @property
     def theme_ids(self) -> list[str]:
@@ -57,11 +82,14 @@ class Scheme:
         return out
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "name": self.name,
             "language": self.language,
-            "themes": [t.__dict__ for t in self.themes],
+            "themes": [t.to_dict() for t in self.themes],
         }
+        if self.off_topic:
+            out["off_topic"] = list(self.off_topic)
+        return out
 
     @classmethod
     def from_dict(cls, data: dict, *, source: str | None = None) -> Scheme:
@@ -85,12 +113,20 @@ class Scheme:
                 raise ConfigurationError(f"{where}{HORS_THEME} is reserved and cannot be a theme")
             label = item.get("label") or theme_id
             description = item.get("description") or label
-            themes.append(Theme(theme_id, str(label), str(description)))
+            scope = item.get("scope") or ""
+            if not isinstance(scope, str):
+                raise ConfigurationError(f"{where}theme {theme_id!r}: `scope` must be a string")
+            examples = _phrases(item.get("examples"), f"{where}theme {theme_id!r}: ", "examples")
+            themes.append(Theme(theme_id, str(label), str(description), scope.strip(), examples))
         ids = [t.id for t in themes]
         if len(set(ids)) != len(ids):
             raise ConfigurationError(f"{where}theme ids must be unique")
         return cls(
-            name=name, themes=tuple(themes), language=data.get("language", "fr"), source=source
+            name=name,
+            themes=tuple(themes),
+            language=data.get("language", "fr"),
+            source=source,
+            off_topic=_phrases(data.get("off_topic"), where, "off_topic"),
         )
 
     @classmethod
