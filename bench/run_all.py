@@ -14,6 +14,7 @@ BENCHMARKS = [
     "portal_path.py",
     "pseudonyms.py",  # the real-text figures need ../shared/realdata (skipped without it)
     "classifier.py",
+    "classifier_independent.py",  # new writers and proposals; real-text rows need ../shared
     "zero_shot.py",  # zero-shot old vs new; the real-text rows need ../shared/realdata
     "proposals.py",
     "proposals_heldout.py",  # discovery: proposals hidden from what is learnt, 5 folds
