@@ -21,6 +21,7 @@ BENCHMARKS = [
     "proposals_scale.py",
     "embedders.py",
     "non_answers.py",  # needs ../shared/realdata, else it writes a skip
+    "few_label.py",  # retraining on 259 real labels, 4-theme scheme; needs ../shared/realdata
     "pages.py",
     "access_overhead.py",
     "load.py",  # starts the server; wrk when installed (apt-get install wrk), else Python

@@ -192,6 +192,7 @@ def train(
     import shutil
 
     from nlp_assises.classify import ModelRegistry, ThemeClassifier
+    from nlp_assises.classify.small_data import small_set_params
     from nlp_assises.cleaning import Cleaner
     from nlp_assises.embedding import load_embedder
     from nlp_assises.scheme import Scheme
@@ -200,7 +201,11 @@ def train(
     the_scheme = Scheme.load(scheme)
     texts, labels = _labelled(labeled, the_scheme)
     cleaned = [c.text for c in Cleaner(pseudonymize=False, detect_language=False).clean_many(texts)]
-    model = ThemeClassifier(load_embedder(settings.embedder_spec)).fit(cleaned, labels, the_scheme)
+    # A few hundred labels get their own settings (measured in bench/few_label.py).
+    params = small_set_params(len(texts))
+    model = ThemeClassifier(load_embedder(settings.embedder_spec), **params).fit(
+        cleaned, labels, the_scheme
+    )
     # Out-of-fold figures: the model card carries metrics no training row has graded itself.
     from nlp_assises.classify.decision import decide
     from nlp_assises.evaluation import evaluate
