@@ -54,6 +54,13 @@ def load_independent(split: str | None = None) -> list[dict]:
     return [r for r in rows if split is None or r["split"] == split]
 
 
+def default_training_records() -> list[dict]:
+    """What the default theme classifier learns from: the first corpus's train split (writers
+    A-D) and the independent corpus's train split (writers N1, N3, N4 without the held-out
+    ideas). Both held-out splits (writer E; writer N2 and the unseen proposals) stay unread."""
+    return [*load_labelled("train"), *load_independent("train")]
+
+
 def load_proposals() -> list[dict]:
     """The recurring proposals of the labelled corpus (slug, theme, label)."""
     return json.loads(data_path("proposals.json").read_text(encoding="utf-8"))
