@@ -19,7 +19,7 @@ from nlp_assises.classify.registry import ThemeModel
 from nlp_assises.cleaning import Cleaner
 from nlp_assises.clustering import CampaignDetector, Contribution, ProposalClusterer
 from nlp_assises.clustering.lineage import carry_ids
-from nlp_assises.clustering.proposals import ClusteringResult
+from nlp_assises.clustering.proposals import ClusteringResult, Prepared
 from nlp_assises.corrections import (
     Correction,
     Member,
@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 # (new contributions, current proposals) -> memberships, as ProposalClusterer.assign gives them
 Assigner = Callable[[list[Contribution], list[dict]], list[dict]]
+Preparer = Callable[[list[Contribution]], Prepared]  # ProposalClusterer.prepare, elsewhere
 
 
 @dataclass
@@ -366,14 +367,17 @@ class Pipeline:
             clusters, members, params, [link.to_dict() for link in links]
         )
 
-    def cluster_store(self) -> ClusteringResult:
+    def cluster_store(self, prepare: Preparer | None = None) -> ClusteringResult:
         """Campaigns, then emerging proposals within each theme, stored as the current run.
 
         Proposals that the previous run also found keep their ids (``clustering.lineage``); how
-        the two runs' proposals relate (kept, split, merge, new, gone) is stored with the run."""
+        the two runs' proposals relate (kept, split, merge, new, gone) is stored with the run.
+        ``prepare(items)``: ``ProposalClusterer.prepare`` done elsewhere (the Dask engine's
+        workers); default in this process."""
         items = self.clustering_items()
         self.progress("cluster", 0, len(self.scheme.themes))
-        result = self.proposal_clusterer().fit(items, self.scheme.theme_ids)
+        prepared = prepare(items) if prepare is not None else None
+        result = self.proposal_clusterer().fit(items, self.scheme.theme_ids, prepared=prepared)
         self.save_clustering(result, items)
         self.progress("cluster", len(self.scheme.themes), len(self.scheme.themes))
         result.params["campaigns"] = len({c.campaign for c in items if c.campaign})
@@ -468,6 +472,7 @@ class Pipeline:
         classified: int,
         recluster: bool | None,
         place: Assigner | None = None,
+        prepare: Preparer | None = None,
     ) -> str:
         """Refit, assign or leave the proposals after ``new`` contributions were stored and
         ``classified`` were (re)classified (``run``'s rule); returns which it did."""
@@ -480,7 +485,7 @@ class Pipeline:
                 and (classified > new or new > self.settings.assign_max_share * self.store.count())
             )
         ):
-            self.cluster_store()
+            self.cluster_store(prepare)
             return "refit"
         if new or classified:
             self.assign_new(place)

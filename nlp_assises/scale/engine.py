@@ -15,6 +15,7 @@ is rerun by Dask, and the store's inserts ignore ids already stored, so nothing 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,6 +43,8 @@ class DaskEngine:
         self.partition_size = self.settings.dask_partition_size
         # Partitions sent to the workers, and skipped as stored by an earlier run.
         self.partitions = {"sent": 0, "skipped": 0}
+        # When each step ended (time.perf_counter()), for the scale benchmark.
+        self.timings: dict[str, float] = {}
 
     # -- the cluster ------------------------------------------------------------------------
     def __enter__(self) -> DaskEngine:
@@ -99,12 +102,21 @@ class DaskEngine:
         return 2 * max(1, len(self.client.scheduler_info().get("workers", {}))) + 1
 
     # -- the run ----------------------------------------------------------------------------
-    def run(self, path: str | Path, *, total: int | None = None, recluster: bool | None = None):
-        """``Pipeline.run`` on the cluster; ``total``: the input's records, when counted."""
+    def run(
+        self,
+        path: str | Path,
+        *,
+        total: int | None = None,
+        recluster: bool | None = None,
+        proposals: bool = True,
+    ):
+        """``Pipeline.run`` on the cluster; ``total``: the input's records, when counted;
+        ``proposals=False`` stops after classifying (several inputs, then one refit)."""
         pipeline, store = self.pipeline, self.pipeline.store
         if total is None:
             total = count_records(path)  # bad input fails before a run is recorded
         self._load_models()
+        self.timings["models_loaded"] = time.perf_counter()
         run_id = store.start_run("pipeline")
         try:
             model = pipeline.load_classifier(embedder=pipeline.embedder)
@@ -120,16 +132,21 @@ class DaskEngine:
             self.cache = SQLEmbeddingCache(store)
             report, classified = self._ingest(path, run_id, total)
             classified += self._classify_rest()
+            self.timings["classified"] = time.perf_counter()
             ingest = report.to_dict()
-            clustering = pipeline.update_proposals(
-                ingest["new"], classified, recluster, place=self._assign
-            )
+            clustering = "unchanged"
+            if proposals:
+                clustering = pipeline.update_proposals(
+                    ingest["new"], classified, recluster, place=self._assign, prepare=self._prepare
+                )
         except Exception as exc:
             store.finish_run(run_id, error=f"{exc.__class__.__name__}: {exc}")
             if _is_cluster_failure(exc):
                 raise self._explained(exc) from None
             raise
-        return pipeline.finish_run(run_id, ingest, classified, clustering)
+        summary = pipeline.finish_run(run_id, ingest, classified, clustering)
+        self.timings["done"] = time.perf_counter()
+        return summary
 
     def _ingest(self, path, run_id: int, total: int) -> tuple[IngestReport, int]:
         """Partitions to the workers, results written in input order as they come back."""
@@ -258,6 +275,22 @@ class DaskEngine:
         ]
         return [member for future in futures for member in future.result()]
 
+    def _prepare(self, items: list):
+        """``ProposalClusterer.prepare`` (proposal units, recurring proposals: the refit's
+        per-contribution work) over partitions, on the workers; merged in input order."""
+        from nlp_assises.clustering.proposals import Prepared
+        from nlp_assises.scale import worker
+
+        futures = [
+            self.client.submit(worker.prepare, list(part), pure=False)
+            for part in _chunks(items, self.partition_size)
+        ]
+        parts = []
+        for done, future in enumerate(futures, 1):
+            parts.append(future.result())
+            self.pipeline.progress("prepare", done, len(futures))
+        return Prepared.merge(parts)
+
     def _explained(self, exc: Exception) -> ClusterError:
         return ClusterError(
             f"the Dask cluster lost the work: {exc.__class__.__name__}: {exc} (a task's workers "
@@ -273,11 +306,12 @@ def count_records(path: str | Path) -> int:
 
 
 def _is_cluster_failure(exc: Exception) -> bool:
+    """A task lost to its workers dying, or the scheduler gone: not a bug of ours."""
+    from distributed.client import FutureCancelledError
+    from distributed.comm.core import CommClosedError
     from distributed.scheduler import KilledWorker
 
-    return isinstance(exc, KilledWorker | OSError | TimeoutError) and not isinstance(
-        exc, FileNotFoundError
-    )
+    return isinstance(exc, KilledWorker | CommClosedError | FutureCancelledError)
 
 
 def _chunks(items, size: int) -> Iterator[list]:

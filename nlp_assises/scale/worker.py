@@ -124,6 +124,11 @@ def assign(items: list[Contribution], clusters: list[dict]) -> list[dict]:
     return _parts().clusterer.assign(items, clusters).members
 
 
+def prepare(items: list[Contribution]):
+    """``ProposalClusterer.prepare`` on one partition of the items a refit clusters."""
+    return _parts().clusterer.prepare(items)
+
+
 def worker_memory() -> dict:
     """This worker process's resident and peak memory, in bytes (for the scale benchmark)."""
     import resource
