@@ -90,7 +90,7 @@ def child(size: int, engine: str, stage: str) -> dict:
     """One size with one engine, in this process."""
     from nlp_assises.pipeline import Pipeline
     from nlp_assises.scale.engine import DaskEngine, count_records
-    from nlp_assises.scale.worker import worker_memory
+    from nlp_assises.scale.worker import worker_stats
     from nlp_assises.settings import Settings
 
     path, origin = corpus(size)
@@ -113,11 +113,18 @@ def child(size: int, engine: str, stage: str) -> dict:
     out: dict = {"contributions": size, "engine": engine, "corpus": origin}
     if engine == "local":
         records = pipeline.read(path)
+        pipeline.embedder.encode(["Bonjour."])  # models loaded before the clock starts
+        pipeline.cleaner.clean_many(["Bonjour."])
         loaded = time.perf_counter()
+        cpu = resource.getrusage(resource.RUSAGE_SELF)
         run_id = pipeline.store.start_run("pipeline")
         ingest = pipeline.ingest(records, run_id=run_id)
         classified = pipeline.classify_store()
         marks["classified"] = time.perf_counter()
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        out["cpu_ms_per_contribution"] = round(
+            1000 * (used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime) / size, 2
+        )
         clustering = "unchanged"
         if stage == "all":
             clustering = pipeline.update_proposals(ingest["new"], classified, None)
@@ -128,15 +135,31 @@ def child(size: int, engine: str, stage: str) -> dict:
         total = count_records(path)
         with DaskEngine(pipeline) as dask:
             connected = time.perf_counter()
+            dask._load_models()  # here, to read the workers' CPU time once they are loaded
+            dask.timings["models_loaded"] = time.perf_counter()
+            before = dask.client.run(worker_stats)
+            cpu = resource.getrusage(resource.RUSAGE_SELF)
             summary = dask.run(path, total=total, proposals=stage == "all")
-            workers = dask.client.run(worker_memory)
+            used = resource.getrusage(resource.RUSAGE_SELF)
+            workers = dask.client.run(worker_stats)
         out["cluster_start_seconds"] = round(connected - start, 1)
         out["models_load_seconds"] = round(dask.timings["models_loaded"] - connected, 1)
         out["partitions"] = dask.partitions
         out["workers"] = [
-            {"peak_rss_mb": round(w["peak_rss"] / 2**20, 1), "rss_mb": round(w["rss"] / 2**20, 1)}
-            for w in workers.values()
+            {
+                "peak_rss_mb": round(w["peak_rss"] / 2**20, 1),
+                "rss_mb": round(w["rss"] / 2**20, 1),
+                "cpu_seconds": round(w["cpu_seconds"] - before[k]["cpu_seconds"], 1),
+            }
+            for k, w in workers.items()
+            if k in before
         ]
+        out["driver_cpu_ms_per_contribution"] = round(
+            1000 * (used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime) / size, 2
+        )
+        out["worker_cpu_ms_per_contribution"] = round(
+            1000 * sum(w["cpu_seconds"] for w in out["workers"]) / size, 2
+        )
         clean_start = dask.timings["models_loaded"]
         marks["classified"] = dask.timings["classified"]
     end = time.perf_counter()
@@ -175,17 +198,20 @@ def main(sizes: list[int], engines: list[str], stage: str, timeout: int) -> dict
             print(json.dumps(rows[-1]), flush=True)
             WORK.mkdir(parents=True, exist_ok=True)
             previous.write_text(json.dumps(rows, indent=2))
-    done = {(r["contributions"], r["engine"]) for r in rows}
-    if (RESULTS / "scale.json").exists():  # the sizes not run this time are kept
+
+    def key(row: dict) -> tuple:
+        return row["contributions"], row["engine"], row.get("stage", stage)
+
+    done = {key(r) for r in rows}
+    if (RESULTS / "scale.json").exists():  # the runs not repeated this time are kept
         kept = json.loads((RESULTS / "scale.json").read_text()).get("sizes", [])
-        rows = [r for r in kept if (r["contributions"], r["engine"]) not in done] + rows
-        rows.sort(key=lambda r: (r["contributions"], list(ENGINES).index(r["engine"])))
-    sizes = sorted({r["contributions"] for r in rows})
+        rows = [r for r in kept if key(r) not in done] + rows
+        rows.sort(key=lambda r: (key(r)[2], r["contributions"], list(ENGINES).index(r["engine"])))
     speedups = {}
-    for size in sizes:
-        by = {r["engine"]: r for r in rows if r["contributions"] == size and "error" not in r}
+    for size, _, run_stage in sorted({key(r) for r in rows}):
+        by = {r["engine"]: r for r in rows if key(r)[::2] == (size, run_stage) and "error" not in r}
         if "dask1" in by and "dask2" in by:
-            speedups[str(size)] = round(
+            speedups[f"{size} ({run_stage})"] = round(
                 by["dask2"]["clean_classify_per_second"] / by["dask1"]["clean_classify_per_second"],
                 2,
             )

@@ -45,6 +45,7 @@ class DaskEngine:
         self.partitions = {"sent": 0, "skipped": 0}
         # When each step ended (time.perf_counter()), for the scale benchmark.
         self.timings: dict[str, float] = {}
+        self._models_loaded = False
 
     # -- the cluster ------------------------------------------------------------------------
     def __enter__(self) -> DaskEngine:
@@ -87,6 +88,8 @@ class DaskEngine:
         pseudonym secret, so that every worker hashes authors as this installation does."""
         from nlp_assises.scale.worker import ModelsOnWorker
 
+        if self._models_loaded:
+            return
         settings = self.settings.model_dump()
         settings["data_dir"] = Path(self.settings.data_dir).resolve()
         settings["models_dir"] = Path(self.settings.models_dir).resolve()
@@ -95,6 +98,7 @@ class DaskEngine:
         if not self.client.scheduler_info().get("workers"):
             self.client.wait_for_workers(1, timeout=max(60.0, self.settings.dask_timeout))
         self.client.register_plugin(ModelsOnWorker(settings))
+        self._models_loaded = True
 
     def _window(self) -> int:
         """Partitions in flight: enough to keep every worker busy, few enough to bound the
@@ -115,8 +119,9 @@ class DaskEngine:
         pipeline, store = self.pipeline, self.pipeline.store
         if total is None:
             total = count_records(path)  # bad input fails before a run is recorded
-        self._load_models()
-        self.timings["models_loaded"] = time.perf_counter()
+        if not self._models_loaded:
+            self._load_models()
+            self.timings["models_loaded"] = time.perf_counter()
         run_id = store.start_run("pipeline")
         try:
             model = pipeline.load_classifier(embedder=pipeline.embedder)

@@ -129,14 +129,18 @@ def prepare(items: list[Contribution]):
     return _parts().clusterer.prepare(items)
 
 
-def worker_memory() -> dict:
-    """This worker process's resident and peak memory, in bytes (for the scale benchmark)."""
+def worker_stats() -> dict:
+    """This worker process's resident and peak memory (bytes) and CPU seconds so far, for the
+    scale benchmark (CPU seconds do not depend on what else the machine runs)."""
     import resource
 
     import psutil
 
+    process = psutil.Process()
+    cpu = process.cpu_times()
     return {
         "pid": os.getpid(),
-        "rss": psutil.Process().memory_info().rss,
+        "rss": process.memory_info().rss,
         "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "cpu_seconds": cpu.user + cpu.system,
     }
