@@ -196,9 +196,12 @@ class DaskEngine:
                 partition_of[future.key] = index
                 self.partitions["sent"] += 1
                 running.add(future)
-            while running.count() >= self._window():
+            # Finished partitions waiting for an earlier one count too: the driver never holds
+            # more than the window, however long the first partition takes.
+            while running.count() and running.count() + len(results) >= self._window():
                 future, result = next(running)
                 results[partition_of.pop(future.key)] = result
+                write_ready()
             write_ready()
         while running.count():
             future, result = next(running)
