@@ -29,7 +29,7 @@ help:
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip setuptools wheel
-	$(PIP) install --quiet $(FIND_LINKS) -c constraints.txt -e '.[dev,compare,notebooks]'
+	$(PIP) install --quiet $(FIND_LINKS) -c constraints.txt -e '.[dev,compare,notebooks,dask]'
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -19,6 +19,7 @@ BENCHMARKS = [
     "proposals.py",
     "proposals_heldout.py",  # discovery: proposals hidden from what is learnt, 5 folds
     "proposals_scale.py",
+    "scale.py",  # local vs Dask with 1 and 2 workers at 10k and 100k (hours on 2 cores)
     "embedders.py",
     "non_answers.py",  # needs ../shared/realdata, else it writes a skip
     "few_label.py",  # retraining on 259 real labels, 4-theme scheme; needs ../shared/realdata

@@ -5,6 +5,7 @@ progress bar on a terminal, and fails with one line, never a traceback."""
 from __future__ import annotations
 
 import contextlib
+import enum
 import json
 import logging
 import os
@@ -34,6 +35,12 @@ models_app = typer.Typer(
 app.add_typer(models_app, name="models")
 keys_app = typer.Typer(help="API keys (roles: portal, writer, admin).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+
+
+class Engine(enum.StrEnum):
+    local = "local"
+    dask = "dask"
+
 
 InPath = Annotated[Path, typer.Argument(help="A file (JSONL, CSV, TXT, EML, MBOX, PDF) or folder.")]
 
@@ -359,12 +366,30 @@ def run(
             "(default: refit unless the new contributions are few).",
         ),
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            help="local: this process; dask: the per-contribution work on a Dask cluster "
+            "(same results; docs/scale.md).",
+        ),
+    ] = Engine.local,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="The Dask scheduler (tcp://HOST:PORT) for --engine dask; default "
+            "NLP_ASSISES_DASK_SCHEDULER, else a local cluster of worker processes.",
+        ),
+    ] = None,
 ) -> None:
     """The whole pipeline into the store: ingest, clean, classify, cluster."""
     from nlp_assises.pipeline import Pipeline
 
+    if scheduler and engine is not Engine.dask:
+        raise click.UsageError("--scheduler goes with --engine dask")
     with _progress() as progress:
-        summary = Pipeline(_settings(), progress=progress).run(input, recluster=recluster)
+        summary = Pipeline(_settings(), progress=progress).run(
+            input, recluster=recluster, engine=engine.value, scheduler=scheduler
+        )
     typer.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
 
 

@@ -21,3 +21,7 @@ class InputError(NlpAssisesError):
 
 class ModelNotFoundError(ConfigurationError):
     """No trained model where one was expected."""
+
+
+class ClusterError(NlpAssisesError):
+    """The Dask cluster cannot be reached, or lost the work (workers dying over and over)."""

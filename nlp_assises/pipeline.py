@@ -19,7 +19,7 @@ from nlp_assises.classify.registry import ThemeModel
 from nlp_assises.cleaning import Cleaner
 from nlp_assises.clustering import CampaignDetector, Contribution, ProposalClusterer
 from nlp_assises.clustering.lineage import carry_ids
-from nlp_assises.clustering.proposals import ClusteringResult
+from nlp_assises.clustering.proposals import ClusteringResult, Prepared
 from nlp_assises.corrections import (
     Correction,
     Member,
@@ -41,6 +41,9 @@ from nlp_assises.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+# (new contributions, current proposals) -> memberships, as ProposalClusterer.assign gives them
+Assigner = Callable[[list[Contribution], list[dict]], list[dict]]
+Preparer = Callable[[list[Contribution]], Prepared]  # ProposalClusterer.prepare, elsewhere
 
 
 @dataclass
@@ -364,23 +367,29 @@ class Pipeline:
             clusters, members, params, [link.to_dict() for link in links]
         )
 
-    def cluster_store(self) -> ClusteringResult:
+    def cluster_store(self, prepare: Preparer | None = None) -> ClusteringResult:
         """Campaigns, then emerging proposals within each theme, stored as the current run.
 
         Proposals that the previous run also found keep their ids (``clustering.lineage``); how
-        the two runs' proposals relate (kept, split, merge, new, gone) is stored with the run."""
+        the two runs' proposals relate (kept, split, merge, new, gone) is stored with the run.
+        ``prepare(items)``: ``ProposalClusterer.prepare`` done elsewhere (the Dask engine's
+        workers); default in this process."""
         items = self.clustering_items()
         self.progress("cluster", 0, len(self.scheme.themes))
-        result = self.proposal_clusterer().fit(items, self.scheme.theme_ids)
+        prepared = prepare(items) if prepare is not None else None
+        result = self.proposal_clusterer().fit(items, self.scheme.theme_ids, prepared=prepared)
         self.save_clustering(result, items)
         self.progress("cluster", len(self.scheme.themes), len(self.scheme.themes))
         result.params["campaigns"] = len({c.campaign for c in items if c.campaign})
         return result
 
-    def assign_new(self) -> int:
+    def assign_new(self, place: Assigner | None = None) -> int:
         """Put the contributions stored since the current clustering run into its proposals,
         without a refit (recurring proposal, else the nearest proposal of their themes); returns
-        how many joined one. The others wait for the next ``cluster_store``."""
+        how many joined one. The others wait for the next ``cluster_store``.
+
+        ``place(items, clusters)`` gives the memberships (default: ``ProposalClusterer.assign``
+        in this process; the Dask engine spreads it over its workers)."""
         run = self.store.current_cluster_run()
         if run is None:
             raise ConfigurationError("no proposals yet: cluster the store once before assigning")
@@ -393,10 +402,13 @@ class Pipeline:
             if c.added and _aware(c.added) > since and c.id not in placed
         ]
         self.progress("assign", 0, len(items))
-        result = self.proposal_clusterer().assign(items, clusters)
-        self.store.add_cluster_members(result.members)
+        if place is None:
+            members = self.proposal_clusterer().assign(items, clusters).members
+        else:
+            members = place(items, clusters)
+        self.store.add_cluster_members(members)
         self.progress("assign", len(items), len(items))
-        return sum(1 for c in items if result.assignments.get(c.id))
+        return len({m["contribution_id"] for m in members})
 
     def writers_labels(self) -> list[dict]:
         """The writers' theme corrections as labelled records (``id``, ``text``, ``themes``),
@@ -419,45 +431,74 @@ class Pipeline:
         )
         return self.store.add_correction(correction).to_dict()
 
-    def run(self, path: str | Path, *, recluster: bool | None = None) -> RunSummary:
+    def run(
+        self,
+        path: str | Path,
+        *,
+        recluster: bool | None = None,
+        engine: str = "local",
+        scheduler: str | None = None,
+    ) -> RunSummary:
         """The whole pipeline on ``path`` into the store: ingest, clean, classify, cluster.
 
         ``recluster``: True refits the proposals, False only assigns the new contributions to
         the current ones; None (default) refits unless the new contributions are few (at most
-        ``settings.assign_max_share`` of the store) and no stored one was reclassified."""
+        ``settings.assign_max_share`` of the store) and no stored one was reclassified.
+        ``engine="dask"`` runs the per-contribution work on a Dask cluster (``scheduler``'s, or
+        a local one), with the same results (:mod:`nlp_assises.scale.engine`)."""
+        if engine == "dask":
+            from nlp_assises.scale.engine import DaskEngine, count_records
+
+            total = count_records(path)  # bad input fails before a cluster is even started,
+            self.store.count()  # and so does an unreachable database
+            with DaskEngine(self, scheduler) as dask:
+                return dask.run(path, total=total, recluster=recluster)
+        if engine != "local":
+            raise ConfigurationError(f"unknown engine {engine!r}: expected local or dask")
         records = self.read(path)  # bad input fails here, before a run is even recorded
         run_id = self.store.start_run("pipeline")
         try:
             ingest = self.ingest(records, run_id=run_id)
             classified = self.classify_store()
-            clusters = self.store.current_clusters()
-            clustering = "unchanged"
-            if (
-                not clusters
-                or recluster
-                or (
-                    recluster is None
-                    and (ingest["new"] or classified)
-                    and (
-                        classified > ingest["new"]
-                        or ingest["new"] > self.settings.assign_max_share * self.store.count()
-                    )
-                )
-            ):
-                self.cluster_store()
-                clustering = "refit"
-            elif ingest["new"] or classified:
-                self.assign_new()
-                clustering = "assigned"
-            clusters = self.store.current_clusters()
+            clustering = self.update_proposals(ingest["new"], classified, recluster)
         except Exception as exc:
             self.store.finish_run(run_id, error=f"{exc.__class__.__name__}: {exc}")
             raise
+        return self.finish_run(run_id, ingest, classified, clustering)
+
+    def update_proposals(
+        self,
+        new: int,
+        classified: int,
+        recluster: bool | None,
+        place: Assigner | None = None,
+        prepare: Preparer | None = None,
+    ) -> str:
+        """Refit, assign or leave the proposals after ``new`` contributions were stored and
+        ``classified`` were (re)classified (``run``'s rule); returns which it did."""
+        if (
+            not self.store.current_clusters()
+            or recluster
+            or (
+                recluster is None
+                and (new or classified)
+                and (classified > new or new > self.settings.assign_max_share * self.store.count())
+            )
+        ):
+            self.cluster_store(prepare)
+            return "refit"
+        if new or classified:
+            self.assign_new(place)
+            return "assigned"
+        return "unchanged"
+
+    def finish_run(self, run_id: int, ingest: dict, classified: int, clustering: str) -> RunSummary:
+        """Record the run as done, with its summary."""
         summary = RunSummary(
             run_id=run_id,
             ingest={k: v for k, v in ingest.items() if k != "rejections"},
             classified=classified,
-            clusters=len(clusters),
+            clusters=len(self.store.current_clusters()),
             campaigns=self.store.count_campaigns(),
             clustering=clustering,
         )

@@ -84,6 +84,19 @@ class Settings(BaseSettings):
         description="`run` assigns new contributions to the current proposals without a refit "
         "when they are at most this share of the store.",
     )
+    # `run --engine dask` (docs/scale.md)
+    dask_scheduler: str | None = Field(
+        None,
+        description="The Dask scheduler `run --engine dask` uses (tcp://HOST:PORT); default a "
+        "local cluster of worker processes.",
+    )
+    dask_workers: int = Field(2, ge=1, description="Worker processes of the local Dask cluster.")
+    dask_partition_size: int = Field(
+        1000, ge=1, description="Contributions per Dask task (read, cleaned, classified together)."
+    )
+    dask_timeout: float = Field(
+        10.0, gt=0, description="Seconds to reach the Dask scheduler before giving up."
+    )
 
     # Jobs (see nlp_assises/jobs.py): a running job's process renews its lease every quarter of
     # it; a lease run out means that process died, and the job is queued again.

@@ -132,6 +132,22 @@ class ClusteringResult:
         )
 
 
+@dataclass
+class Prepared:
+    """``ProposalClusterer.prepare``'s output: proposal units (in contribution order) and each
+    contribution's recurring proposal slug (None: none)."""
+
+    units: list[Unit] = field(default_factory=list)
+    known: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def merge(cls, parts: Sequence[Prepared]) -> Prepared:
+        return cls(
+            units=[u for part in parts for u in part.units],
+            known={k: v for part in parts for k, v in part.known.items()},
+        )
+
+
 class ProposalClusterer:
     """Clusters proposal units theme by theme.
 
@@ -280,25 +296,45 @@ class ProposalClusterer:
         )
 
     # -- the whole thing --------------------------------------------------------------------
+    def prepare(self, contributions: Sequence[Contribution]) -> Prepared:
+        """The work ``fit`` does on each contribution on its own: its proposal units and the
+        recurring proposal it makes (or None). Done on partitions (the Dask engine's workers),
+        then merged, it is what ``fit`` would have done in one process."""
+        units = UnitExtractor(self.spacy_model).extract(
+            [c.id for c in contributions], [c.text for c in contributions]
+        )
+        known: dict[str, str | None] = {}
+        if self.known is not None:
+            predicted = self.known.predict([c.text for c in contributions])
+            known = {c.id: slug for c, (slug, _) in zip(contributions, predicted, strict=True)}
+        return Prepared(units=units, known=known)
+
     def fit(
-        self, contributions: Sequence[Contribution], theme_ids: Sequence[str]
+        self,
+        contributions: Sequence[Contribution],
+        theme_ids: Sequence[str],
+        *,
+        prepared: Prepared | None = None,
     ) -> ClusteringResult:
+        """Proposals within each theme; ``prepared``: ``prepare``'s output for these
+        contributions (in their order), when it was computed elsewhere."""
         result = ClusteringResult(params=self.get_params())
         by_id = {c.id: c for c in contributions}
         for c in contributions:
             result.assignments.setdefault(c.id, [])
         contributions = self._set_apart(contributions, result)
+        if prepared is None:
+            prepared = self.prepare(contributions)
+        kept = {c.id for c in contributions}
         units_of: dict[str, list[Unit]] = {}  # split once, even for several themes
-        for unit in UnitExtractor(self.spacy_model).extract(
-            [c.id for c in contributions], [c.text for c in contributions]
-        ):
-            units_of.setdefault(unit.contribution_id, []).append(unit)
+        for unit in prepared.units:
+            if unit.contribution_id in kept:
+                units_of.setdefault(unit.contribution_id, []).append(unit)
         theme_sizes = {t: sum(1 for c in contributions if t in c.themes) for t in theme_ids}
         recognised: dict[str, str] = {}
         if self.known is not None:
-            for c, (slug, _) in zip(
-                contributions, self.known.predict([c.text for c in contributions]), strict=True
-            ):
+            for c in contributions:
+                slug = prepared.known.get(c.id)
                 if slug and self.known.proposals[slug]["theme"] in theme_ids:
                     recognised[c.id] = slug
             self._emit_known(recognised, units_of, by_id, theme_sizes, result)

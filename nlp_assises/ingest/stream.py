@@ -1,0 +1,128 @@
+"""Records read one at a time, for inputs too large to hold: JSONL and UTF-8 CSV are streamed
+line by line; the other formats (and a CSV in another encoding) are read a file at a time by
+their usual reader. Same records, same errors as :func:`~nlp_assises.ingest.read_records`."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+from nlp_assises.errors import InputError
+from nlp_assises.ingest.readers import (
+    READERS,
+    TEXT_COLUMNS,
+    _record_from_mapping,
+    iter_input_files,
+)
+from nlp_assises.records import Record
+
+_PROBE = 1 << 20  # bytes read at a time when checking an encoding
+
+
+def stream_jsonl(path: Path) -> Iterator[Record]:
+    """One JSON object per line, parsed as the line is read."""
+    with path.open("rb") as handle:
+        if b"\x00" in handle.read(8192):
+            raise InputError("binary file (NUL bytes), not JSONL", source=str(path))
+        handle.seek(0)
+        for lineno, raw in enumerate(handle, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputError(f"invalid UTF-8 at line {lineno}", source=str(path)) from None
+            if lineno == 1:
+                line = line.removeprefix("\ufeff")
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(
+                    f"line {lineno} is not valid JSON ({exc.msg})", source=str(path)
+                ) from None
+            if not isinstance(row, dict):
+                raise InputError(f"line {lineno} is not a JSON object", source=str(path))
+            yield _record_from_mapping(row, source=f"{path}:{lineno}")
+
+
+def _is_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        if b"\x00" in handle.read(8192):
+            return False
+        handle.seek(0)
+        try:
+            while chunk := handle.read(_PROBE):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def stream_csv(path: Path) -> Iterator[Record]:
+    """A UTF-8 CSV row by row (delimiter and text column found as ``read_csv`` finds them);
+    another encoding falls back to ``read_csv``, which detects it on the whole file."""
+    if not _is_utf8(path):
+        yield from READERS[".csv"](path)
+        return
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        head = handle.read(20000)
+        header = head.split("\n", 1)[0]
+        counts = {d: header.count(d) for d in ";,\t|"}
+        delimiter = max(counts, key=counts.get)
+        if counts[delimiter] == 0:
+            try:
+                delimiter = csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+            except csv.Error:
+                delimiter = ","
+        handle.seek(0)
+        reader = csv.DictReader(handle, delimiter=delimiter)
+        if not reader.fieldnames:
+            raise InputError("empty CSV (no header row)", source=str(path))
+        columns = {name.strip().lower(): name for name in reader.fieldnames if name}
+        text_key = next((columns[c] for c in TEXT_COLUMNS if c in columns), None)
+        if text_key is None:
+            raise InputError(
+                f"no text column: expected one of {', '.join(TEXT_COLUMNS)}; "
+                f"found {', '.join(reader.fieldnames)}",
+                source=str(path),
+            )
+        for lineno, row in enumerate(reader, 2):
+            row = {(k.strip().lower() if k else k): v for k, v in row.items() if k}
+            yield _record_from_mapping(
+                row, source=f"{path}:{lineno}", text_key=text_key.strip().lower()
+            )
+
+
+_STREAMING = {
+    ".jsonl": stream_jsonl,
+    ".ndjson": stream_jsonl,
+    ".csv": stream_csv,
+    ".tsv": stream_csv,
+}
+
+
+def stream_records(path: str | Path) -> Iterator[Record]:
+    """Every record of a file or folder, without holding a whole file of them."""
+    for file in iter_input_files(path):
+        if file.stat().st_size == 0:
+            raise InputError("empty file", source=str(file))
+        reader = _STREAMING.get(file.suffix.lower(), READERS[file.suffix.lower()])
+        try:
+            yield from reader(file)
+        except InputError:
+            raise
+        except (OSError, UnicodeError, csv.Error) as exc:
+            raise InputError(f"cannot read ({exc})", source=str(file)) from None
+
+
+def record_chunks(path: str | Path, size: int) -> Iterator[list[Record]]:
+    """``stream_records`` in lists of ``size`` records (the last one shorter)."""
+    records = stream_records(path)
+    while chunk := list(islice(records, size)):
+        yield chunk

@@ -1,0 +1,327 @@
+"""``run --engine dask``: the driver. It streams the input in partitions to a Dask cluster
+(workers clean, pseudonymise, embed and classify), writes each partition's rows in one
+transaction as results come back, then settles the proposals as the local engine does.
+
+Why the results are the local engine's: workers run the same code on each contribution on its
+own; the driver writes partitions in input order (a result that comes back early waits for the
+ones before it), so duplicates and id clashes resolve as they would in one process; the proposal
+refit runs on the driver (it already fits on a sample, ``max_fit_units``) and assignment, which
+places each new contribution independently, runs on the workers.
+
+Resuming: a partition whose submissions are all stored is not sent again; a lost worker's task
+is rerun by Dask, and the store's inserts ignore ids already stored, so nothing is stored twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from nlp_assises.errors import ClusterError, ConfigurationError
+from nlp_assises.ingest.stream import record_chunks, stream_records
+from nlp_assises.store import SQLEmbeddingCache
+from nlp_assises.store.ingestion import IngestReport, valid_records
+
+log = logging.getLogger(__name__)
+
+_SKIPPED = object()
+
+
+class DaskEngine:
+    """A context manager around one client: the scheduler's at ``scheduler`` (default
+    ``settings.dask_scheduler``), else a local cluster of ``settings.dask_workers`` worker
+    processes started here and stopped on exit."""
+
+    def __init__(self, pipeline, scheduler: str | None = None) -> None:
+        self.pipeline = pipeline
+        self.settings = pipeline.settings
+        self.scheduler = scheduler or self.settings.dask_scheduler
+        self.cluster = None
+        self.client = None
+        self.partition_size = self.settings.dask_partition_size
+        # Partitions sent to the workers, and skipped as stored by an earlier run.
+        self.partitions = {"sent": 0, "skipped": 0}
+        # When each step ended (time.perf_counter()), for the scale benchmark.
+        self.timings: dict[str, float] = {}
+        self._models_loaded = False
+
+    # -- the cluster ------------------------------------------------------------------------
+    def __enter__(self) -> DaskEngine:
+        from distributed import Client, LocalCluster
+
+        # distributed logs every connection (and a slow worker shutdown): the run says what matters.
+        quiet = max(logging.ERROR, logging.getLogger().getEffectiveLevel())
+        logging.getLogger("distributed").setLevel(quiet)
+        timeout = self.settings.dask_timeout
+        try:
+            if self.scheduler:
+                self.client = Client(self.scheduler, timeout=timeout, set_as_default=False)
+            else:
+                self.cluster = LocalCluster(
+                    n_workers=self.settings.dask_workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+                self.client = Client(self.cluster, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            self.__exit__(None, None, None)
+            where = self.scheduler or "a local cluster"
+            raise ClusterError(
+                f"cannot reach the Dask scheduler at {where} within {timeout:g} s "
+                f"({exc.__class__.__name__}); start it or check --scheduler"
+            ) from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def _load_models(self) -> None:
+        """Register the plugin that loads the models on every worker (now and on any worker
+        that joins later), with the driver's settings: absolute paths and the installation's
+        pseudonym secret, so that every worker hashes authors as this installation does."""
+        from nlp_assises.scale.worker import ModelsOnWorker
+
+        if self._models_loaded:
+            return
+        settings = self.settings.model_dump()
+        settings["data_dir"] = Path(self.settings.data_dir).resolve()
+        settings["models_dir"] = Path(self.settings.models_dir).resolve()
+        settings["pseudonym_secret"] = self.settings.resolved_pseudonym_secret
+        settings["database_url"] = None  # workers never open the store
+        if not self.client.scheduler_info().get("workers"):
+            self.client.wait_for_workers(1, timeout=max(60.0, self.settings.dask_timeout))
+        self.client.register_plugin(ModelsOnWorker(settings))
+        self._models_loaded = True
+
+    def _window(self) -> int:
+        """Partitions in flight: enough to keep every worker busy, few enough to bound the
+        driver's memory."""
+        return 2 * max(1, len(self.client.scheduler_info().get("workers", {}))) + 1
+
+    # -- the run ----------------------------------------------------------------------------
+    def run(
+        self,
+        path: str | Path,
+        *,
+        total: int | None = None,
+        recluster: bool | None = None,
+        proposals: bool = True,
+    ):
+        """``Pipeline.run`` on the cluster; ``total``: the input's records, when counted;
+        ``proposals=False`` stops after classifying (several inputs, then one refit)."""
+        pipeline, store = self.pipeline, self.pipeline.store
+        if total is None:
+            total = count_records(path)  # bad input fails before a run is recorded
+        if not self._models_loaded:
+            self._load_models()
+            self.timings["models_loaded"] = time.perf_counter()
+        run_id = store.start_run("pipeline")
+        try:
+            model = pipeline.load_classifier(embedder=pipeline.embedder)
+            self.version = model.card.get("version", "unknown")
+            store.record_model(
+                "classifier",
+                self.version,
+                str(self.settings.classifiers_dir / self.version),
+                {k: v for k, v in model.card.items() if k != "scheme"},
+            )
+            embedder = pipeline.embedder
+            store.record_model("embedder", embedder.model_id, self.settings.embedder_spec, {})
+            self.cache = SQLEmbeddingCache(store)
+            report, classified = self._ingest(path, run_id, total)
+            classified += self._classify_rest()
+            self.timings["classified"] = time.perf_counter()
+            ingest = report.to_dict()
+            clustering = "unchanged"
+            if proposals:
+                clustering = pipeline.update_proposals(
+                    ingest["new"], classified, recluster, place=self._assign, prepare=self._prepare
+                )
+        except Exception as exc:
+            store.finish_run(run_id, error=f"{exc.__class__.__name__}: {exc}")
+            if _is_cluster_failure(exc):
+                raise self._explained(exc) from None
+            raise
+        summary = pipeline.finish_run(run_id, ingest, classified, clustering)
+        self.timings["done"] = time.perf_counter()
+        return summary
+
+    def _ingest(self, path, run_id: int, total: int) -> tuple[IngestReport, int]:
+        """Partitions to the workers, results written in input order as they come back."""
+        from nlp_assises.scale import worker
+
+        store, scheme = self.pipeline.store, self.pipeline.scheme
+        report, seen = IngestReport(), set()
+        classified = done = 0
+        results: dict[int, object] = {}  # finished partitions waiting for an earlier one
+        batches: dict[int, tuple[int, list]] = {}
+        next_index = 0
+
+        def write_ready() -> None:
+            nonlocal next_index, classified, done
+            while next_index in results:
+                result = results.pop(next_index)
+                size, candidates = batches.pop(next_index)
+                if result is not _SKIPPED:
+                    classified += self._write(candidates, result, report, seen)
+                else:
+                    report.duplicate += len(candidates)
+                done += size
+                self.pipeline.progress("ingest", done, total)
+                self.pipeline.progress("classify", done, total)
+                next_index += 1
+
+        from distributed import as_completed
+
+        running = as_completed(loop=self.client.loop, with_results=True)
+        partition_of: dict[str, int] = {}
+        for index, chunk in enumerate(record_chunks(path, self.partition_size)):
+            candidates = valid_records(chunk, scheme, report)
+            batches[index] = (len(chunk), candidates)
+            keys = {r.submission_key for r in candidates}
+            if not candidates or keys <= store.stored_submissions(keys):
+                results[index] = _SKIPPED  # stored by an earlier (interrupted) run
+                self.partitions["skipped"] += 1
+            else:
+                future = self.client.submit(
+                    worker.clean_and_classify, candidates, run_id, pure=False
+                )
+                partition_of[future.key] = index
+                self.partitions["sent"] += 1
+                running.add(future)
+            # Finished partitions waiting for an earlier one count too: the driver never holds
+            # more than the window, however long the first partition takes.
+            while running.count() and running.count() + len(results) >= self._window():
+                future, result = next(running)
+                results[partition_of.pop(future.key)] = result
+                write_ready()
+            write_ready()
+        while running.count():
+            future, result = next(running)
+            results[partition_of.pop(future.key)] = result
+            write_ready()
+        write_ready()
+        return report, classified
+
+    def _write(self, candidates, result: dict, report: IngestReport, seen: set) -> int:
+        """One partition into the store: its new contributions, then their classifications
+        and vectors; returns how many were classified."""
+        self._check_version(result)
+        store = self.pipeline.store
+        before = len(report.ids)
+        store.ingest_cleaned(candidates, result["rows"], report, seen)
+        new = set(report.ids[before:])
+        rows = [r for r in result["classifications"] if r["id"] in new]
+        store.save_classifications(rows, self.version)
+        self._cache(result, new, [r["id"] for r in result["classifications"]])
+        return len(rows)
+
+    def _cache(self, result: dict, keep: set[str], ids: list[str]) -> None:
+        vectors = {
+            h: v
+            for cid, h, v in zip(ids, result["hashes"], result["vectors"], strict=True)
+            if cid in keep
+        }
+        self.cache.put_many(result["embedder"], vectors)
+
+    def _check_version(self, result: dict) -> None:
+        if result["model_version"] != self.version:
+            raise ConfigurationError(
+                f"a worker classifies with model {result['model_version']}, the driver with "
+                f"{self.version}: give every worker the same models folder"
+            )
+
+    def _classify_rest(self) -> int:
+        """Stored contributions without a classification by the current model (stored before
+        it was promoted, or by a run interrupted between its two writes), as
+        ``classify_store`` would classify them."""
+        from nlp_assises.scale import worker
+
+        store = self.pipeline.store
+        waiting = store.unclassified_ids(self.version)
+        futures = []
+        for chunk in _chunks(waiting, self.partition_size):
+            found = store.contributions(chunk)
+            futures.append(
+                self.client.submit(
+                    worker.classify,
+                    [c.id for c in found],
+                    [c.text for c in found],
+                    [list(c.flags or []) for c in found],
+                    pure=False,
+                )
+            )
+        done = 0
+        for future in futures:  # in order: few, and written as they come
+            result = future.result()
+            self._check_version(result)
+            store.save_classifications(result["classifications"], self.version)
+            ids = [r["id"] for r in result["classifications"]]
+            self._cache(result, set(ids), ids)
+            done += len(ids)
+            self.pipeline.progress("classify", done, len(waiting))
+        return done
+
+    def _assign(self, items: list, clusters: list[dict]) -> list[dict]:
+        """``ProposalClusterer.assign`` over partitions of the new contributions, on the
+        workers; the memberships in the order one process gives them."""
+        from nlp_assises.scale import worker
+
+        if not items:
+            return []
+        shared = self.client.scatter(clusters, broadcast=True)
+        futures = [
+            self.client.submit(worker.assign, list(part), shared, pure=False)
+            for part in _chunks(items, self.partition_size)
+        ]
+        return [member for future in futures for member in future.result()]
+
+    def _prepare(self, items: list):
+        """``ProposalClusterer.prepare`` (proposal units, recurring proposals: the refit's
+        per-contribution work) over partitions, on the workers; merged in input order."""
+        from nlp_assises.clustering.proposals import Prepared
+        from nlp_assises.scale import worker
+
+        futures = [
+            self.client.submit(worker.prepare, list(part), pure=False)
+            for part in _chunks(items, self.partition_size)
+        ]
+        parts = []
+        for done, future in enumerate(futures, 1):
+            parts.append(future.result())
+            self.pipeline.progress("prepare", done, len(futures))
+        return Prepared.merge(parts)
+
+    def _explained(self, exc: Exception) -> ClusterError:
+        return ClusterError(
+            f"the Dask cluster lost the work: {exc.__class__.__name__}: {exc} (a task's workers "
+            "died too often: check the workers' memory and logs; the stored partitions are kept "
+            "and a new run resumes after them)"
+        )
+
+
+def count_records(path: str | Path) -> int:
+    """The input's records, read once without keeping them: it fails on bad input as
+    ``Pipeline.read`` does, and gives the progress bars their total."""
+    return sum(1 for _ in stream_records(path))
+
+
+def _is_cluster_failure(exc: Exception) -> bool:
+    """A task lost to its workers dying, or the scheduler gone: not a bug of ours."""
+    from distributed.client import FutureCancelledError
+    from distributed.comm.core import CommClosedError
+    from distributed.scheduler import KilledWorker
+
+    return isinstance(exc, KilledWorker | CommClosedError | FutureCancelledError)
+
+
+def _chunks(items, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
