@@ -16,6 +16,7 @@ BENCHMARKS = [
     "classifier.py",
     "proposals.py",
     "proposals_heldout.py",  # discovery: proposals hidden from what is learnt, 5 folds
+    "proposals_real.py",  # real answers, hand labels; needs ../shared/realdata, else a skip
     "proposals_scale.py",
     "embedders.py",
     "non_answers.py",  # needs ../shared/realdata, else it writes a skip
