@@ -94,11 +94,17 @@ class CoherentGroups:
     """
 
     def __init__(
-        self, *, min_similarity: float = 0.3, min_size: int = 2, attach: bool = True
+        self,
+        *,
+        min_similarity: float = 0.3,
+        min_size: int = 2,
+        attach: bool = True,
+        attach_similarity: float | None = None,
     ) -> None:
         self.min_similarity = min_similarity
         self.min_size = min_size
         self.attach = attach
+        self.attach_similarity = attach_similarity
 
     def fit_predict(self, X: sparse.csr_matrix, owners: Sequence[str]) -> np.ndarray:
         """``X``: rows whose dot products are similarities (``HybridSimilarity``);
@@ -126,7 +132,8 @@ class CoherentGroups:
             mean = (similarity @ members) / members.sum(axis=0)
             loose = np.flatnonzero(labels == -1)
             best = mean[loose].argmax(axis=1)
-            keep = mean[loose, best] >= self.min_similarity
+            floor = self.attach_similarity or self.min_similarity
+            keep = mean[loose, best] >= floor
             labels[loose[keep]] = np.asarray(groups)[best[keep]]
         return labels
 

@@ -18,6 +18,7 @@ from datetime import datetime
 
 import numpy as np
 from scipy import sparse
+from sklearn.preprocessing import normalize
 
 from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER
 from nlp_assises.clustering.discovery import CoherentGroups, HybridSimilarity
@@ -163,6 +164,18 @@ class ProposalClusterer:
         Recognises non-answers ("RAS", "voir ci-dessus", "pas d'avis"), which are set apart
         (``ClusteringResult.non_answers``) and never join a proposal; ``True``: the default
         :class:`NonAnswerDetector`, ``False``: none.
+    discovery:
+        ``"hybrid"`` (default): coherent groups over lexical + semantic similarity
+        (``discovery.py``); ``"umap_hdbscan"``: the previous BERTopic path (UMAP + HDBSCAN).
+    min_similarity, word_weight, char_weight, context_weight, min_group_size, attach_similarity:
+        The hybrid path: a group's members are on average at least ``min_similarity`` alike
+        (``word_weight`` × lemma TF-IDF cosine + ``char_weight`` × character n-gram cosine + the
+        rest × centred embedding cosine; each sentence read with ``context_weight`` of its whole
+        contribution); groups of fewer than ``min_group_size`` contributions are left
+        unassigned. Chosen on writer E (held-out folds) and the DEV half of the real labels.
+    recognition_threshold:
+        Probability from which a learnt proposal is trusted; ``None``: the one calibrated on
+        real answers (``nlp_assises/data/recognition_threshold.json``).
     """
 
     def __init__(
@@ -181,11 +194,13 @@ class ProposalClusterer:
         assign_threshold: float = 0.75,
         non_answers: NonAnswerDetector | bool = True,
         discovery: str = "hybrid",
-        min_similarity: float = 0.3,
-        word_weight: float = 0.4,
-        char_weight: float = 0.3,
-        min_group_size: int = 2,
+        min_similarity: float = 0.12,
+        word_weight: float = 0.5,
+        char_weight: float = 0.4,
+        min_group_size: int = 3,
         recognition_threshold: float | None = None,
+        context_weight: float = 0.5,
+        attach_similarity: float | None = None,
     ) -> None:
         self.embedder = embedder
         self.spacy_model = spacy_model
@@ -208,6 +223,8 @@ class ProposalClusterer:
         self.min_group_size = min_group_size
         # None: the threshold calibrated on real answers (nlp_assises/data/, recognition.py)
         self.recognition_threshold = recognition_threshold
+        self.context_weight = context_weight
+        self.attach_similarity = attach_similarity
 
     def get_params(self) -> dict:
         return {
@@ -228,6 +245,8 @@ class ProposalClusterer:
             "char_weight": self.char_weight,
             "min_group_size": self.min_group_size,
             "recognition_threshold": self._recognition_threshold(),
+            "context_weight": self.context_weight,
+            "attach_similarity": self.attach_similarity,
         }
 
     def _recognition_threshold(self) -> float:
@@ -348,7 +367,7 @@ class ProposalClusterer:
                 continue
             embeddings = self.embedder.encode([u.text for u in units])
             if self.discovery == "hybrid":
-                topics, keywords = self._fit_hybrid(units, embeddings)
+                topics, keywords = self._fit_hybrid(units, embeddings, by_id)
             else:
                 topics, keywords = self._fit_sampled(units, embeddings)
             groups: dict[int, list[int]] = {}
@@ -490,7 +509,7 @@ class ProposalClusterer:
         return [(key, indices) for *_, key, indices in sorted(ranked, key=lambda r: r[:3])]
 
     def _fit_hybrid(
-        self, units: list[Unit], embeddings: np.ndarray
+        self, units: list[Unit], embeddings: np.ndarray, by_id: dict | None = None
     ) -> tuple[np.ndarray, dict[int, list[str]]]:
         """Coherent groups over lexical + semantic similarity (``discovery.py``), on at most
         ``max_fit_units`` units (a seeded sample); the other units join the group they are most
@@ -504,7 +523,17 @@ class ProposalClusterer:
             analyzer=self._lemma_analyzer(texts, drop_generic=False),
         ).fit(texts, embeddings)
         rows = similarity.transform(texts, embeddings)
-        groups = CoherentGroups(min_similarity=self.min_similarity, min_size=self.min_group_size)
+        if self.context_weight and by_id:  # a sentence read with its whole contribution
+            owners_ids = list(dict.fromkeys(owners))
+            whole = [by_id[i].text for i in owners_ids]
+            context = similarity.transform(whole, self.embedder.encode(whole))
+            position = {c: k for k, c in enumerate(owners_ids)}
+            rows = normalize(rows + self.context_weight * context[[position[o] for o in owners]])
+        groups = CoherentGroups(
+            min_similarity=self.min_similarity,
+            min_size=self.min_group_size,
+            attach_similarity=self.attach_similarity,
+        )
         if not self.max_fit_units or len(units) <= self.max_fit_units:
             topics = groups.fit_predict(rows, owners)
         else:
