@@ -77,8 +77,7 @@ def test_no_catch_all_on_held_out_writer(embedder, held_out):
         "Bonjour à tous et merci",
         "Mieux éduquer [PERSONNE_1]",
         "La police",
-        "Il faudrait plus de patrouilles à pied le soir dans les rues du centre-ville et aussi "
-        "autour de la gare routière et du marché couvert",
+        "Pour que les choses changent vraiment dans nos villes il faudrait que",
     ],
 )
 def test_labels_that_are_not_proposals_are_refused(sentence):

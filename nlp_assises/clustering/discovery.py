@@ -100,11 +100,15 @@ class CoherentGroups:
         min_size: int = 2,
         attach: bool = True,
         attach_similarity: float | None = None,
+        max_share: float = 0.15,
+        one_proposal_similarity: float = 0.5,
     ) -> None:
         self.min_similarity = min_similarity
         self.min_size = min_size
         self.attach = attach
         self.attach_similarity = attach_similarity
+        self.max_share = max_share
+        self.one_proposal_similarity = one_proposal_similarity
 
     def fit_predict(self, X: sparse.csr_matrix, owners: Sequence[str]) -> np.ndarray:
         """``X``: rows whose dot products are similarities (``HybridSimilarity``);
@@ -123,6 +127,7 @@ class CoherentGroups:
             distance_threshold=1.0 - self.min_similarity,
         )
         labels = model.fit_predict(distance)
+        labels = self._split_large(labels, similarity, owners)
         labels = self._drop_small(labels, owners)
         if self.attach and (labels == -1).any() and (labels != -1).any():
             groups = sorted(set(labels.tolist()) - {-1})
@@ -135,6 +140,52 @@ class CoherentGroups:
             floor = self.attach_similarity or self.min_similarity
             keep = mean[loose, best] >= floor
             labels[loose[keep]] = np.asarray(groups)[best[keep]]
+            # attached answers may have made a group too large: the same rule again
+            labels = self._drop_small(self._split_large(labels, similarity, owners), owners)
+        return labels
+
+    def _split_large(
+        self, labels: np.ndarray, similarity: np.ndarray, owners: Sequence[str]
+    ) -> np.ndarray:
+        """No catch-all: a group holding more than ``max_share`` of the contributions stays
+        whole only when its members are very alike (mean similarity ≥
+        ``one_proposal_similarity``: they make one proposal); otherwise it is cut again at a
+        stricter similarity, step by step, until every piece is small enough or that alike."""
+        owners = np.asarray(owners)
+        limit = self.max_share * len(set(owners.tolist()))
+        labels = labels.copy()
+        pending = sorted(set(labels.tolist()) - {-1})
+        next_label = max(pending, default=-1) + 1
+        floor = self.min_similarity
+        while pending and floor < self.one_proposal_similarity:
+            floor += 0.05
+            again = []
+            for g in pending:
+                where = np.flatnonzero(labels == g)
+                if len(set(owners[where].tolist())) <= limit or len(where) < 2:
+                    continue
+                inner = similarity[np.ix_(where, where)]
+                if inner[~np.eye(len(where), dtype=bool)].mean() >= self.one_proposal_similarity:
+                    continue
+                pieces = AgglomerativeClustering(
+                    n_clusters=None,
+                    metric="precomputed",
+                    linkage="average",
+                    distance_threshold=1.0 - floor,
+                ).fit_predict(np.clip(1.0 - inner, 0.0, 2.0))
+                for piece in sorted(set(pieces.tolist())):
+                    labels[where[pieces == piece]] = next_label
+                    again.append(next_label)
+                    next_label += 1
+            pending = again
+        for g in pending:  # still too large and not alike enough: left unassigned
+            where = labels == g
+            if len(set(owners[where].tolist())) > limit:
+                inner = similarity[np.ix_(where, where)]
+                if inner[~np.eye(int(where.sum()), dtype=bool)].mean() < (
+                    self.one_proposal_similarity
+                ):
+                    labels[where] = -1
         return labels
 
     def _drop_small(self, labels: np.ndarray, owners: Sequence[str]) -> np.ndarray:
