@@ -9,7 +9,9 @@ gold slug was hidden (discovery: does the emerging half find them?) apart from t
 was learnt (recognition). Baselines run on the same contributions in the same run: TF-IDF on
 spaCy lemmas + k-means with the true k, BERTopic with its defaults (our embedder, a seeded UMAP)
 on whole contributions, TF-IDF words + characters + agglomerative with the true k, and our
-unsupervised half alone. Nothing is tuned here; all parameters are the shipped defaults.
+unsupervised half alone, and the previous default (UMAP + HDBSCAN, recognition from 0.15).
+Nothing is tuned here; all parameters are the shipped defaults (chosen on writer E: see
+docs/proposals.md).
 
     nice -n 10 .venv/bin/python bench/proposals_heldout.py [--folds 5] [--seed 0]
 """
@@ -57,9 +59,22 @@ def tfidf_words_chars_agglomerative(rows) -> list[int]:
     return model.fit_predict(matrix).tolist()
 
 
-def guided(rows, embedder, known) -> tuple[list, list]:
-    """Our default path: each row's main cluster, and the learnt slug it was put in (if any)."""
-    predicted = ours(rows, embedder, known=known)
+# Our path in three settings: the default (coherent groups over lexical + semantic similarity,
+# recognition from the threshold calibrated on real answers), the same discovery with the
+# previous recognition threshold, and the previous default (UMAP + HDBSCAN, threshold 0.15).
+VARIANTS = {
+    "ours_default": {},
+    "ours_discovery_with_threshold_0.15": {"recognition_threshold": 0.15},
+    "previous_default_umap_hdbscan_threshold_0.15": {
+        "discovery": "umap_hdbscan",
+        "recognition_threshold": 0.15,
+    },
+}
+
+
+def guided(rows, embedder, known, **params) -> tuple[list, list]:
+    """Our path: each row's main cluster, and the learnt slug it was put in (if any)."""
+    predicted = ours(rows, embedder, known=known, **params)
     learnt = set(known.classes_)
     recognised = []
     for cluster in predicted:
@@ -124,6 +139,9 @@ def main() -> dict:
                 tfidf_words_chars_agglomerative(rows)
             ),
             "ours_unsupervised_half_alone": lambda rows=rows: ours(rows, embedder, known=None),
+            "previous_unsupervised_half_alone_umap_hdbscan": lambda rows=rows: ours(
+                rows, embedder, known=None, discovery="umap_hdbscan"
+            ),
         }
         baselines[name] = {}
         for method, run in methods.items():
@@ -140,8 +158,12 @@ def main() -> dict:
     out["all_slugs_learnt_reference"] = {}
     for name, rows in sets.items():
         gold = [r["gold"] for r in rows]
-        predicted, recognised = guided(rows, embedder, known)
-        out["all_slugs_learnt_reference"][name] = split_scores(gold, predicted, set(), recognised)
+        out["all_slugs_learnt_reference"][name] = {}
+        for variant, params in VARIANTS.items():
+            predicted, recognised = guided(rows, embedder, known, **params)
+            out["all_slugs_learnt_reference"][name][variant] = split_scores(
+                gold, predicted, set(), recognised
+            )
 
     per_fold: dict[str, dict[str, list]] = {name: {} for name in sets}
     fold_seconds = []
@@ -150,11 +172,12 @@ def main() -> dict:
             known = learn_fold(fold, catalogue, embedder)
             for name, rows in sets.items():
                 gold = [r["gold"] for r in rows]
-                with Timer() as timer:
-                    predicted, recognised = guided(rows, embedder, known)
-                row = scored(gold, predicted, fold.held_out, recognised)
-                row["seconds"] = round(timer.seconds, 1)
-                per_fold[name].setdefault("ours_learnt_then_bertopic", []).append(row)
+                for variant, params in VARIANTS.items():
+                    with Timer() as timer:
+                        predicted, recognised = guided(rows, embedder, known, **params)
+                    row = scored(gold, predicted, fold.held_out, recognised)
+                    row["seconds"] = round(timer.seconds, 1)
+                    per_fold[name].setdefault(variant, []).append(row)
                 for method, predicted in baselines[name].items():
                     per_fold[name].setdefault(method, []).append(
                         scored(gold, predicted, fold.held_out)

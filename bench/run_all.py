@@ -18,6 +18,7 @@ BENCHMARKS = [
     "zero_shot.py",  # zero-shot old vs new; the real-text rows need ../shared/realdata
     "proposals.py",
     "proposals_heldout.py",  # discovery: proposals hidden from what is learnt, 5 folds
+    "proposals_real.py",  # real answers, hand labels; needs ../shared/realdata, else a skip
     "proposals_scale.py",
     "scale.py",  # local vs Dask with 1 and 2 workers at 10k and 100k (hours on 2 cores)
     "embedders.py",

@@ -1,7 +1,7 @@
 """The answers to one open question, clustered without the theme classifier.
 
 For a data scientist or another consultation: every answer goes into one group and the same
-steps as the proposals within a theme run on it (proposal units, our embedder, UMAP, HDBSCAN,
+steps as the proposals within a theme run on it (proposal units, our embedder, coherent groups,
 lemma keywords, a label taken from a central answer, verbatim quotes, copy-paste campaigns
 counted once). Two things are left out on purpose: the theme classifier (``theme`` is ``None``)
 and the recurring proposals learnt from the Assises (a different question must not be forced
@@ -43,7 +43,7 @@ def cluster_items(
     **params,
 ) -> ClusteringResult:
     """Cluster ``items`` as one group, with no recurring proposals; ``theme`` is ``None`` in
-    every cluster. ``params`` go to :class:`ProposalClusterer` (``min_cluster_size``…)."""
+    every cluster. ``params`` go to :class:`ProposalClusterer` (``min_similarity``…)."""
     if params.get("known") is not None:
         raise ValueError("answers to an open question are clustered without known proposals")
     params.pop("known", None)
@@ -135,7 +135,7 @@ def cluster_texts(
     """Cluster the answers to one open question, without themes and without the Assises'
     recurring proposals; non-answers ("RAS", "voir ci-dessus") are set apart.
 
-    The same steps as the proposals within a theme (units, embedder, UMAP, HDBSCAN, keywords,
+    The same steps as the proposals within a theme (units, embedder, coherent groups, keywords,
     a label from a central answer, verbatim quotes, campaigns counted once); ``theme`` is
     ``None``. Example::
 
@@ -148,7 +148,7 @@ def cluster_texts(
     ``clean``: run the cleaner first (repairs and pseudonymisation: the quotes are then free of
     names and addresses).
     ``embedder``: default the configured one. ``params`` go to :class:`ProposalClusterer`
-    (``min_cluster_size``, ``n_neighbors``, ``random_state``, ``non_answers``…).
+    (``min_similarity``, ``min_group_size``, ``random_state``, ``non_answers``…).
     """
     from nlp_assises.pipeline import Pipeline
 

@@ -113,21 +113,27 @@ class KnownProposals:
         return exp / exp.sum(axis=1, keepdims=True)
 
     def predict(
-        self, texts: Sequence[str], batch_size: int = 2048
+        self,
+        texts: Sequence[str],
+        batch_size: int = 2048,
+        *,
+        min_probability: float | None = None,
     ) -> list[tuple[str | None, float]]:
         """(slug or None, probability) for each text; in batches, so that the character n-gram
-        features of a large consultation never sit in memory at once."""
+        features of a large consultation never sit in memory at once. ``min_probability``
+        replaces the learnt one (the clusterer passes the threshold calibrated on real text)."""
+        threshold = self.min_probability if min_probability is None else min_probability
         out = []
         for start in range(0, len(texts), batch_size):
-            out.extend(self._predict(texts[start : start + batch_size]))
+            out.extend(self._predict(texts[start : start + batch_size], threshold))
         return out
 
-    def _predict(self, texts: Sequence[str]) -> list[tuple[str | None, float]]:
+    def _predict(self, texts: Sequence[str], threshold: float) -> list[tuple[str | None, float]]:
         out = []
         for row in self.predict_proba(texts):
             best = int(np.argmax(row))
             slug = self.classes_[best]
-            keep = slug != NONE and row[best] >= self.min_probability
+            keep = slug != NONE and row[best] >= threshold
             out.append((slug if keep else None, float(row[best])))
         return out
 

@@ -145,14 +145,42 @@ def label_from_unit(text: str, max_words: int = 14) -> str:
     return phrase[:1].upper() + phrase[1:] if phrase else "Proposition sans libellé"
 
 
+_NARRATIVE_START = re.compile(
+    r"^(?:je|j['’]|on|nous|vous|il|ils|elle|elles|c['’]|ça|cela|ceci|mon|ma|mes|moi|y|"
+    r"bonjour|bonsoir|madame|monsieur|merci|cordialement)\b",
+    re.I,
+)
+
+
+def pasteable(label: str, max_words: int = 14) -> bool:
+    """A label a writer can paste as a proposal: an infinitive or nominal phrase of three words
+    or more ("Appliquer la loi", "Plus de police dans les quartiers"), with a word that is not
+    generic, not a story or a greeting ("On se sent seul", "Bonjour à tous"), not cut at the
+    word limit ("Il serait judicieux que nous puissions" is a stub), no placeholder."""
+    words = re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", label)
+    if len(words) < 3 or len(label.split()) >= max_words or ANY_PLACEHOLDER.search(label):
+        return False
+    if _NARRATIVE_START.match(label) or _dangling(label.split()[-1]):
+        return False
+    generic = {_fold(w)[:5] for w in GENERIC_WORDS}
+    return bool(word_stems(label) - generic)
+
+
 def pick_label_source(ordered: Sequence[Unit], horizon: int) -> Unit:
     """The unit a proposal is named after, from its units by closeness to the centre: the first
-    prescriptive one within ``horizon``, else the most central, preferring units without a
-    pseudonym (further out if need be); a unit with one is named only when all have one, and
+    prescriptive one within ``horizon`` whose label is pasteable (``pasteable``), else the first
+    pasteable one of any kind, else the most central prescriptive one, preferring units without
+    a pseudonym (further out if need be); a unit with one is named only when all have one, and
     then cut (``label_from_unit``)."""
     head = ordered[:horizon]
     clean_head = [u for u in head if not ANY_PLACEHOLDER.search(u.text)]
     clean = clean_head or [u for u in ordered if not ANY_PLACEHOLDER.search(u.text)]
+    wide = [u for u in ordered[: max(horizon, 30)] if not ANY_PLACEHOLDER.search(u.text)]
+    for pool in (clean, wide):
+        good = [u for u in pool if pasteable(label_from_unit(u.text))]
+        chosen = next((u for u in good if u.prescriptive), good[0] if good else None)
+        if chosen is not None:
+            return chosen
     for pool in (clean, head):
         if pool:
             return next((u for u in pool if u.prescriptive), pool[0])

