@@ -28,7 +28,7 @@ import hashlib
 import json
 
 import numpy as np
-from common import REPO, Timer, write
+from common import REALDATA, REPO, THEME_METRICS, Timer, real_texts, write
 
 from nlp_assises.classify import ThemeClassifier
 from nlp_assises.datasets import load_independent, load_labelled
@@ -37,19 +37,7 @@ from nlp_assises.evaluation import evaluate
 from nlp_assises.scheme import Scheme
 
 SCHEME = Scheme.default()
-REALDATA = REPO.parent / "shared" / "realdata" / "granddebat_q134_incivilites.jsonl"
 REAL_LABELS = REPO / "data" / "labels" / "realdata_themes.jsonl"
-KEYS = (
-    "n",
-    "macro_f1",
-    "macro_f1_strict",
-    "accuracy",
-    "accuracy_strict",
-    "multilabel_f1",
-    "ece",
-    "needs_review_rate",
-    "accuracy_when_not_reviewed",
-)
 
 
 class Fixed:
@@ -67,10 +55,7 @@ def real_records() -> dict[str, list[dict]] | None:
     if not REALDATA.is_file() or not REAL_LABELS.is_file():
         print(f"real-text check skipped: {REALDATA} or {REAL_LABELS} is absent")
         return None
-    texts = {}
-    for line in REALDATA.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        texts[row["id"]] = row["text"]
+    texts = real_texts()
     splits: dict[str, list[dict]] = {"dev": [], "test": []}
     for line in REAL_LABELS.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
@@ -91,7 +76,7 @@ def scores(model, records: list[dict]) -> dict:
         model.predict([r["text"] for r in records]),
         SCHEME.theme_ids,
     )
-    return {k: metrics[k] for k in KEYS} | {
+    return {k: metrics[k] for k in THEME_METRICS} | {
         "per_theme_f1": {t: v["f1"] for t, v in metrics["per_theme"].items()}
     }
 

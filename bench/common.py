@@ -109,3 +109,27 @@ def wait_ready(base: str, server: subprocess.Popen, seconds: float) -> None:
             pass
         time.sleep(0.5)
     raise SystemExit(f"the server was not ready within {seconds:.0f} s")
+
+
+# Real text (../shared/realdata): read from there, never copied into the project.
+REALDATA = REPO.parent / "shared" / "realdata" / "granddebat_q134_incivilites.jsonl"
+# The theme metrics the classifier benchmarks report (nlp_assises.evaluation.evaluate's keys).
+THEME_METRICS = (
+    "n",
+    "macro_f1",
+    "macro_f1_strict",
+    "accuracy",
+    "accuracy_strict",
+    "multilabel_f1",
+    "ece",
+    "needs_review_rate",
+    "accuracy_when_not_reviewed",
+)
+
+
+def real_texts() -> dict[str, str]:
+    """Every real answer's text by id (empty when ../shared/realdata is absent)."""
+    if not REALDATA.is_file():
+        return {}
+    rows = (json.loads(line) for line in REALDATA.read_text(encoding="utf-8").splitlines())
+    return {row["id"]: row["text"] for row in rows}

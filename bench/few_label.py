@@ -31,29 +31,17 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bench.common import REPO, Timer, write  # noqa: E402
+from bench.common import REALDATA, REPO, THEME_METRICS, Timer, real_texts, write  # noqa: E402
 from nlp_assises.classify import ThemeClassifier  # noqa: E402
 from nlp_assises.classify.decision import Decision  # noqa: E402
 from nlp_assises.classify.small_data import small_set_params  # noqa: E402
 from nlp_assises.evaluation import evaluate  # noqa: E402
 from nlp_assises.scheme import HORS_THEME, Scheme  # noqa: E402
 
-REALDATA = REPO.parent / "shared" / "realdata" / "granddebat_q134_incivilites.jsonl"
 LABELS = REPO / "data" / "labels" / "realdata_proposals.jsonl"
 SLUG_THEMES = REPO / "data" / "labels" / "q134_slug_themes.json"
 SCHEME_PATH = REPO / "data" / "labels" / "q134_scheme.toml"
 SIZES = (50, 100, 200)
-KEYS = (
-    "n",
-    "macro_f1",
-    "macro_f1_strict",
-    "accuracy",
-    "accuracy_strict",
-    "multilabel_f1",
-    "ece",
-    "needs_review_rate",
-    "accuracy_when_not_reviewed",
-)
 
 
 def answer_themes(proposals: list[str], slug_themes: dict[str, list[str]]) -> list[str]:
@@ -72,10 +60,7 @@ def q134_records() -> dict[str, list[dict]] | None:
     (``id``, ``text``, ``themes``), or None when ``../shared/realdata`` is absent."""
     if not REALDATA.is_file():
         return None
-    texts = {}
-    for line in REALDATA.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        texts[row["id"]] = row["text"]
+    texts = real_texts()
     slug_themes = json.loads(SLUG_THEMES.read_text(encoding="utf-8"))["themes"]
     splits: dict[str, list[dict]] = {"dev": [], "test": []}
     for line in LABELS.read_text(encoding="utf-8").splitlines():
@@ -138,7 +123,7 @@ def clean(texts: list[str]) -> list[str]:
 
 def scores(gold: list[list[str]], decisions: list[Decision], theme_ids: list[str]) -> dict:
     metrics = evaluate(gold, decisions, theme_ids)
-    return {k: metrics[k] for k in KEYS} | {
+    return {k: metrics[k] for k in THEME_METRICS} | {
         "per_theme_f1": {t: v["f1"] for t, v in metrics["per_theme"].items()}
     }
 
@@ -201,7 +186,7 @@ def learning_curve(
             runs.append(scores(gold, model.predict([r["text"] for r in test]), scheme.theme_ids))
         point = {
             k: round(float(np.mean([r[k] for r in runs if r[k] is not None])), 4)
-            for k in KEYS
+            for k in THEME_METRICS
             if k != "n"
         }
         point["macro_f1_sd"] = round(float(np.std([r["macro_f1"] for r in runs])), 4)

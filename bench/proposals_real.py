@@ -35,7 +35,7 @@ import sys
 from collections import Counter
 from datetime import UTC, datetime
 
-from common import REPO, Timer, write
+from common import REALDATA, REPO, Timer, write
 from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
@@ -50,7 +50,6 @@ from nlp_assises.nlp import load_spacy
 from nlp_assises.non_answers import NonAnswerDetector
 from nlp_assises.open_question import cluster_items
 
-REALDATA = REPO.parent / "shared" / "realdata" / "granddebat_q134_incivilites.jsonl"
 LABELS = REPO / "data" / "labels" / "realdata_proposals.jsonl"
 CATCH_ALL_SHARE = 0.15
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from common import REPO, Timer, write
+from common import REALDATA, REPO, Timer, real_texts, write
 
 from nlp_assises.classify import ZeroShotClassifier
 from nlp_assises.datasets import load_independent, load_labelled
@@ -31,7 +31,6 @@ from nlp_assises.evaluation import evaluate
 from nlp_assises.scheme import Scheme
 
 SCHEME = Scheme.default()
-REALDATA = REPO.parent / "shared" / "realdata" / "granddebat_q134_incivilites.jsonl"
 REAL_LABELS = REPO / "data" / "labels" / "realdata_themes.jsonl"
 CHOSEN_ON = ("N1+N3+N4 (train)", "real dev half")
 # The parameters of the old model, as its folders carry them.
@@ -43,10 +42,7 @@ def real_splits() -> tuple[dict[str, list[dict]], list[str]] | None:
     if not REALDATA.is_file() or not REAL_LABELS.is_file():
         print(f"real-text rows skipped: {REALDATA} or {REAL_LABELS} is absent")
         return None
-    texts = {}
-    for line in REALDATA.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        texts[row["id"]] = row["text"]
+    texts = real_texts()
     halves: dict[str, list[dict]] = {"dev": [], "test": []}
     for line in REAL_LABELS.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)

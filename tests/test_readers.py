@@ -103,3 +103,25 @@ def test_bad_input_names_the_file_and_the_problem(tmp_path, name, content, messa
         list(read_records(path))
     assert message in str(info.value) and name in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_a_streamed_utf8_csv_gives_what_the_whole_file_reader_gives(tmp_path):
+    from nlp_assises.ingest.readers import read_csv
+    from nlp_assises.ingest.stream import stream_csv
+
+    path = tmp_path / "formulaire.csv"
+    path.write_text(
+        "id;Contribution;date\n1;Plus de police la nuit;2020-01-02\n"
+        '2;"Des caméras; et des patrouilles";\n3;"Sur deux\nlignes";2020-01-03\n',
+        encoding="utf-8",
+    )
+    streamed = [(r.id, r.text, r.date) for r in stream_csv(path)]
+    assert streamed == [(r.id, r.text, r.date) for r in read_csv(path)]
+    assert [t for _, t, _ in streamed] == [
+        "Plus de police la nuit",
+        "Des caméras; et des patrouilles",
+        "Sur deux\nlignes",
+    ]
+    (tmp_path / "vide.csv").write_text("id;date\n1;2020-01-02\n", encoding="utf-8")
+    with pytest.raises(InputError, match="no text column"):
+        list(stream_csv(tmp_path / "vide.csv"))

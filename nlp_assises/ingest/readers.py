@@ -122,17 +122,23 @@ def read_jsonl(path: Path) -> Iterator[Record]:
         yield _record_from_mapping(row, source=f"{path}:{lineno}")
 
 
-def read_csv(path: Path) -> Iterator[Record]:
-    content = _decode(path.read_bytes(), path)
-    header = content.split("\n", 1)[0]
+def csv_delimiter(head: str) -> str:
+    """The delimiter of a CSV whose first characters are ``head``: the most frequent of
+    ``; , tab |`` in the header row, else what the sniffer finds, else a comma."""
+    header = head.split("\n", 1)[0]
     counts = {d: header.count(d) for d in ";,\t|"}
     delimiter = max(counts, key=counts.get)
     if counts[delimiter] == 0:
         try:  # a one-column header: let the sniffer look at more lines
-            delimiter = csv.Sniffer().sniff(content[:20000], delimiters=",;\t|").delimiter
+            delimiter = csv.Sniffer().sniff(head[:20000], delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    reader = csv.DictReader(io.StringIO(content), delimiter=delimiter)
+    return delimiter
+
+
+def csv_records(handle, path: Path, delimiter: str) -> Iterator[Record]:
+    """The records of an open CSV (a header row, a text column among ``TEXT_COLUMNS``)."""
+    reader = csv.DictReader(handle, delimiter=delimiter)
     if not reader.fieldnames:
         raise InputError("empty CSV (no header row)", source=str(path))
     columns = {name.strip().lower(): name for name in reader.fieldnames if name}
@@ -148,6 +154,11 @@ def read_csv(path: Path) -> Iterator[Record]:
         yield _record_from_mapping(
             row, source=f"{path}:{lineno}", text_key=text_key.strip().lower()
         )
+
+
+def read_csv(path: Path) -> Iterator[Record]:
+    content = _decode(path.read_bytes(), path)
+    yield from csv_records(io.StringIO(content), path, csv_delimiter(content))
 
 
 def read_text(path: Path) -> Iterator[Record]:

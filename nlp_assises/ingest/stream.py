@@ -14,8 +14,9 @@ from pathlib import Path
 from nlp_assises.errors import InputError
 from nlp_assises.ingest.readers import (
     READERS,
-    TEXT_COLUMNS,
     _record_from_mapping,
+    csv_delimiter,
+    csv_records,
     iter_input_files,
 )
 from nlp_assises.records import Record
@@ -71,32 +72,9 @@ def stream_csv(path: Path) -> Iterator[Record]:
         yield from READERS[".csv"](path)
         return
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        head = handle.read(20000)
-        header = head.split("\n", 1)[0]
-        counts = {d: header.count(d) for d in ";,\t|"}
-        delimiter = max(counts, key=counts.get)
-        if counts[delimiter] == 0:
-            try:
-                delimiter = csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
-            except csv.Error:
-                delimiter = ","
+        delimiter = csv_delimiter(handle.read(20000))
         handle.seek(0)
-        reader = csv.DictReader(handle, delimiter=delimiter)
-        if not reader.fieldnames:
-            raise InputError("empty CSV (no header row)", source=str(path))
-        columns = {name.strip().lower(): name for name in reader.fieldnames if name}
-        text_key = next((columns[c] for c in TEXT_COLUMNS if c in columns), None)
-        if text_key is None:
-            raise InputError(
-                f"no text column: expected one of {', '.join(TEXT_COLUMNS)}; "
-                f"found {', '.join(reader.fieldnames)}",
-                source=str(path),
-            )
-        for lineno, row in enumerate(reader, 2):
-            row = {(k.strip().lower() if k else k): v for k, v in row.items() if k}
-            yield _record_from_mapping(
-                row, source=f"{path}:{lineno}", text_key=text_key.strip().lower()
-            )
+        yield from csv_records(handle, path, delimiter)
 
 
 _STREAMING = {
