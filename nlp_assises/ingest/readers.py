@@ -109,17 +109,19 @@ def read_jsonl(path: Path) -> Iterator[Record]:
             yield _record_from_mapping(row, source=f"{path}:record {i}")
         return
     for lineno, line in enumerate(content.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"line {lineno} is not valid JSON ({exc.msg})", source=str(path)
-            ) from None
-        if not isinstance(row, dict):
-            raise InputError(f"line {lineno} is not a JSON object", source=str(path))
-        yield _record_from_mapping(row, source=f"{path}:{lineno}")
+        if line.strip():
+            yield jsonl_record(line, lineno, path)
+
+
+def jsonl_record(line: str, lineno: int, path: Path) -> Record:
+    """The record of one non-blank JSONL line (shared by the whole-file and streamed readers)."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"line {lineno} is not valid JSON ({exc.msg})", source=str(path)) from None
+    if not isinstance(row, dict):
+        raise InputError(f"line {lineno} is not a JSON object", source=str(path))
+    return _record_from_mapping(row, source=f"{path}:{lineno}")
 
 
 def csv_delimiter(head: str) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import json
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
@@ -14,10 +13,10 @@ from pathlib import Path
 from nlp_assises.errors import InputError
 from nlp_assises.ingest.readers import (
     READERS,
-    _record_from_mapping,
     csv_delimiter,
     csv_records,
     iter_input_files,
+    jsonl_record,
 )
 from nlp_assises.records import Record
 
@@ -37,17 +36,8 @@ def stream_jsonl(path: Path) -> Iterator[Record]:
                 raise InputError(f"invalid UTF-8 at line {lineno}", source=str(path)) from None
             if lineno == 1:
                 line = line.removeprefix("\ufeff")
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    f"line {lineno} is not valid JSON ({exc.msg})", source=str(path)
-                ) from None
-            if not isinstance(row, dict):
-                raise InputError(f"line {lineno} is not a JSON object", source=str(path))
-            yield _record_from_mapping(row, source=f"{path}:{lineno}")
+            if line.strip():
+                yield jsonl_record(line, lineno, path)
 
 
 def _is_utf8(path: Path) -> bool:
