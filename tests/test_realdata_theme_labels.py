@@ -1,4 +1,4 @@
-"""The hand theme labels of 500 real answers (data/labels/realdata_themes.jsonl) stay well-formed:
+"""The hand theme labels of 1,300 real answers (three batches) (data/labels/realdata_themes.jsonl) stay well-formed:
 they measure the classifier, so a typo in a theme id or a drifting split would skew that measure
 silently."""
 
@@ -14,7 +14,7 @@ from tests.conftest import REPO, SHARED
 
 LABELS = REPO / "data" / "labels" / "realdata_themes.jsonl"
 REALDATA = SHARED / "realdata" / "granddebat_q134_incivilites.jsonl"
-KEYS = {"id", "themes", "non_answer", "split", "note", "confidence"}
+KEYS = {"id", "themes", "non_answer", "split", "note", "confidence", "batch"}
 
 
 def _rows() -> list[dict]:
@@ -24,7 +24,8 @@ def _rows() -> list[dict]:
 def test_labels_follow_the_scheme_and_the_split_rule():
     rows = _rows()
     scheme = Scheme.default()
-    assert len(rows) == 500 and len({r["id"] for r in rows}) == 500
+    assert len(rows) == 1300 and len({r["id"] for r in rows}) == 1300
+    assert {r["batch"] for r in rows} == {"1", "2a", "2b"}
     for row in rows:
         assert set(row) <= KEYS and {"id", "themes", "non_answer", "split"} <= set(row), row["id"]
         assert scheme.validate_labels(row["themes"], where=f"{row['id']}: ") == row["themes"]
