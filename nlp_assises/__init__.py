@@ -36,6 +36,8 @@ _EXPORTS = {
     "read_records": "nlp_assises.ingest",
     "evaluate": "nlp_assises.evaluation",
     "load_labelled": "nlp_assises.datasets",
+    "load_independent": "nlp_assises.datasets",
+    "default_training_records": "nlp_assises.datasets",
     "ensure_default_models": "nlp_assises.bootstrap",
     "Decision": "nlp_assises.classify",
     "sample_consultation_path": "nlp_assises.datasets",
@@ -85,6 +87,8 @@ __all__ = [  # noqa: RUF022 (grouped as in _EXPORTS)
     "read_records",
     "evaluate",
     "load_labelled",
+    "load_independent",
+    "default_training_records",
     "ensure_default_models",
     "Decision",
     "sample_consultation_path",
@@ -133,7 +137,13 @@ if TYPE_CHECKING:  # for type checkers and IDEs
     from nlp_assises.cleaning import Cleaner, CleanResult, Repair
     from nlp_assises.clustering import CampaignDetector, ProposalClusterer
     from nlp_assises.clustering.known import KnownProposals
-    from nlp_assises.datasets import load_labelled, load_sample_labels, sample_consultation_path
+    from nlp_assises.datasets import (
+        default_training_records,
+        load_independent,
+        load_labelled,
+        load_sample_labels,
+        sample_consultation_path,
+    )
     from nlp_assises.embedding import CachedEmbedder, load_embedder
     from nlp_assises.evaluation import evaluate
     from nlp_assises.frames import clusters_frame, contributions_frame, repairs_frame

@@ -66,7 +66,7 @@ def train_default_classifier(
     )
     held_out = {
         "new writers and new proposals (N2)": load_independent("test"),
-        "unseen proposals (N1, N3, N4)": load_independent("unseen_proposal"),
+        "unseen proposals (training writers)": load_independent("unseen_proposal"),
         "first corpus, writer E": load_labelled("test"),
     }
     by_split = {

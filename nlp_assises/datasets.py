@@ -56,7 +56,7 @@ def load_independent(split: str | None = None) -> list[dict]:
 
 def default_training_records() -> list[dict]:
     """What the default theme classifier learns from: the first corpus's train split (writers
-    A-D) and the independent corpus's train split (writers N1, N3, N4 without the held-out
+    A-D) and the independent corpus's train split (writers N1, N3–N6 without the held-out
     ideas). Both held-out splits (writer E; writer N2 and the unseen proposals) stay unread."""
     return [*load_labelled("train"), *load_independent("train")]
 

@@ -1,6 +1,6 @@
-"""The hand theme labels of 1,300 real answers (three batches) (data/labels/realdata_themes.jsonl) stay well-formed:
-they measure the classifier, so a typo in a theme id or a drifting split would skew that measure
-silently."""
+"""The hand theme labels of 1,300 real answers in three batches
+(data/labels/realdata_themes.jsonl) stay well-formed: they measure the classifier, so a typo in a
+theme id or a drifting split would skew that measure silently."""
 
 from __future__ import annotations
 
