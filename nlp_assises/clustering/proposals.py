@@ -167,8 +167,9 @@ class ProposalClusterer:
     n_quotes:
         Verbatim quotes per proposal (3 to 5).
     known:
-        Recurring proposals learnt from labelled data; contributions it recognises join them
-        (with their written label) and only the others are clustered as emerging proposals.
+        Recurring proposals learnt from labelled data; contributions it recognises, when the
+        proposal's theme is one of theirs, join them (with their written label) and only the
+        others are clustered as emerging proposals.
     max_fit_units:
         Above this many proposal units in a theme, BERTopic is fitted on a fixed random sample of
         them and the others join the nearest proposal (cosine ≥ ``outlier_threshold``), which
