@@ -20,7 +20,9 @@ per split:
   precision reaches 0.9 there), reported on both halves; ``--save-threshold`` writes it to
   ``nlp_assises/data/recognition_threshold.json``.
 
-Baselines in the same run: the previous default (UMAP + HDBSCAN through BERTopic on units),
+Baselines in the same run: the previous hybrid default (cut at 0.12, units read with half their
+contribution), recognition learnt from writers A-D only, the older default (UMAP + HDBSCAN
+through BERTopic on units),
 TF-IDF of spaCy lemmas + k-means with k = the number of gold main proposals of the labelled
 sample, BERTopic defaults on whole answers. Skipped with a message when ../shared is absent.
 
@@ -43,8 +45,9 @@ from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 from nlp_assises.classify import ModelRegistry
 from nlp_assises.cleaning import Cleaner
 from nlp_assises.clustering import Contribution
+from nlp_assises.clustering.known import KnownProposals
 from nlp_assises.clustering.recognition import THRESHOLD_FILE, calibrate, precision_recall
-from nlp_assises.datasets import data_path
+from nlp_assises.datasets import data_path, load_labelled, load_proposals
 from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
 from nlp_assises.nlp import load_spacy
 from nlp_assises.non_answers import NonAnswerDetector
@@ -226,6 +229,27 @@ def main() -> dict:
             for split, rows in split_rows.items()
         },
     }
+    # The previous training (writers A-D only) in the same run, at its thresholds.
+    train = load_labelled("train")
+    previous = KnownProposals(embedder).fit(
+        [r["text"] for r in train], [r["proposal"] for r in train], load_proposals()
+    )
+    guessed = dict(
+        zip(
+            [r["id"] for r in labels],
+            previous.predict([cleaned_by_id[r["id"]] for r in labels], min_probability=0.0),
+            strict=True,
+        )
+    )
+    out["recognition"]["previous_training_writers_a_d"] = {
+        split: {
+            str(t): precision_recall(
+                [guessed[r["id"]] for r in rows], [r["proposals"] for r in rows], learnt, t
+            )
+            for t in (0.15, 0.8)
+        }
+        for split, rows in split_rows.items()
+    }
     if args.save_threshold:
         (data_path(THRESHOLD_FILE)).write_text(
             json.dumps(
@@ -253,6 +277,9 @@ def main() -> dict:
     k = len({r["proposals"][0] for r in labels if r["substantive"] and r["proposals"]})
     methods = {
         "ours_default": lambda: ours(items, embedder, **json.loads(args.params)),
+        "previous_default_hybrid": lambda: ours(
+            items, embedder, min_similarity=0.12, context_weight=0.5
+        ),
         "previous_default_umap_hdbscan": lambda: ours(items, embedder, discovery="umap_hdbscan"),
         "kmeans_tfidf_lemmas_true_k_of_sample": lambda: (kmeans_lemmas(items, k), None, None),
         "bertopic_defaults_whole_answers": lambda: (bertopic_defaults(items, embedder), None, None),

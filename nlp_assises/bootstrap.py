@@ -17,6 +17,7 @@ from nlp_assises.datasets import (
     load_independent,
     load_labelled,
     load_proposals,
+    proposal_training_records,
 )
 from nlp_assises.embedding import Embedder, load_embedder
 from nlp_assises.embedding.static_french import build_static_french_model
@@ -91,9 +92,10 @@ def train_default_classifier(
 
 
 def train_default_proposals(settings: Settings, *, embedder: Embedder | None = None) -> str:
-    """Learn the bundled corpus's recurring proposals (train split) and register them."""
+    """Learn the bundled corpora's recurring proposals (``proposal_training_records``: train
+    splits, the independent writers' other ideas as "none") and register them."""
     embedder = embedder or load_embedder(settings.embedder_spec)
-    train = load_labelled("train")
+    train = proposal_training_records()
     model = KnownProposals(embedder).fit(
         [r["text"] for r in train], [r["proposal"] for r in train], load_proposals()
     )
@@ -122,7 +124,7 @@ def ensure_default_models(settings: Settings) -> dict:
     The embedder is loaded once, for the staleness checks and any training."""
     embedder_path = ensure_default_embedder(settings)
     embedder = load_embedder(settings.embedder_spec)
-    train = load_labelled("train")
+    train = proposal_training_records()
     texts = [r["text"] for r in train]
     classifier_train = default_training_records()
 

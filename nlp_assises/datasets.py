@@ -61,6 +61,31 @@ def default_training_records() -> list[dict]:
     return [*load_labelled("train"), *load_independent("train")]
 
 
+def proposal_training_records() -> list[dict]:
+    """What the recurring proposals (``KnownProposals``) learn from: writers A-D's train split
+    and the independent corpus's train split (writers N1, N3, N4), read as an open set.
+
+    Learnt on A-D alone, the "none" class had seen almost none of the near-misses real answers
+    are made of (sanctions, school, justice), so "sanctionner" went to "Mieux protéger les forces
+    de l'ordre". The independent writers' contributions making one of the 40 proposals are
+    positives; those making the writers' other ideas (``ideas.json``) or no proposal are "none".
+    A record whose main proposal is another idea but which also makes one of the 40 is left out:
+    it is neither a clean example nor a clean "none". Each record has ``id``, ``text``,
+    ``proposal`` (a catalogue slug or None) and ``proposals`` (all it makes)."""
+    slugs = {p["slug"] for p in load_proposals()}
+    records = [
+        {**r, "proposals": [r["proposal"]] if r["proposal"] else []} for r in load_labelled("train")
+    ]
+    for r in load_independent("train"):
+        main = r["proposal"] if r["proposal"] in slugs else None
+        if main is None and any(p in slugs for p in r["proposals"]):
+            continue
+        records.append(
+            {"id": r["id"], "text": r["text"], "proposal": main, "proposals": r["proposals"]}
+        )
+    return records
+
+
 def load_proposals() -> list[dict]:
     """The recurring proposals of the labelled corpus (slug, theme, label)."""
     return json.loads(data_path("proposals.json").read_text(encoding="utf-8"))

@@ -44,10 +44,16 @@ def slug_folds(slugs: Sequence[str], n_folds: int = 5, seed: int = 0) -> list[li
     return [sorted(order[i::n_folds]) for i in range(n_folds)]
 
 
+def _makes(record: dict) -> list[str]:
+    """Every proposal a training record makes (the independent corpus lists several)."""
+    return record.get("proposals") or ([record["proposal"]] if record["proposal"] else [])
+
+
 def build_folds(
     train: Sequence[dict], catalogue: Sequence[dict], n_folds: int = 5, seed: int = 0
 ) -> list[Fold]:
-    """Folds over the catalogue's slugs; ``train``: labelled records (``text``, ``proposal``)."""
+    """Folds over the catalogue's slugs; ``train``: labelled records (``text``, ``proposal``,
+    optionally ``proposals``); a record making a held-out slug, main or not, is dropped."""
     slugs = [p["slug"] for p in catalogue]
     out = []
     for index, held in enumerate(slug_folds(slugs, n_folds, seed)):
@@ -57,7 +63,7 @@ def build_folds(
                 index=index,
                 held_out=hidden,
                 learnt=frozenset(slugs) - hidden,
-                train=tuple(r for r in train if r["proposal"] not in hidden),
+                train=tuple(r for r in train if not set(_makes(r)) & hidden),
             )
         )
     return out

@@ -167,8 +167,9 @@ class ProposalClusterer:
     n_quotes:
         Verbatim quotes per proposal (3 to 5).
     known:
-        Recurring proposals learnt from labelled data; contributions it recognises join them
-        (with their written label) and only the others are clustered as emerging proposals.
+        Recurring proposals learnt from labelled data; contributions it recognises, when the
+        proposal's theme is one of theirs, join them (with their written label) and only the
+        others are clustered as emerging proposals.
     max_fit_units:
         Above this many proposal units in a theme, BERTopic is fitted on a fixed random sample of
         them and the others join the nearest proposal (cosine ≥ ``outlier_threshold``), which
@@ -210,12 +211,12 @@ class ProposalClusterer:
         assign_threshold: float = 0.75,
         non_answers: NonAnswerDetector | bool = True,
         discovery: str = "hybrid",
-        min_similarity: float = 0.12,
+        min_similarity: float = 0.10,
         word_weight: float = 0.5,
         char_weight: float = 0.4,
         min_group_size: int = 3,
         recognition_threshold: float | None = None,
-        context_weight: float = 0.5,
+        context_weight: float = 1.0,
         attach_similarity: float | None = None,
     ) -> None:
         self.embedder = embedder
@@ -386,7 +387,10 @@ class ProposalClusterer:
         if self.known is not None:
             for c in contributions:
                 slug = prepared.known.get(c.id)
-                if slug and self.known.proposals[slug]["theme"] in theme_ids:
+                # two pieces of evidence must agree: the proposal's theme is one of the
+                # contribution's (else "sanctionner" joins "protéger les forces de l'ordre")
+                theme = slug and self.known.proposals[slug]["theme"]
+                if slug and theme in theme_ids and theme in c.themes:
                     recognised[c.id] = slug
             self._emit_known(recognised, units_of, by_id, theme_sizes, result)
         for theme in theme_ids:
@@ -463,8 +467,9 @@ class ProposalClusterer:
                 ),
                 strict=True,
             ):
-                cluster_id = slug and f"{self.known.proposals[slug]['theme']}-{slug}"
-                if cluster_id in position:
+                theme = slug and self.known.proposals[slug]["theme"]
+                cluster_id = slug and f"{theme}-{slug}"
+                if cluster_id in position and theme in c.themes:  # as in fit
                     known_cluster[c.id] = position[cluster_id]
         by_id = {c.id: c for c in contributions}
         units = UnitExtractor(self.spacy_model).extract(
