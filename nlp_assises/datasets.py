@@ -63,7 +63,7 @@ def default_training_records() -> list[dict]:
 
 def proposal_training_records() -> list[dict]:
     """What the recurring proposals (``KnownProposals``) learn from: writers A-D's train split
-    and the independent corpus's train split (writers N1, N3, N4), read as an open set.
+    and the independent corpus's train split (writers N1, N3–N6), read as an open set.
 
     Learnt on A-D alone, the "none" class had seen almost none of the near-misses real answers
     are made of (sanctions, school, justice), so "sanctionner" went to "Mieux protéger les forces
