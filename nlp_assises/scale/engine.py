@@ -32,8 +32,12 @@ _SKIPPED = object()
 # statistical profiler: Dask's defaults (an event-loop watchdog every 20 ms, a system monitor
 # every 0.5 s, worker profiling every 10 ms, memory checks every 0.1 s, work stealing every
 # 0.1 s) cost the driver 2.5% and each worker 2% of a core while idle, on the cores the work
-# needs. None of them helps a run of long, equal tasks queued in input order.
+# needs. None of them helps a run of long, equal tasks queued in input order. And Dask keeps
+# the last 1,000 messages of each connection for debugging (``low-level-log-length``): each
+# task message holds a partition's records (up to 1 MB), so the client, the scheduler and the
+# workers kept some 1.3 MB more a partition, up to a gigabyte each.
 QUIET_CLUSTER = {
+    "distributed.admin.low-level-log-length": 20,
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "5s",
     "distributed.admin.system-monitor.gil.enabled": False,
@@ -71,10 +75,12 @@ class DaskEngine:
         logging.getLogger("distributed").setLevel(quiet)
         timeout = self.settings.dask_timeout
         try:
-            if self.scheduler:
-                self.client = Client(self.scheduler, timeout=timeout, set_as_default=False)
-            else:
-                with dask.config.set(QUIET_CLUSTER):  # its workers inherit the config
+            # A local cluster's scheduler and workers inherit the config; another cluster's
+            # are configured where they start (docs/scale.md), this client here.
+            with dask.config.set(QUIET_CLUSTER):
+                if self.scheduler:
+                    self.client = Client(self.scheduler, timeout=timeout, set_as_default=False)
+                else:
                     self.cluster = LocalCluster(
                         n_workers=self.settings.dask_workers,
                         threads_per_worker=1,
@@ -119,7 +125,7 @@ class DaskEngine:
     def _workers_models(self) -> dict:
         """The classifier and embedder the workers loaded, checked against the driver's
         models folder. The driver does not load them for cleaning and classification (loading
-        the embedder took it 11 s of CPU, torch included): only the proposals need them here."""
+        the embedder took it 11 s, torch included): only the proposals need them here."""
         from nlp_assises.scale import worker
 
         described = list(self.client.run(worker.describe).values())
