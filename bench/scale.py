@@ -132,7 +132,7 @@ def child(size: int, engine: str, stage: str) -> dict:
     from nlp_assises.settings import Settings
 
     path, origin = corpus(size)
-    data = WORK / f"store-{engine}-{size}"
+    data = WORK / f"store-{engine}-{size}-{os.getpid()}"  # two runs at once never share it
     shutil.rmtree(data, ignore_errors=True)
     settings = Settings(
         data_dir=data,
