@@ -247,6 +247,7 @@ def child(size: int, engine: str, stage: str) -> dict:
 def main(sizes: list[int], engines: list[str], stage: str, timeout: int, repeat: int) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", NUMBA_NUM_THREADS="2")
     previous = WORK / "results.partial.json"
+    invocation = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     rows = []
     for size in sizes:
         for rep in range(repeat):  # engines interleaved: a busy minute hits them alike
@@ -271,25 +272,28 @@ def main(sizes: list[int], engines: list[str], stage: str, timeout: int, repeat:
     def key(row: dict) -> tuple:
         return row["contributions"], row["engine"], row.get("stage", stage), row.get("repeat", 0)
 
-    done = {key(r)[:3] for r in rows}
-    if (RESULTS / "scale.json").exists():  # the runs not repeated this time are kept
+    for row in rows:
+        row["invocation"] = invocation
+    if (RESULTS / "scale.json").exists():  # earlier invocations' rows are kept beside these
         kept = json.loads((RESULTS / "scale.json").read_text()).get("sizes", [])
         for row in kept:
             if "load_average_before" not in row:  # measured before the driver's writes were cut
                 row["stale"] = "measured before the driver was slimmed (docs/scale.md)"
-        rows = [r for r in kept if key(r)[:3] not in done] + rows
-        rows.sort(key=lambda r: (key(r)[2], r["contributions"], list(ENGINES).index(r["engine"])))
+        rows = kept + rows
     speedups = {}
-    for size, _, run_stage, rep in sorted({key(r) for r in rows}):
+
+    def group(row: dict) -> tuple:  # one invocation's repetition of one size and stage
+        size, _, run_stage, rep = key(row)
+        return row.get("invocation", ""), size, run_stage, rep
+
+    for when, size, run_stage, rep in sorted({group(r) for r in rows}):
         by = {
             r["engine"]: r
             for r in rows
-            if (key(r)[0], key(r)[2], key(r)[3]) == (size, run_stage, rep)
-            and "error" not in r
-            and "stale" not in r
+            if group(r) == (when, size, run_stage, rep) and "error" not in r and "stale" not in r
         }
         if "dask1" in by and "dask2" in by:
-            speedups[f"{size} ({run_stage}) #{rep}"] = round(
+            speedups[f"{size} ({run_stage}) {when} #{rep}"] = round(
                 by["dask2"]["clean_classify_per_second"] / by["dask1"]["clean_classify_per_second"],
                 2,
             )
