@@ -17,7 +17,13 @@ processes' ``ru_maxrss``, read with ``client.run`` at the end.
 
     nice -n 10 .venv/bin/python bench/scale.py                          # 10k and 100k
     nice -n 10 .venv/bin/python bench/scale.py --sizes 10000 --stage all
-    nice -n 10 .venv/bin/python bench/scale.py --sizes 1000000 --engines dask2 --stage classify
+    nice -n 10 .venv/bin/python bench/scale.py --sizes 10000 --engines dask1 dask2 \\
+        --stage classify --repeat 2                      # the 2-worker speed-up, interleaved
+    nice -n 10 .venv/bin/python bench/scale.py --sizes 1000000 --engines dask2 --stage all
+
+The driver's resident memory is sampled twice a second and its peak kept per stage of the run
+(``driver_peak_rss_mb_by_stage``); ``driver_peak_rss_mb_after_classify`` is its peak before the
+proposals; the load average before and after each run says how busy the shared machine was.
 """
 
 from __future__ import annotations
@@ -30,10 +36,11 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
-from common import REPO, RESULTS, write
+from common import REPO, RESULTS, peak_rss_mb, write
 
 REALDATA = REPO.parent / "shared" / "realdata" / "granddebat_q134_incivilites.jsonl"
 WORK = REPO / "var" / "bench" / "scale"
@@ -86,6 +93,37 @@ def corpus(n: int, seed: int = 0) -> tuple[Path, str]:
     return path, origin
 
 
+class StageMemory(threading.Thread):
+    """The driver's resident memory sampled every ``interval`` seconds, its peak kept per
+    stage of the run (the progress callback's stage names): which stage holds what."""
+
+    def __init__(self, interval: float = 0.5) -> None:
+        super().__init__(daemon=True)
+        import psutil
+
+        self.process = psutil.Process()
+        self.interval = interval
+        self.stage = "start"
+        self.peaks: dict[str, int] = {}
+        self.done = threading.Event()
+
+    def sample(self) -> None:
+        rss = self.process.memory_info().rss
+        self.peaks[self.stage] = max(self.peaks.get(self.stage, 0), rss)
+
+    def run(self) -> None:
+        while not self.done.wait(self.interval):
+            self.sample()
+
+    def enter(self, stage: str) -> None:
+        if stage != self.stage:
+            self.sample()
+            self.stage = stage
+
+    def to_dict(self) -> dict:
+        return {k: round(v / 2**20, 1) for k, v in self.peaks.items()}
+
+
 def child(size: int, engine: str, stage: str) -> dict:
     """One size with one engine, in this process."""
     from nlp_assises.pipeline import Pipeline
@@ -94,7 +132,7 @@ def child(size: int, engine: str, stage: str) -> dict:
     from nlp_assises.settings import Settings
 
     path, origin = corpus(size)
-    data = WORK / f"store-{engine}-{size}"
+    data = WORK / f"store-{engine}-{size}-{os.getpid()}"  # two runs at once never share it
     shutil.rmtree(data, ignore_errors=True)
     settings = Settings(
         data_dir=data,
@@ -103,8 +141,12 @@ def child(size: int, engine: str, stage: str) -> dict:
         dask_workers=max(1, ENGINES[engine]),
     )
     marks: dict[str, float] = {}
+    memory = StageMemory()
+    memory.start()
+    load_before = os.getloadavg()
 
     def progress(stage_name: str, done: int, total: int) -> None:
+        memory.enter(stage_name)
         if stage_name == "classify" and done == total:
             marks["classified"] = time.perf_counter()
 
@@ -139,8 +181,29 @@ def child(size: int, engine: str, stage: str) -> dict:
             dask.timings["models_loaded"] = time.perf_counter()
             before = dask.client.run(worker_stats)
             cpu = resource.getrusage(resource.RUSAGE_SELF)
-            summary = dask.run(path, total=total, proposals=stage == "all")
+            summary = dask.run(path, total=total, proposals=False)
             used = resource.getrusage(resource.RUSAGE_SELF)
+            out["driver_peak_rss_mb_after_classify"] = peak_rss_mb()
+            if stage == "all":  # the proposals as ``run`` settles them, measured apart
+                memory.enter("proposals")  # reading the items, campaigns
+                began = time.perf_counter()
+
+                def prepare_then_fit(items):
+                    prepared = dask._prepare(items)
+                    out["proposal_units"] = len(prepared.units)
+                    memory.enter("fit")  # the fit, labels, quotes and lineage on the driver
+                    return prepared
+
+                out["clustering"] = pipeline.update_proposals(
+                    summary.ingest["new"],
+                    summary.classified,
+                    None,
+                    place=dask._assign,
+                    prepare=prepare_then_fit,
+                )
+                out["proposals_seconds"] = round(time.perf_counter() - began, 1)
+                out["proposals"] = len(pipeline.store.current_clusters())
+            out["worker_threads"] = getattr(dask, "threads", None)
             workers = dask.client.run(worker_stats)
         out["cluster_start_seconds"] = round(connected - start, 1)
         out["models_load_seconds"] = round(dask.timings["models_loaded"] - connected, 1)
@@ -170,48 +233,67 @@ def child(size: int, engine: str, stage: str) -> dict:
         "clean_classify_per_second": round(size / seconds, 1),
         "whole_run_seconds": round(end - start, 1) if stage == "all" else None,
         "whole_run_per_second": round(size / (end - start), 1) if stage == "all" else None,
-        "driver_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "driver_peak_rss_mb": peak_rss_mb(),
+        "driver_peak_rss_mb_by_stage": memory.to_dict(),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "stage": stage,
     }
+    memory.done.set()
     shutil.rmtree(data, ignore_errors=True)
     return out
 
 
-def main(sizes: list[int], engines: list[str], stage: str, timeout: int) -> dict:
+def main(sizes: list[int], engines: list[str], stage: str, timeout: int, repeat: int) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", NUMBA_NUM_THREADS="2")
     previous = WORK / "results.partial.json"
+    invocation = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     rows = []
     for size in sizes:
-        for engine in engines:
-            run = subprocess.run(
-                [sys.executable, __file__, "--child", str(size), engine, "--stage", stage],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-                cwd=REPO,
-            )
-            if run.returncode != 0:
-                rows.append({"contributions": size, "engine": engine, "error": run.stderr[-1500:]})
-            else:
-                rows.append(json.loads(run.stdout.strip().splitlines()[-1]))
-            print(json.dumps(rows[-1]), flush=True)
-            WORK.mkdir(parents=True, exist_ok=True)
-            previous.write_text(json.dumps(rows, indent=2))
+        for rep in range(repeat):  # engines interleaved: a busy minute hits them alike
+            for engine in engines:
+                run = subprocess.run(
+                    [sys.executable, __file__, "--child", str(size), engine, "--stage", stage],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                    cwd=REPO,
+                )
+                if run.returncode != 0:
+                    row = {"contributions": size, "engine": engine, "error": run.stderr[-1500:]}
+                else:
+                    row = json.loads(run.stdout.strip().splitlines()[-1])
+                rows.append({**row, "stage": stage, "repeat": rep})
+                print(json.dumps(rows[-1]), flush=True)
+                WORK.mkdir(parents=True, exist_ok=True)
+                previous.write_text(json.dumps(rows, indent=2))
 
     def key(row: dict) -> tuple:
-        return row["contributions"], row["engine"], row.get("stage", stage)
+        return row["contributions"], row["engine"], row.get("stage", stage), row.get("repeat", 0)
 
-    done = {key(r) for r in rows}
-    if (RESULTS / "scale.json").exists():  # the runs not repeated this time are kept
+    for row in rows:
+        row["invocation"] = invocation
+    if (RESULTS / "scale.json").exists():  # earlier invocations' rows are kept beside these
         kept = json.loads((RESULTS / "scale.json").read_text()).get("sizes", [])
-        rows = [r for r in kept if key(r) not in done] + rows
-        rows.sort(key=lambda r: (key(r)[2], r["contributions"], list(ENGINES).index(r["engine"])))
+        for row in kept:
+            if "load_average_before" not in row:  # measured before the driver's writes were cut
+                row["stale"] = "measured before the driver was slimmed (docs/scale.md)"
+        rows = kept + rows
     speedups = {}
-    for size, _, run_stage in sorted({key(r) for r in rows}):
-        by = {r["engine"]: r for r in rows if key(r)[::2] == (size, run_stage) and "error" not in r}
+
+    def group(row: dict) -> tuple:  # one invocation's repetition of one size and stage
+        size, _, run_stage, rep = key(row)
+        return row.get("invocation", ""), size, run_stage, rep
+
+    for when, size, run_stage, rep in sorted({group(r) for r in rows}):
+        by = {
+            r["engine"]: r
+            for r in rows
+            if group(r) == (when, size, run_stage, rep) and "error" not in r and "stale" not in r
+        }
         if "dask1" in by and "dask2" in by:
-            speedups[f"{size} ({run_stage})"] = round(
+            speedups[f"{size} ({run_stage}) {when} #{rep}"] = round(
                 by["dask2"]["clean_classify_per_second"] / by["dask1"]["clean_classify_per_second"],
                 2,
             )
@@ -241,9 +323,12 @@ if __name__ == "__main__":
         help="all: the whole run (proposals too); classify: stop after classifying",
     )
     parser.add_argument("--timeout", type=int, default=4 * 3600, help="Seconds per run.")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="Runs of each engine, interleaved (dask1 dask2 ...)."
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(int(args.child[0]), args.child[1], args.stage)))
     else:
-        main(args.sizes, args.engines, args.stage, args.timeout)
+        main(args.sizes, args.engines, args.stage, args.timeout, args.repeat)

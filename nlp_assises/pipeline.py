@@ -276,32 +276,29 @@ class Pipeline:
         """The stored contributions as the clusterer takes them, each with its themes (a
         writer's correction, else the input's labels, else the classifier's); copy-paste
         campaigns are detected and stored on the way."""
-        contributions = self.store.contributions()
-        labels = self.store.latest_classifications()
+        rows = list(self.store.clustering_rows())  # columns only, not ORM rows
         writers_themes = self.store.theme_corrections()
-        campaigns = CampaignDetector().fit_predict(
-            [c.id for c in contributions], [c.text for c in contributions]
-        )
+        campaigns = CampaignDetector().fit_predict([r[0] for r in rows], [r[1] for r in rows])
         self.store.set_campaigns(campaigns)
         items = []
-        for c in contributions:
-            if c.id in writers_themes:
-                themes = [t for t in writers_themes[c.id] if t != HORS_THEME]
-            elif c.themes_gold:
-                themes = [t for t in c.themes_gold if t != HORS_THEME]
-            elif c.id in labels:
-                themes = list(labels[c.id].labels)
+        for cid, text, themes_gold, date, author, added, labels in rows:
+            if cid in writers_themes:
+                themes = [t for t in writers_themes[cid] if t != HORS_THEME]
+            elif themes_gold:
+                themes = [t for t in themes_gold if t != HORS_THEME]
+            elif labels is not None:
+                themes = list(labels)
             else:
                 themes = []
             items.append(
                 Contribution(
-                    id=c.id,
-                    text=c.text,
+                    id=cid,
+                    text=text,
                     themes=themes,
-                    date=c.date.isoformat() if c.date else None,
-                    author=c.author_pseudonym,
-                    campaign=campaigns.get(c.id),
-                    added=c.created_at,
+                    date=date.isoformat() if date else None,
+                    author=author,
+                    campaign=campaigns.get(cid),
+                    added=added,
                 )
             )
         return items

@@ -169,6 +169,10 @@ def test_an_interrupted_run_resumes_after_its_stored_partitions(
     pipeline = Pipeline(settings, progress=stop_after_two)
     with DaskEngine(pipeline, address) as engine, pytest.raises(Interrupted):
         engine.run(inputs[0])
+    # the driver cleaned and classified nothing itself: it never loaded the embedder
+    assert "embedder" not in vars(pipeline) and "fast_embedder" not in vars(pipeline)
+    # each worker runs a task on one thread: no BLAS/OpenMP/torch pool competing for the cores
+    assert engine.threads == [{"torch": 1, "blas": 1}] * 2
     stored = pipeline.store.count()
     assert stored >= 2 * PARTITION - 1  # the duplicate and the empty text are at the end
 

@@ -166,6 +166,55 @@ def test_search_filters_and_orders_alike_on_both_databases(store_url, cleaner):
     assert [c.id for c, _ in store.search(date_from=datetime(2020, 1, 6, tzinfo=UTC))[1]] == ["c"]
 
 
+def test_partitions_cleaned_elsewhere_are_stored_with_their_labels_and_vectors(store_url):
+    """``ingest_cleaned`` (the Dask driver's write): each call one transaction, nothing kept
+    between calls; a submission or an id stored by an earlier call is found in the store."""
+    import numpy as np
+
+    from nlp_assises.cleaning import Cleaner
+    from nlp_assises.embedding.cache import text_hash
+    from nlp_assises.store import IngestReport, SQLEmbeddingCache
+    from nlp_assises.store.rows import _contribution_row
+
+    store, cleaner, report = Store(store_url), Cleaner(), IngestReport()
+
+    def write(records: list[Record], seed: int) -> tuple[list[str], list[dict]]:
+        cleaned = cleaner.clean_many([r.text for r in records])
+        rows = [
+            _contribution_row(r, c, "secret", None) for r, c in zip(records, cleaned, strict=True)
+        ]
+        labels = [
+            {"id": r["id"], "scores": {"securite": 0.9}, "labels": ["securite"],
+             "primary": "securite", "needs_review": False, "margin": 0.4 + seed}
+            for r in rows
+        ]  # fmt: skip
+        vectors = np.arange(len(rows) * 4, dtype=np.float32).reshape(-1, 4) + 100 * seed
+        hashes = [text_hash(r["text"]) for r in rows]
+        new = store.ingest_cleaned(
+            records, rows, report, classifications=labels, model_version="v1",
+            vectors=("emb", hashes, vectors),
+        )  # fmt: skip
+        return new, rows
+
+    patrol = Record(text="Plus de patrouilles à pied le soir.", id="a")
+    new, _ = write([patrol, Record(text="Éclairer les rues du centre.", id="b")], 0)
+    assert new == ["a", "b"]
+    # the same submission again, an id holding another text, a new one
+    other = Record(text="Un tout autre texte.", id="b")
+    again = [patrol, other, Record(text="Des caméras.", id="c")]
+    new, rows = write(again, 1)
+    assert new == ["c"]
+    assert (report.new, report.duplicate) == (3, 1)
+    assert [r["reason"] for r in report.rejected] == ["id b already holds another text"]
+    latest = store.latest_classifications()
+    assert sorted(latest) == ["a", "b", "c"] and latest["c"].margin == pytest.approx(1.4)
+    hashes = [text_hash(r["text"]) for r in rows]
+    cached = SQLEmbeddingCache(store).get_many("emb", hashes)
+    assert sorted(cached) == sorted([hashes[0], hashes[2]])  # not the rejected text's vector
+    assert cached[hashes[2]].tolist() == [108.0, 109.0, 110.0, 111.0]
+    assert cached[hashes[0]].tolist() == [0.0, 1.0, 2.0, 3.0]  # the first call's, kept
+
+
 # -- concurrent writers ------------------------------------------------------------------------
 # A lost update, for our tables: a writer's committed change that is absent from the result of
 # two writers working at once. Contributions: an acknowledged submission stored other than exactly

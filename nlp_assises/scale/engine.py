@@ -28,6 +28,24 @@ log = logging.getLogger(__name__)
 
 _SKIPPED = object()
 
+# A local cluster's scheduler and nannies run in the driver's process, and each worker runs a
+# statistical profiler: Dask's defaults (an event-loop watchdog every 20 ms, a system monitor
+# every 0.5 s, worker profiling every 10 ms, memory checks every 0.1 s, work stealing every
+# 0.1 s) cost the driver 2.5% and each worker 2% of a core while idle, on the cores the work
+# needs. None of them helps a run of long, equal tasks queued in input order. And Dask keeps
+# the last 1,000 messages of each connection for debugging (``low-level-log-length``): each
+# task message holds a partition's records (up to 1 MB), so the client, the scheduler and the
+# workers kept some 1.3 MB more a partition, up to a gigabyte each.
+QUIET_CLUSTER = {
+    "distributed.admin.low-level-log-length": 20,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.admin.system-monitor.gil.enabled": False,
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.worker.profile.enabled": False,
+    "distributed.scheduler.work-stealing": False,
+}
+
 
 class DaskEngine:
     """A context manager around one client: the scheduler's at ``scheduler`` (default
@@ -49,6 +67,7 @@ class DaskEngine:
 
     # -- the cluster ------------------------------------------------------------------------
     def __enter__(self) -> DaskEngine:
+        import dask
         from distributed import Client, LocalCluster
 
         # distributed logs every connection (and a slow worker shutdown): the run says what matters.
@@ -56,17 +75,20 @@ class DaskEngine:
         logging.getLogger("distributed").setLevel(quiet)
         timeout = self.settings.dask_timeout
         try:
-            if self.scheduler:
-                self.client = Client(self.scheduler, timeout=timeout, set_as_default=False)
-            else:
-                self.cluster = LocalCluster(
-                    n_workers=self.settings.dask_workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
-                self.client = Client(self.cluster, timeout=timeout, set_as_default=False)
+            # A local cluster's scheduler and workers inherit the config; another cluster's
+            # are configured where they start (docs/scale.md), this client here.
+            with dask.config.set(QUIET_CLUSTER):
+                if self.scheduler:
+                    self.client = Client(self.scheduler, timeout=timeout, set_as_default=False)
+                else:
+                    self.cluster = LocalCluster(
+                        n_workers=self.settings.dask_workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        silence_logs=logging.ERROR,
+                    )
+                    self.client = Client(self.cluster, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError) as exc:
             self.__exit__(None, None, None)
             where = self.scheduler or "a local cluster"
@@ -100,6 +122,32 @@ class DaskEngine:
         self.client.register_plugin(ModelsOnWorker(settings))
         self._models_loaded = True
 
+    def _workers_models(self) -> dict:
+        """The classifier and embedder the workers loaded, checked against the driver's
+        models folder. The driver does not load them for cleaning and classification (loading
+        the embedder took it 11 s, torch included): only the proposals need them here."""
+        from nlp_assises.scale import worker
+
+        described = list(self.client.run(worker.describe).values())
+        expected = self._driver_version()
+        for models in described:
+            if models["version"] != expected:
+                raise ConfigurationError(
+                    f"a worker classifies with model {models['version']}, the driver with "
+                    f"{expected}: give every worker the same models folder"
+                )
+        self.threads = [models["threads"] for models in described]
+        return described[0]
+
+    def _driver_version(self) -> str:
+        """The classifier version the driver's settings name, read from its card alone."""
+        import json
+
+        pipeline = self.pipeline
+        folder = Path(self.settings.classifier_model or pipeline.registry.path())
+        card = json.loads((folder / "model_card.json").read_text())
+        return card.get("version", folder.name)
+
     def _window(self) -> int:
         """Partitions in flight: enough to keep every worker busy, few enough to bound the
         driver's memory."""
@@ -124,16 +172,15 @@ class DaskEngine:
             self.timings["models_loaded"] = time.perf_counter()
         run_id = store.start_run("pipeline")
         try:
-            model = pipeline.load_classifier(embedder=pipeline.embedder)
-            self.version = model.card.get("version", "unknown")
+            models = self._workers_models()
+            self.version = models["version"]
             store.record_model(
                 "classifier",
                 self.version,
                 str(self.settings.classifiers_dir / self.version),
-                {k: v for k, v in model.card.items() if k != "scheme"},
+                models["card"],
             )
-            embedder = pipeline.embedder
-            store.record_model("embedder", embedder.model_id, self.settings.embedder_spec, {})
+            store.record_model("embedder", models["embedder"], self.settings.embedder_spec, {})
             self.cache = SQLEmbeddingCache(store)
             report, classified = self._ingest(path, run_id, total)
             classified += self._classify_rest()
@@ -158,7 +205,7 @@ class DaskEngine:
         from nlp_assises.scale import worker
 
         store, scheme = self.pipeline.store, self.pipeline.scheme
-        report, seen = IngestReport(), set()
+        report = IngestReport()
         classified = done = 0
         results: dict[int, object] = {}  # finished partitions waiting for an earlier one
         batches: dict[int, tuple[int, list]] = {}
@@ -170,7 +217,7 @@ class DaskEngine:
                 result = results.pop(next_index)
                 size, candidates = batches.pop(next_index)
                 if result is not _SKIPPED:
-                    classified += self._write(candidates, result, report, seen)
+                    classified += self._write(candidates, result, report)
                 else:
                     report.duplicate += len(candidates)
                 done += size
@@ -210,18 +257,21 @@ class DaskEngine:
         write_ready()
         return report, classified
 
-    def _write(self, candidates, result: dict, report: IngestReport, seen: set) -> int:
-        """One partition into the store: its new contributions, then their classifications
-        and vectors; returns how many were classified."""
+    def _write(self, candidates, result: dict, report: IngestReport) -> int:
+        """One partition into the store, one transaction: its new contributions, their
+        classifications and vectors; returns how many were classified. Nothing of it is kept:
+        a later partition's duplicates are found in the store (partitions are written in
+        input order), so the driver's memory does not grow with the run."""
         self._check_version(result)
-        store = self.pipeline.store
-        before = len(report.ids)
-        store.ingest_cleaned(candidates, result["rows"], report, seen)
-        new = set(report.ids[before:])
-        rows = [r for r in result["classifications"] if r["id"] in new]
-        store.save_classifications(rows, self.version)
-        self._cache(result, new, [r["id"] for r in result["classifications"]])
-        return len(rows)
+        new = self.pipeline.store.ingest_cleaned(
+            candidates,
+            result["rows"],
+            report,
+            classifications=result["classifications"],
+            model_version=self.version,
+            vectors=(result["embedder"], result["hashes"], result["vectors"]),
+        )
+        return len(new)
 
     def _cache(self, result: dict, keep: set[str], ids: list[str]) -> None:
         vectors = {

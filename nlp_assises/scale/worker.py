@@ -8,6 +8,7 @@ package, the models and the installation's pseudonym secret, not the database (d
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Sequence
 
@@ -85,6 +86,40 @@ class ModelsOnWorker(WorkerPlugin):
 
     def setup(self, worker) -> None:
         self.parts = WorkerParts(self.settings)
+        one_thread()
+
+
+def one_thread() -> None:
+    """One BLAS/OpenMP/torch thread a task. Dask's nanny sets ``OMP_NUM_THREADS=1`` (and MKL's,
+    OpenBLAS's) for the workers it starts, but a worker started otherwise, or a library that
+    reads its own setting, would spread each task over every core: extra threads then only
+    compete with the other workers for the same cores."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+
+
+def describe(dask_worker=None) -> dict:
+    """The models this worker runs (classifier card, embedder id) and its threads: the driver
+    records the models from here instead of loading them itself (``client.run``)."""
+    from threadpoolctl import threadpool_info
+
+    plugin = dask_worker.plugins[PLUGIN]
+    if plugin.parts is None:
+        raise RuntimeError("the nlp-assises models are not loaded on this worker")
+    parts = plugin.parts
+    torch = sys.modules.get("torch")
+    return {
+        "card": {k: v for k, v in parts.model.card.items() if k != "scheme"},
+        "version": parts.version,
+        "embedder": parts.embedder.model_id,
+        "threads": {
+            "torch": torch.get_num_threads() if torch else None,
+            "blas": max((p["num_threads"] for p in threadpool_info()), default=None),
+        },
+    }
 
 
 def _parts() -> WorkerParts:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import String, cast, delete, func, select
+from sqlalchemy import String, cast, delete, func, insert, select
+from sqlalchemy.orm import Session
 
 from nlp_assises.store import models as m
 from nlp_assises.store.rows import _IN_CHUNK, _chunks
@@ -140,6 +141,33 @@ class ContributionsMixin:
         with self.session() as session:
             yield from session.execute(query.execution_options(yield_per=5000))
 
+    def clustering_rows(self) -> Iterator[tuple]:
+        """What the proposals need of each contribution, in ``contributions()``'s order: (id,
+        text, themes_gold, date, author_pseudonym, created_at, labels of its latest
+        classification). Columns only, streamed: not the ORM rows, which carry the original
+        text, repairs and metadata too (twice the memory at 100,000 contributions)."""
+        latest = (
+            select(m.Classification.contribution_id, func.max(m.Classification.id).label("last"))
+            .group_by(m.Classification.contribution_id)
+            .subquery()
+        )
+        query = (
+            select(
+                m.Contribution.id,
+                m.Contribution.text,
+                m.Contribution.themes_gold,
+                m.Contribution.date,
+                m.Contribution.author_pseudonym,
+                m.Contribution.created_at,
+                m.Classification.labels,
+            )
+            .outerjoin(latest, latest.c.contribution_id == m.Contribution.id)
+            .outerjoin(m.Classification, m.Classification.id == latest.c.last)
+            .order_by(m.Contribution.date.asc().nulls_first(), m.Contribution.id)
+        )
+        with self.session() as session:
+            yield from session.execute(query.execution_options(yield_per=5000))
+
     def memo(self, name: str, compute: Callable[[], object]) -> object:
         """``compute()``, kept until the store's :meth:`fingerprint` changes (for summaries that
         pages ask for often and that cost a pass over every contribution)."""
@@ -177,18 +205,7 @@ class ContributionsMixin:
                         m.Classification.model_version == model_version,
                     )
                 )
-            for row in rows:
-                session.add(
-                    m.Classification(
-                        contribution_id=row["id"],
-                        model_version=model_version,
-                        scores=row["scores"],
-                        labels=row["labels"],
-                        primary=row["primary"],
-                        needs_review=row["needs_review"],
-                        margin=row.get("margin", 0.0),
-                    )
-                )
+            insert_classifications(session, rows, model_version)
         return len(rows)
 
     def latest_classifications(self) -> dict[str, m.Classification]:
@@ -238,3 +255,26 @@ class ContributionsMixin:
                 for row in rows:
                     out[row.contribution_id] = row
             return out
+
+
+def insert_classifications(session: Session, rows: Sequence[dict], model_version: str) -> None:
+    """``model_version``'s classifications (``{"id", "scores", "labels", "primary",
+    "needs_review", "margin"}`` rows) in one Core executemany: a national run writes millions,
+    and ORM objects cost more than the insert itself."""
+    if not rows:
+        return
+    session.connection().execute(
+        insert(m.Classification.__table__),
+        [
+            {
+                "contribution_id": row["id"],
+                "model_version": model_version,
+                "scores": row["scores"],
+                "labels": row["labels"],
+                "primary": row["primary"],
+                "needs_review": row["needs_review"],
+                "margin": row.get("margin", 0.0),
+            }
+            for row in rows
+        ],
+    )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from nlp_assises.store import models as m
 from nlp_assises.store.db import insert_ignoring_conflicts
@@ -30,15 +33,23 @@ class SQLEmbeddingCache:
     def put_many(self, model_id: str, items: dict[str, np.ndarray]) -> None:
         if not items:
             return
-        rows = [
-            {
-                "model_id": model_id,
-                "text_hash": h,
-                "dim": int(v.shape[0]),
-                "vector": np.asarray(v, dtype=np.float32).tobytes(),
-            }
-            for h, v in items.items()
-        ]
         with self.store.session() as session:
-            # Another process may cache the same text at once: first one wins, same vector.
-            session.execute(insert_ignoring_conflicts(session.connection(), m.Embedding), rows)
+            insert_vectors(session, model_id, list(items), list(items.values()))
+
+
+def insert_vectors(session: Session, model_id: str, hashes: Sequence[str], vectors) -> None:
+    """Vectors (one a text hash; a matrix or a list of rows) into the cache, in ``session``'s
+    transaction. Another process may cache the same text at once: first one wins, same vector."""
+    if not len(hashes):
+        return
+    rows = [
+        {
+            "model_id": model_id,
+            "text_hash": h,
+            "dim": int(v.shape[0]),
+            "vector": np.asarray(v, dtype=np.float32).tobytes(),
+        }
+        for h, v in zip(hashes, vectors, strict=True)
+    ]
+    table = m.Embedding.__table__
+    session.connection().execute(insert_ignoring_conflicts(session.connection(), table), rows)
