@@ -140,6 +140,6 @@ def topic_model(pipeline: Pipeline, theme: str, **params):
     )
     texts = [u.text for u in units]
     embeddings = clusterer.embedder.encode(texts)
-    model = clusterer._bertopic(len(units), texts)
+    model = clusterer.bertopic(texts)
     model.fit_transform(texts, embeddings=embeddings)
     return model, texts, embeddings

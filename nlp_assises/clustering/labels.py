@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER, PLACEHOLDER_WORDS
 from nlp_assises.clustering.units import Unit
@@ -70,12 +71,18 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@lru_cache(maxsize=1)
+def _folded_stop_words() -> frozenset[str]:
+    """Folded once: ``word_stems`` runs on every unit a group is labelled from."""
+    from spacy.lang.fr.stop_words import STOP_WORDS
+
+    return frozenset(_fold(w) for w in STOP_WORDS)
+
+
 def word_stems(text: str) -> set[str]:
     """Content words of ``text``, accents folded and cut to five letters (a cheap stem that
     matches "patrouille" with "patrouilles" and "commissariat" with "commissariats")."""
-    from spacy.lang.fr.stop_words import STOP_WORDS
-
-    stop = {_fold(w) for w in STOP_WORDS}
+    stop = _folded_stop_words()
     return {w[:5] for w in re.findall(r"[a-z]+", _fold(text)) if len(w) > 2 and w not in stop}
 
 

@@ -1,156 +1,42 @@
-"""Emerging proposals: BERTopic within each theme, every step explicit and swappable.
+"""Emerging proposals within each theme: recurring proposals recognised, the others discovered.
 
-embed (our embedder, never a hub default) → reduce (UMAP, fixed random_state) → cluster (HDBSCAN,
-sizes that scale with the corpus) → outlier reduction → represent (CountVectorizer on spaCy lemmas
-with French stop words, KeyBERT-inspired + MMR) → label (a phrase taken from the most central
-proposal, which a writer can paste as it is).
+prepare (proposal units, recurring proposals, lemmas: per contribution) → per theme, discover
+(``grouping.HybridGrouping``: coherent groups over lexical + semantic similarity; or
+``topics.UmapHdbscan``, the previous BERTopic path) → represent (``topics.represent``: BERTopic's
+c-TF-IDF over lemmas, KeyBERT-inspired + MMR) → label (a phrase taken from the most central
+proposal, which a writer can paste as it is) and quotes.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
 
 import numpy as np
-from scipy import sparse
-from sklearn.preprocessing import normalize
 
 from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER
-from nlp_assises.clustering.discovery import CoherentGroups, HybridSimilarity
+from nlp_assises.clustering.grouping import Context, HybridGrouping
 from nlp_assises.clustering.known import KnownProposals
 from nlp_assises.clustering.labels import (
-    GENERIC_WORDS,
     clean_keywords,
     label_from_unit,
     pasteable,
     pick_label_source,
     word_stems,
 )
+from nlp_assises.clustering.lemmas import KEYWORD_STOP, LemmaAnalyzer, LemmaPairs, lemma_pairs
 from nlp_assises.clustering.recognition import read_threshold
+from nlp_assises.clustering.results import ClusteringResult, Contribution, Prepared
+from nlp_assises.clustering.topics import UmapHdbscan, build_bertopic, min_topic_size, represent
 from nlp_assises.clustering.units import Unit, UnitExtractor
 from nlp_assises.embedding.base import Embedder
 from nlp_assises.non_answers import NonAnswerDetector
 
+__all__ = ["ClusteringResult", "Contribution", "Prepared", "ProposalClusterer"]
+
 log = logging.getLogger(__name__)
-_FRENCH_STOP = {
-    "pour",
-    "dans",
-    "avec",
-    "plus",
-    "sont",
-    "nous",
-    "vous",
-    "mais",
-    "elle",
-    "ils",
-    "leur",
-    "leurs",
-    "cette",
-    "comme",
-    "tout",
-    "tous",
-    "très",
-    "être",
-    "avoir",
-    "faire",
-    "fait",
-    "quand",
-    "aussi",
-    "même",
-    "bien",
-    "sans",
-    "sous",
-    "entre",
-    "alors",
-    "donc",
-    "encore",
-    "avant",
-    "après",
-    "depuis",
-    "parce",
-    "chez",
-    "votre",
-    "notre",
-    "nos",
-    "vos",
-    "ces",
-    "des",
-    "les",
-    "une",
-    "qui",
-    "que",
-    "quoi",
-}
-
-
-def nearest_centroid(
-    vectors: np.ndarray, centroids: np.ndarray, batch: int = 4096
-) -> tuple[np.ndarray, np.ndarray]:
-    """Index of each row's nearest centroid (by cosine) and that cosine, in bounded memory."""
-    norms = np.linalg.norm(centroids, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    centroids = (centroids / norms).astype(np.float32)
-    index = np.empty(len(vectors), dtype=np.int64)
-    best = np.empty(len(vectors), dtype=np.float32)
-    for start in range(0, len(vectors), batch):
-        scores = vectors[start : start + batch] @ centroids.T
-        index[start : start + batch] = scores.argmax(axis=1)
-        best[start : start + batch] = scores.max(axis=1)
-    return index, best
-
-
-@dataclass
-class Contribution:
-    id: str
-    text: str
-    themes: list[str]
-    date: str | None = None
-    author: str | None = None
-    campaign: str | None = None
-    added: datetime | None = None  # when it was stored (assignment picks the newer ones)
-
-
-@dataclass
-class ClusteringResult:
-    clusters: list[dict] = field(default_factory=list)
-    assignments: dict[str, list[str]] = field(default_factory=dict)
-    members: list[dict] = field(default_factory=list)
-    params: dict = field(default_factory=dict)
-    non_answers: list[str] = field(default_factory=list)  # ids of "RAS", "voir ci-dessus"...
-
-    def add_member(self, cluster_id: str, unit: Unit, score: float) -> None:
-        if cluster_id not in self.assignments.setdefault(unit.contribution_id, []):
-            self.assignments[unit.contribution_id].append(cluster_id)
-        self.members.append(
-            {
-                "cluster_id": cluster_id,
-                "contribution_id": unit.contribution_id,
-                "unit_text": unit.text,
-                "unit_start": unit.start,
-                "score": score,
-            }
-        )
-
-
-@dataclass
-class Prepared:
-    """``ProposalClusterer.prepare``'s output: proposal units (in contribution order) and each
-    contribution's recurring proposal slug (None: none)."""
-
-    units: list[Unit] = field(default_factory=list)
-    known: dict[str, str | None] = field(default_factory=dict)
-
-    @classmethod
-    def merge(cls, parts: Sequence[Prepared]) -> Prepared:
-        return cls(
-            units=[u for part in parts for u in part.units],
-            known={k: v for part in parts for k, v in part.known.items()},
-        )
 
 
 class ProposalClusterer:
@@ -171,9 +57,11 @@ class ProposalClusterer:
         proposal's theme is one of theirs, join them (with their written label) and only the
         others are clustered as emerging proposals.
     max_fit_units:
-        Above this many proposal units in a theme, BERTopic is fitted on a fixed random sample of
-        them and the others join the nearest proposal (cosine ≥ ``outlier_threshold``), which
-        keeps time and memory bounded on large consultations (``None``: fit on all).
+        Above this many proposal units in a theme, groups are found on a fixed random sample of
+        them and the others join a group by the same rule (hybrid: mean similarity to its
+        sampled members ≥ ``min_similarity``; UMAP + HDBSCAN: the nearest topic centroid, cosine
+        ≥ ``outlier_threshold``), which keeps time and memory bounded on large consultations
+        (``None``: fit on all).
     assign_threshold:
         :meth:`assign` puts a new proposal unit into the nearest stored proposal of its theme
         when their cosine reaches it; below, the unit waits for the next refit.
@@ -183,7 +71,8 @@ class ProposalClusterer:
         :class:`NonAnswerDetector`, ``False``: none.
     discovery:
         ``"hybrid"`` (default): coherent groups over lexical + semantic similarity
-        (``discovery.py``); ``"umap_hdbscan"``: the previous BERTopic path (UMAP + HDBSCAN).
+        (``grouping.HybridGrouping`` over ``discovery.py``); ``"umap_hdbscan"``: the previous
+        BERTopic path (UMAP + HDBSCAN, ``topics.UmapHdbscan``).
     min_similarity, word_weight, char_weight, context_weight, min_group_size, attach_similarity:
         The hybrid path: a group's members are on average at least ``min_similarity`` alike
         (``word_weight`` × lemma TF-IDF cosine + ``char_weight`` × character n-gram cosine + the
@@ -271,95 +160,36 @@ class ProposalClusterer:
             return self.recognition_threshold
         return read_threshold()
 
-    # -- building blocks (each a plain object BERTopic receives) -----------------------------
-    def _min_size(self, n_units: int) -> int:
-        if self.min_cluster_size:
-            return self.min_cluster_size
-        return max(3, round(0.02 * n_units))
+    def _bertopic_params(self) -> dict:
+        return {
+            "min_cluster_size": self.min_cluster_size,
+            "n_neighbors": self.n_neighbors,
+            "n_components": self.n_components,
+            "random_state": self.random_state,
+        }
 
-    def _lemma_analyzer(self, texts: Sequence[str], drop_generic: bool = True):
-        """A CountVectorizer analyzer over spaCy lemmas. Lemmas are learnt once from the units
-        (word → its most frequent lemma), so that the analyzer also reads the per-topic
-        concatenations BERTopic builds, at regex speed."""
-        from spacy.lang.fr.stop_words import STOP_WORDS
-
-        from nlp_assises.nlp import load_spacy
-
-        nlp = load_spacy(self.spacy_model, components=("lemmatizer",))
-        stop = {w.lower() for w in STOP_WORDS} | (GENERIC_WORDS if drop_generic else set())
-        counts: dict[str, Counter[str]] = {}
-        texts = [ANY_PLACEHOLDER.sub(" ", t) for t in texts]
-        for doc in nlp.pipe(texts, batch_size=64):
-            for token in doc:
-                if token.is_alpha:
-                    counts.setdefault(token.text.lower(), Counter())[token.lemma_.lower()] += 1
-        lemma_of = {word: c.most_common(1)[0][0] for word, c in counts.items()}
-        word = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
-
-        def analyzer(text: str) -> list[str]:
-            tokens = []
-            for match in word.finditer(ANY_PLACEHOLDER.sub(" ", text).lower()):
-                lemma = lemma_of.get(match.group(0), match.group(0))
-                if len(lemma) > 2 and lemma not in stop and match.group(0) not in stop:
-                    tokens.append(lemma)
-            return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
-
-        return analyzer
-
-    def _bertopic(self, n_units: int, texts: Sequence[str]):
-        from bertopic import BERTopic
-        from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
-        from hdbscan import HDBSCAN
-        from sklearn.feature_extraction.text import CountVectorizer
-        from umap import UMAP
-
-        size = self._min_size(n_units)
-        umap_model = UMAP(
-            n_neighbors=max(2, min(self.n_neighbors, n_units - 1)),
-            n_components=max(2, min(self.n_components, n_units - 2)),
-            min_dist=0.0,
-            metric="cosine",
-            random_state=self.random_state,
-        )
-        hdbscan_model = HDBSCAN(
-            min_cluster_size=size,
-            min_samples=max(1, size // 2),
-            metric="euclidean",
-            cluster_selection_method="eom",
-            prediction_data=True,
-        )
-        vectorizer = CountVectorizer(analyzer=self._lemma_analyzer(texts), min_df=1)
-        representation = [
-            KeyBERTInspired(top_n_words=10, random_state=self.random_state),
-            MaximalMarginalRelevance(diversity=0.3, top_n_words=8),
-        ]
-        return BERTopic(
-            language="french",
-            embedding_model=getattr(self.embedder, "model", None),
-            umap_model=umap_model,
-            hdbscan_model=hdbscan_model,
-            vectorizer_model=vectorizer,
-            representation_model=representation,
-            min_topic_size=size,
-            calculate_probabilities=False,
-            verbose=False,
-        )
+    def bertopic(self, texts: Sequence[str]):
+        """A BERTopic model built as the clusterer builds it for ``texts`` (lemmas learnt from
+        them), unfitted: for BERTopic's own visualisations (``proposal_runs.topic_model``)."""
+        analyzer = LemmaAnalyzer.from_pairs(lemma_pairs(texts, self.spacy_model))
+        return build_bertopic(self.embedder, analyzer, len(texts), **self._bertopic_params())
 
     # -- the whole thing --------------------------------------------------------------------
     def prepare(self, contributions: Sequence[Contribution]) -> Prepared:
-        """The work ``fit`` does on each contribution on its own: its proposal units and the
-        recurring proposal it makes (or None). Done on partitions (the Dask engine's workers),
-        then merged, it is what ``fit`` would have done in one process."""
+        """The work ``fit`` does on each contribution on its own: its proposal units, their
+        lemmas and the recurring proposal it makes (or None). Done on partitions (the Dask
+        engine's workers), then merged, it is what ``fit`` would have done in one process."""
         units = UnitExtractor(self.spacy_model).extract(
             [c.id for c in contributions], [c.text for c in contributions]
         )
+        lemmas = lemma_pairs([u.text for u in units], self.spacy_model)
         known: dict[str, str | None] = {}
         if self.known is not None:
             predicted = self.known.predict(
                 [c.text for c in contributions], min_probability=self._recognition_threshold()
             )
             known = {c.id: slug for c, (slug, _) in zip(contributions, predicted, strict=True)}
-        return Prepared(units=units, known=known)
+        return Prepared(units=units, known=known, lemmas=lemmas)
 
     def fit(
         self,
@@ -377,6 +207,9 @@ class ProposalClusterer:
         contributions = self._set_apart(contributions, result)
         if prepared is None:
             prepared = self.prepare(contributions)
+        if prepared.lemmas is None:  # prepared elsewhere without them
+            prepared.lemmas = lemma_pairs([u.text for u in prepared.units], self.spacy_model)
+        lemmas_of = dict(zip(prepared.units, prepared.lemmas, strict=True))
         kept = {c.id for c in contributions}
         units_of: dict[str, list[Unit]] = {}  # split once, even for several themes
         for unit in prepared.units:
@@ -398,15 +231,16 @@ class ProposalClusterer:
             if not members:
                 continue
             units = [u for c in members for u in units_of.get(c.id, ())]
-            min_size = self._min_size(len(units)) if self.discovery == "umap_hdbscan" else 2
+            min_size = 2
+            if self.discovery == "umap_hdbscan":
+                min_size = min_topic_size(len(units), self.min_cluster_size)
             if len(units) < max(10, 2 * min_size):
                 log.info("theme %s: %d units, too few to cluster", theme, len(units))
                 continue
             embeddings = self.embedder.encode([u.text for u in units])
-            if self.discovery == "hybrid":
-                topics, keywords = self._fit_hybrid(units, embeddings, by_id)
-            else:
-                topics, keywords = self._fit_sampled(units, embeddings)
+            topics, keywords = self._discover(
+                units, embeddings, [lemmas_of[u] for u in units], by_id
+            )
             groups: dict[int, list[int]] = {}
             for index, topic in enumerate(topics.tolist()):
                 if topic != -1:
@@ -519,7 +353,7 @@ class ProposalClusterer:
                 for w in re.findall(r"[^\W\d_]{4,}", ANY_PLACEHOLDER.sub(" ", units[i].text))
             )
             keywords = clean_keywords(
-                [w for w, _ in words.most_common(30) if w not in _FRENCH_STOP]
+                [w for w, _ in words.most_common(30) if w not in KEYWORD_STOP]
             )
             self._emit(
                 f"{info['theme']}-{slug}",
@@ -534,6 +368,50 @@ class ProposalClusterer:
                 result,
             )
 
+    def _discover(
+        self,
+        units: list[Unit],
+        embeddings: np.ndarray,
+        lemmas: list[LemmaPairs],
+        by_id: dict[str, Contribution],
+    ) -> tuple[np.ndarray, dict[int, list[str]]]:
+        """One theme's groups of units (-1: none) and each group's keywords."""
+        texts = [u.text for u in units]
+        if self.discovery == "umap_hdbscan":
+            return UmapHdbscan(
+                self.embedder,
+                outlier_threshold=self.outlier_threshold,
+                max_fit_units=self.max_fit_units,
+                **self._bertopic_params(),
+            ).fit_predict(texts, embeddings, lemmas)
+        owners = [u.contribution_id for u in units]
+        analyzer = LemmaAnalyzer.from_pairs(lemmas, drop_generic=False)
+        context = None
+        if self.context_weight:  # a sentence read with its whole contribution
+            ids = list(dict.fromkeys(owners))
+            whole = [by_id[i].text for i in ids]
+            context = Context(ids, whole, self.embedder.encode(whole))
+        topics = HybridGrouping(
+            word_weight=self.word_weight,
+            char_weight=self.char_weight,
+            context_weight=self.context_weight,
+            min_similarity=self.min_similarity,
+            min_group_size=self.min_group_size,
+            attach_similarity=self.attach_similarity,
+            max_fit_units=self.max_fit_units,
+            random_state=self.random_state,
+            analyzer=analyzer,
+        ).fit_predict(texts, embeddings, owners, context)
+        keywords = represent(
+            self.embedder,
+            analyzer.with_generic(True),
+            texts,
+            embeddings,
+            topics,
+            **self._bertopic_params(),
+        )
+        return topics, keywords
+
     @staticmethod
     def _rank(groups: dict, units: list[Unit], by_id) -> list[tuple]:
         """Groups ordered by people (a campaign counts once), then contributions."""
@@ -545,137 +423,6 @@ class ProposalClusterer:
                 (-len(people), -len(contribution_ids), min(contribution_ids), key, indices)
             )
         return [(key, indices) for *_, key, indices in sorted(ranked, key=lambda r: r[:3])]
-
-    def _fit_hybrid(
-        self, units: list[Unit], embeddings: np.ndarray, by_id: dict | None = None
-    ) -> tuple[np.ndarray, dict[int, list[str]]]:
-        """Coherent groups over lexical + semantic similarity (``discovery.py``), on at most
-        ``max_fit_units`` units (a seeded sample); the other units join the group they are most
-        similar to on average when that mean reaches ``min_similarity``. BERTopic then only
-        represents the groups (keywords), with its clustering steps skipped."""
-        texts = [u.text for u in units]
-        owners = [u.contribution_id for u in units]
-        similarity = HybridSimilarity(
-            word_weight=self.word_weight,
-            char_weight=self.char_weight,
-            analyzer=self._lemma_analyzer(texts, drop_generic=False),
-        ).fit(texts, embeddings)
-        rows = similarity.transform(texts, embeddings)
-        if self.context_weight and by_id:  # a sentence read with its whole contribution
-            owners_ids = list(dict.fromkeys(owners))
-            whole = [by_id[i].text for i in owners_ids]
-            context = similarity.transform(whole, self.embedder.encode(whole))
-            position = {c: k for k, c in enumerate(owners_ids)}
-            rows = normalize(rows + self.context_weight * context[[position[o] for o in owners]])
-        groups = CoherentGroups(
-            min_similarity=self.min_similarity,
-            min_size=self.min_group_size,
-            attach_similarity=self.attach_similarity,
-        )
-        if not self.max_fit_units or len(units) <= self.max_fit_units:
-            topics = groups.fit_predict(rows, owners)
-        else:
-            rng = np.random.default_rng(self.random_state)
-            sample = np.sort(rng.choice(len(units), self.max_fit_units, replace=False))
-            fitted = groups.fit_predict(rows[sample], [owners[i] for i in sample])
-            topics = np.full(len(units), -1)
-            topics[sample] = fitted
-            labels = sorted(set(fitted.tolist()) - {-1})
-            if labels:
-                member = sparse.csr_matrix(
-                    (
-                        np.ones(int((fitted != -1).sum())),
-                        (np.flatnonzero(fitted != -1), fitted[fitted != -1]),
-                    ),
-                    shape=(len(sample), len(labels)),
-                )
-                counts = np.asarray(member.sum(axis=0)).ravel()
-                rest = np.setdiff1d(np.arange(len(units)), sample)
-                base = rows[sample]
-                for start in range(0, len(rest), 2048):
-                    chunk = rest[start : start + 2048]
-                    mean = np.asarray(((rows[chunk] @ base.T) @ member).todense()) / counts
-                    best = mean.argmax(axis=1)
-                    keep = mean[np.arange(len(chunk)), best] >= self.min_similarity
-                    topics[chunk[keep]] = best[keep]
-        return topics, self._keywords(texts, embeddings, topics)
-
-    def _keywords(
-        self, texts: list[str], embeddings: np.ndarray, topics: np.ndarray
-    ) -> dict[int, list[str]]:
-        """BERTopic's representation of given groups (its reduce and cluster steps skipped)."""
-        if not (topics != -1).any():
-            return {}
-        from bertopic.cluster import BaseCluster
-        from bertopic.dimensionality import BaseDimensionalityReduction
-
-        model = self._bertopic(len(texts), texts)
-        model.umap_model = BaseDimensionalityReduction()
-        model.hdbscan_model = BaseCluster()
-        logging.getLogger("BERTopic").setLevel(logging.ERROR)
-        model.fit_transform(texts, embeddings=embeddings, y=np.asarray(topics))
-        return {
-            t: clean_keywords([w for w, _ in (model.get_topic(t) or [])])
-            for t in set(topics.tolist()) - {-1}
-        }
-
-    def _fit_sampled(
-        self, units: list[Unit], embeddings: np.ndarray
-    ) -> tuple[np.ndarray, dict[int, list[str]]]:
-        """BERTopic on at most ``max_fit_units`` units (a seeded sample); the others join the
-        nearest topic centroid, as BERTopic's own outlier reduction does."""
-        if not self.max_fit_units or len(units) <= self.max_fit_units:
-            return self._fit_theme(units, embeddings)
-        rng = np.random.default_rng(self.random_state)
-        sample = np.sort(rng.choice(len(units), self.max_fit_units, replace=False))
-        fitted, keywords = self._fit_theme([units[i] for i in sample], embeddings[sample])
-        topics = np.full(len(units), -1)
-        topics[sample] = fitted
-        labels = sorted(set(fitted.tolist()) - {-1})
-        if labels:
-            centroids = np.vstack([embeddings[sample[fitted == t]].mean(axis=0) for t in labels])
-            rest = np.setdiff1d(np.arange(len(units)), sample)
-            nearest, similarity = nearest_centroid(embeddings[rest], centroids)
-            keep = similarity >= self.outlier_threshold
-            topics[rest[keep]] = np.asarray(labels)[nearest[keep]]
-        return topics, keywords
-
-    def _fit_theme(
-        self, units: list[Unit], embeddings: np.ndarray
-    ) -> tuple[np.ndarray, dict[int, list[str]]]:
-        texts = [u.text for u in units]
-        model = self._bertopic(len(units), texts)
-        # BERTopic warns when topics are reassigned after outlier reduction: that is our intent.
-        logging.getLogger("BERTopic").setLevel(logging.ERROR)
-        topics, _ = model.fit_transform(texts, embeddings=embeddings)
-        topics = np.asarray(topics)
-        if (topics == -1).any() and (topics != -1).any():
-            reduced = model.reduce_outliers(
-                texts,
-                topics.tolist(),
-                strategy="embeddings",
-                embeddings=embeddings,
-                threshold=self.outlier_threshold,
-            )
-            topics = np.asarray(reduced)
-        keywords: dict[int, list[str]] = {}
-        previous = logging.root.manager.disable
-        logging.disable(logging.WARNING)  # BERTopic warns that we reassign topics: we mean to
-        try:
-            model.update_topics(
-                texts,
-                topics=topics.tolist(),
-                vectorizer_model=model.vectorizer_model,
-                representation_model=model.representation_model,
-            )
-        finally:
-            logging.disable(previous)
-        for topic_id in set(topics.tolist()):
-            if topic_id == -1:
-                continue
-            words = model.get_topic(topic_id) or []
-            keywords[topic_id] = clean_keywords([w for w, _ in words])
-        return topics, keywords
 
     def _emit(
         self,

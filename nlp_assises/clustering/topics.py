@@ -1,0 +1,230 @@
+"""BERTopic in the clusterer: the model as the clusterer builds it (our embedder, UMAP,
+HDBSCAN, the lemma vectorizer, KeyBERT-inspired + MMR representations), the representation of
+groups found elsewhere (keywords), and the previous discovery path, UMAP + HDBSCAN
+(``discovery="umap_hdbscan"``).
+
+The hybrid path's groups come from ``grouping.py``; BERTopic only represents them, with its
+reduce and cluster steps skipped (``BaseDimensionalityReduction``, ``BaseCluster``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
+from nlp_assises.clustering.labels import clean_keywords
+from nlp_assises.clustering.lemmas import LemmaAnalyzer, LemmaPairs
+from nlp_assises.embedding.base import Embedder
+
+
+def min_topic_size(n_units: int, min_cluster_size: int | None = None) -> int:
+    """HDBSCAN's smallest cluster: ``min_cluster_size``, else 2 % of the units (at least 3)."""
+    if min_cluster_size:
+        return min_cluster_size
+    return max(3, round(0.02 * n_units))
+
+
+def _backend(embedder: Embedder, batch_size: int = 2048):
+    """BERTopic's sentence-transformers backend over our embedder's model, encoding in large
+    batches: KeyBERT-inspired embeds every candidate word of every topic, and at the default
+    32 a batch the call overhead dominates (the vectors are the same: static embeddings do not
+    depend on the batch)."""
+    model = getattr(embedder, "model", None)
+    if "sentence_transformers" not in str(type(model)):
+        return model  # BERTopic picks its backend for it, as before
+    from bertopic.backend import BaseEmbedder
+
+    class Batched(BaseEmbedder):  # BERTopic's SentenceTransformerBackend, larger batches
+        def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
+            return self.embedding_model.encode(
+                documents, batch_size=batch_size, show_progress_bar=verbose
+            )
+
+    return Batched(embedding_model=model)
+
+
+def build_bertopic(
+    embedder: Embedder,
+    analyzer: LemmaAnalyzer,
+    n_units: int,
+    *,
+    min_cluster_size: int | None = None,
+    n_neighbors: int = 15,
+    n_components: int = 5,
+    random_state: int = 42,
+):
+    """BERTopic with every step given explicitly (never a hub default)."""
+    from bertopic import BERTopic
+    from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
+    from hdbscan import HDBSCAN
+    from sklearn.feature_extraction.text import CountVectorizer
+    from umap import UMAP
+
+    size = min_topic_size(n_units, min_cluster_size)
+    umap_model = UMAP(
+        n_neighbors=max(2, min(n_neighbors, n_units - 1)),
+        n_components=max(2, min(n_components, n_units - 2)),
+        min_dist=0.0,
+        metric="cosine",
+        random_state=random_state,
+    )
+    hdbscan_model = HDBSCAN(
+        min_cluster_size=size,
+        min_samples=max(1, size // 2),
+        metric="euclidean",
+        cluster_selection_method="eom",
+        prediction_data=True,
+    )
+    vectorizer = CountVectorizer(analyzer=analyzer, min_df=1)
+    representation = [
+        KeyBERTInspired(top_n_words=10, random_state=random_state),
+        MaximalMarginalRelevance(diversity=0.3, top_n_words=8),
+    ]
+    return BERTopic(
+        language="french",
+        embedding_model=_backend(embedder),
+        umap_model=umap_model,
+        hdbscan_model=hdbscan_model,
+        vectorizer_model=vectorizer,
+        representation_model=representation,
+        min_topic_size=size,
+        calculate_probabilities=False,
+        verbose=False,
+    )
+
+
+def represent(
+    embedder: Embedder,
+    analyzer: LemmaAnalyzer,
+    texts: Sequence[str],
+    embeddings: np.ndarray,
+    topics: np.ndarray,
+    **params,
+) -> dict[int, list[str]]:
+    """Keywords of given groups (``topics``, -1: none): BERTopic's c-TF-IDF over lemmas then
+    KeyBERT-inspired + MMR, its reduce and cluster steps skipped; ``params``: those of
+    :func:`build_bertopic`."""
+    if not (topics != -1).any():
+        return {}
+    from bertopic.cluster import BaseCluster
+    from bertopic.dimensionality import BaseDimensionalityReduction
+
+    model = build_bertopic(embedder, analyzer, len(texts), **params)
+    model.umap_model = BaseDimensionalityReduction()
+    model.hdbscan_model = BaseCluster()
+    logging.getLogger("BERTopic").setLevel(logging.ERROR)
+    model.fit_transform(list(texts), embeddings=embeddings, y=np.asarray(topics))
+    return {
+        t: clean_keywords([w for w, _ in (model.get_topic(t) or [])])
+        for t in set(topics.tolist()) - {-1}
+    }
+
+
+def nearest_centroid(
+    vectors: np.ndarray, centroids: np.ndarray, batch: int = 4096
+) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each row's nearest centroid (by cosine) and that cosine, in bounded memory."""
+    norms = np.linalg.norm(centroids, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    centroids = (centroids / norms).astype(np.float32)
+    index = np.empty(len(vectors), dtype=np.int64)
+    best = np.empty(len(vectors), dtype=np.float32)
+    for start in range(0, len(vectors), batch):
+        scores = vectors[start : start + batch] @ centroids.T
+        index[start : start + batch] = scores.argmax(axis=1)
+        best[start : start + batch] = scores.max(axis=1)
+    return index, best
+
+
+class UmapHdbscan:
+    """The previous discovery: BERTopic (UMAP + HDBSCAN + outlier reduction) on at most
+    ``max_fit_units`` units (a seeded sample); the others join the nearest topic centroid when
+    their cosine reaches ``outlier_threshold``, as BERTopic's own outlier reduction does."""
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        min_cluster_size: int | None = None,
+        n_neighbors: int = 15,
+        n_components: int = 5,
+        random_state: int = 42,
+        outlier_threshold: float = 0.5,
+        max_fit_units: int | None = 4000,
+    ) -> None:
+        self.embedder = embedder
+        self.min_cluster_size = min_cluster_size
+        self.n_neighbors = n_neighbors
+        self.n_components = n_components
+        self.random_state = random_state
+        self.outlier_threshold = outlier_threshold
+        self.max_fit_units = max_fit_units
+
+    def fit_predict(
+        self, texts: Sequence[str], embeddings: np.ndarray, lemmas: Sequence[LemmaPairs]
+    ) -> tuple[np.ndarray, dict[int, list[str]]]:
+        """Each unit's topic (-1: none) and each topic's keywords; ``lemmas``: each unit's
+        (word, lemma) pairs (the vectorizer learns its lemmas from the fitted units only)."""
+        if not self.max_fit_units or len(texts) <= self.max_fit_units:
+            return self._fit(texts, embeddings, lemmas)
+        rng = np.random.default_rng(self.random_state)
+        sample = np.sort(rng.choice(len(texts), self.max_fit_units, replace=False))
+        fitted, keywords = self._fit(
+            [texts[i] for i in sample], embeddings[sample], [lemmas[i] for i in sample]
+        )
+        topics = np.full(len(texts), -1)
+        topics[sample] = fitted
+        labels = sorted(set(fitted.tolist()) - {-1})
+        if labels:
+            centroids = np.vstack([embeddings[sample[fitted == t]].mean(axis=0) for t in labels])
+            rest = np.setdiff1d(np.arange(len(texts)), sample)
+            nearest, similarity = nearest_centroid(embeddings[rest], centroids)
+            keep = similarity >= self.outlier_threshold
+            topics[rest[keep]] = np.asarray(labels)[nearest[keep]]
+        return topics, keywords
+
+    def _fit(
+        self, texts: Sequence[str], embeddings: np.ndarray, lemmas: Sequence[LemmaPairs]
+    ) -> tuple[np.ndarray, dict[int, list[str]]]:
+        texts = list(texts)
+        model = build_bertopic(
+            self.embedder,
+            LemmaAnalyzer.from_pairs(lemmas),
+            len(texts),
+            min_cluster_size=self.min_cluster_size,
+            n_neighbors=self.n_neighbors,
+            n_components=self.n_components,
+            random_state=self.random_state,
+        )
+        # BERTopic warns when topics are reassigned after outlier reduction: that is our intent.
+        logging.getLogger("BERTopic").setLevel(logging.ERROR)
+        topics, _ = model.fit_transform(texts, embeddings=embeddings)
+        topics = np.asarray(topics)
+        if (topics == -1).any() and (topics != -1).any():
+            reduced = model.reduce_outliers(
+                texts,
+                topics.tolist(),
+                strategy="embeddings",
+                embeddings=embeddings,
+                threshold=self.outlier_threshold,
+            )
+            topics = np.asarray(reduced)
+        keywords: dict[int, list[str]] = {}
+        previous = logging.root.manager.disable
+        logging.disable(logging.WARNING)  # BERTopic warns that we reassign topics: we mean to
+        try:
+            model.update_topics(
+                texts,
+                topics=topics.tolist(),
+                vectorizer_model=model.vectorizer_model,
+                representation_model=model.representation_model,
+            )
+        finally:
+            logging.disable(previous)
+        for topic_id in set(topics.tolist()):
+            if topic_id == -1:
+                continue
+            words = model.get_topic(topic_id) or []
+            keywords[topic_id] = clean_keywords([w for w, _ in words])
+        return topics, keywords
