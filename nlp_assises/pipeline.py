@@ -18,7 +18,7 @@ from nlp_assises.classify import ModelRegistry, load_model
 from nlp_assises.classify.registry import ThemeModel
 from nlp_assises.cleaning import Cleaner
 from nlp_assises.clustering import CampaignDetector, Contribution, ProposalClusterer
-from nlp_assises.clustering.lineage import carry_ids
+from nlp_assises.clustering.lineage import carry_ids, pieces_of
 from nlp_assises.clustering.proposals import ClusteringResult, Prepared
 from nlp_assises.corrections import (
     Correction,
@@ -336,6 +336,10 @@ class Pipeline:
             for link in links:
                 if link.kind == "split" and link.new_id != link.old_id:
                     continued.setdefault(link.old_id, []).append(link.new_id)
+            merged = [c.target for c in corrections if c.kind == "merge_proposals"]
+            for old_id, new_ids in pieces_of(previous, result, merged).items():
+                continued.setdefault(old_id, [])
+                continued[old_id] += [i for i in new_ids if i not in continued[old_id]]
             corrections = follow_lineage(corrections, {c["id"] for c in result.clusters}, continued)
             info = {
                 c.id: Member(

@@ -21,7 +21,13 @@ SECTIONS = {
         "Record",
         "read_records",
     ],
-    "Bundled data": ["sample_consultation_path", "load_sample_labels", "load_labelled"],
+    "Bundled data": [
+        "sample_consultation_path",
+        "load_sample_labels",
+        "load_labelled",
+        "load_independent",
+        "default_training_records",
+    ],
     "The store as DataFrames": ["contributions_frame", "clusters_frame", "repairs_frame"],
     "Cleaning and embeddings": [
         "Cleaner",

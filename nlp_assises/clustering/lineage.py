@@ -213,3 +213,27 @@ def carry_ids(
     for contribution_id, clusters in result.assignments.items():
         result.assignments[contribution_id] = [mapping.get(c, c) for c in clusters]
     return links
+
+
+def pieces_of(
+    previous: Sequence[dict], result, targets: Iterable[str], min_share: float = 0.5
+) -> dict[str, list[str]]:
+    """For each of ``targets`` (proposals a writer merged) in ``previous``, the new clusters of
+    ``result`` (ids already carried) that are mostly made of its units: at least ``min_share``
+    of a new cluster's units were the merged proposal's. A merge joins proposals the clustering
+    keeps apart, so the merged centroid is often far from each piece and the centroid link of
+    :class:`ClusterLineage` misses them; their units do not."""
+    targets = set(targets)
+    new_units = {c["id"]: set(c["units"]) for c in snapshot(result)}
+    out: dict[str, list[str]] = {}
+    for old in previous:
+        if old["id"] not in targets:
+            continue
+        old_units = set(map(tuple, old["units"]))
+        for cluster in result.clusters:
+            units = new_units.get(cluster["id"])
+            if cluster["id"] == old["id"] or cluster["theme"] != old["theme"] or not units:
+                continue
+            if len(units & old_units) >= min_share * len(units):
+                out.setdefault(old["id"], []).append(cluster["id"])
+    return out

@@ -118,25 +118,16 @@ class ContributionsMixin:
         """One light row per contribution for counting: (id, themes_gold, flags, campaign_id,
         channel, date, labels, needs_review, model_version), the labels those of its latest
         classification. Columns only, streamed: fast enough for 100,000 contributions."""
-        latest = (
-            select(m.Classification.contribution_id, func.max(m.Classification.id).label("last"))
-            .group_by(m.Classification.contribution_id)
-            .subquery()
-        )
-        query = (
-            select(
-                m.Contribution.id,
-                m.Contribution.themes_gold,
-                m.Contribution.flags,
-                m.Contribution.campaign_id,
-                m.Contribution.channel,
-                m.Contribution.date,
-                m.Classification.labels,
-                m.Classification.needs_review,
-                m.Classification.model_version,
-            )
-            .outerjoin(latest, latest.c.contribution_id == m.Contribution.id)
-            .outerjoin(m.Classification, m.Classification.id == latest.c.last)
+        query = _with_latest_classification(
+            m.Contribution.id,
+            m.Contribution.themes_gold,
+            m.Contribution.flags,
+            m.Contribution.campaign_id,
+            m.Contribution.channel,
+            m.Contribution.date,
+            m.Classification.labels,
+            m.Classification.needs_review,
+            m.Classification.model_version,
         )
         with self.session() as session:
             yield from session.execute(query.execution_options(yield_per=5000))
@@ -146,25 +137,15 @@ class ContributionsMixin:
         text, themes_gold, date, author_pseudonym, created_at, labels of its latest
         classification). Columns only, streamed: not the ORM rows, which carry the original
         text, repairs and metadata too (twice the memory at 100,000 contributions)."""
-        latest = (
-            select(m.Classification.contribution_id, func.max(m.Classification.id).label("last"))
-            .group_by(m.Classification.contribution_id)
-            .subquery()
-        )
-        query = (
-            select(
-                m.Contribution.id,
-                m.Contribution.text,
-                m.Contribution.themes_gold,
-                m.Contribution.date,
-                m.Contribution.author_pseudonym,
-                m.Contribution.created_at,
-                m.Classification.labels,
-            )
-            .outerjoin(latest, latest.c.contribution_id == m.Contribution.id)
-            .outerjoin(m.Classification, m.Classification.id == latest.c.last)
-            .order_by(m.Contribution.date.asc().nulls_first(), m.Contribution.id)
-        )
+        query = _with_latest_classification(
+            m.Contribution.id,
+            m.Contribution.text,
+            m.Contribution.themes_gold,
+            m.Contribution.date,
+            m.Contribution.author_pseudonym,
+            m.Contribution.created_at,
+            m.Classification.labels,
+        ).order_by(m.Contribution.date.asc().nulls_first(), m.Contribution.id)
         with self.session() as session:
             yield from session.execute(query.execution_options(yield_per=5000))
 
@@ -277,4 +258,19 @@ def insert_classifications(session: Session, rows: Sequence[dict], model_version
             }
             for row in rows
         ],
+    )
+
+
+def _with_latest_classification(*columns):
+    """``columns`` of every contribution joined with its latest classification (outer join: a
+    contribution not yet classified comes with empty classification columns)."""
+    latest = (
+        select(m.Classification.contribution_id, func.max(m.Classification.id).label("last"))
+        .group_by(m.Classification.contribution_id)
+        .subquery()
+    )
+    return (
+        select(*columns)
+        .outerjoin(latest, latest.c.contribution_id == m.Contribution.id)
+        .outerjoin(m.Classification, m.Classification.id == latest.c.last)
     )
