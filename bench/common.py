@@ -133,3 +133,21 @@ def real_texts() -> dict[str, str]:
         return {}
     rows = (json.loads(line) for line in REALDATA.read_text(encoding="utf-8").splitlines())
     return {row["id"]: row["text"] for row in rows}
+
+
+def child_row(script: str, size: int, timeout: int, error_lines: int = 3) -> dict:
+    """Run ``script --child SIZE`` in its own process (its peak memory and CPU are its own, two
+    BLAS/numba threads as on the 2-core target) and return the JSON row it prints last, or the
+    last ``error_lines`` of its stderr when it fails."""
+    env = dict(os.environ, OMP_NUM_THREADS="2", NUMBA_NUM_THREADS="2", MKL_NUM_THREADS="2")
+    run = subprocess.run(
+        [sys.executable, script, "--child", str(size)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=Path(script).resolve().parent,
+    )
+    if run.returncode != 0:
+        return {"contributions": size, "error": run.stderr.strip().splitlines()[-error_lines:]}
+    return json.loads(run.stdout.strip().splitlines()[-1])

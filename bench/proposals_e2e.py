@@ -20,11 +20,9 @@ import json
 import os
 import resource
 import shutil
-import subprocess
-import sys
 import time
 
-from common import REALDATA, REPO, write
+from common import REALDATA, REPO, child_row, write
 
 TARGETS = {"seconds": 180, "peak_rss_mb": 3072}
 
@@ -75,20 +73,8 @@ def main(size: int, timeout: int) -> dict:
     if not REALDATA.is_file():
         print(f"skipped: {REALDATA} is absent (real answers, see docs/proposals.md)")
         return write("proposals_e2e", {"skipped": f"{REALDATA} absent"})
-    env = dict(os.environ, OMP_NUM_THREADS="2", NUMBA_NUM_THREADS="2", MKL_NUM_THREADS="2")
     load_before = os.getloadavg()
-    run = subprocess.run(
-        [sys.executable, __file__, "--child", str(size)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=REPO / "bench",
-    )
-    if run.returncode != 0:
-        row = {"contributions": size, "error": run.stderr.strip().splitlines()[-3:]}
-    else:
-        row = json.loads(run.stdout.strip().splitlines()[-1])
+    row = child_row(__file__, size, timeout)
     row["load_average_before"] = [round(x, 2) for x in load_before]
     row["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     return write("proposals_e2e", {"targets": TARGETS, "cpus_used": 2, "run": row})

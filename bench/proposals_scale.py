@@ -25,11 +25,9 @@ import json
 import os
 import re
 import resource
-import subprocess
-import sys
 import time
 
-from common import REPO, write
+from common import REPO, child_row, write
 
 THEMES = ["communication", "service", "lien", "participation"]
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -137,20 +135,9 @@ def child(size: int) -> dict:
 
 
 def main(sizes: list[int], timeout: int) -> dict:
-    env = dict(os.environ, OMP_NUM_THREADS="2", NUMBA_NUM_THREADS="2", MKL_NUM_THREADS="2")
     rows = []
     for size in sizes:
-        run = subprocess.run(
-            [sys.executable, __file__, "--child", str(size)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if run.returncode != 0:
-            rows.append({"contributions": size, "error": run.stderr.strip().splitlines()[-1:]})
-        else:
-            rows.append(json.loads(run.stdout.strip().splitlines()[-1]))
+        rows.append(child_row(__file__, size, timeout, error_lines=1))
         print(json.dumps(rows[-1]), flush=True)
     return write(
         "proposals_scale",
