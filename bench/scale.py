@@ -185,21 +185,15 @@ def child(size: int, engine: str, stage: str) -> dict:
             used = resource.getrusage(resource.RUSAGE_SELF)
             out["driver_peak_rss_mb_after_classify"] = peak_rss_mb()
             if stage == "all":  # the proposals as ``run`` settles them, measured apart
-                memory.enter("proposals")  # reading the items, campaigns
+                memory.enter("proposals")  # then the refit's stages: campaigns, fit, place, save
                 began = time.perf_counter()
-
-                def prepare_then_fit(items):
-                    prepared = dask._prepare(items)
-                    out["proposal_units"] = len(prepared.units)
-                    memory.enter("fit")  # the fit, labels, quotes and lineage on the driver
-                    return prepared
-
                 out["clustering"] = pipeline.update_proposals(
                     summary.ingest["new"],
                     summary.classified,
                     None,
                     place=dask._assign,
-                    prepare=prepare_then_fit,
+                    prepare=dask._prepare,
+                    refit=dask.refit,  # a sampled refit above settings.dask_fit_sample
                 )
                 out["proposals_seconds"] = round(time.perf_counter() - began, 1)
                 out["proposals"] = len(pipeline.store.current_clusters())

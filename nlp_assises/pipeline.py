@@ -68,6 +68,31 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     return None
 
 
+def clustering_item(
+    row: tuple, writers_themes: dict[str, list[str]], campaigns: dict[str, str | None]
+) -> Contribution:
+    """One ``Store.clustering_rows`` row as the clusterer takes it: its themes are a writer's
+    correction, else the input's labels, else the classifier's."""
+    cid, text, themes_gold, date, author, added, labels = row
+    if cid in writers_themes:
+        themes = [t for t in writers_themes[cid] if t != HORS_THEME]
+    elif themes_gold:
+        themes = [t for t in themes_gold if t != HORS_THEME]
+    elif labels is not None:
+        themes = list(labels)
+    else:
+        themes = []
+    return Contribution(
+        id=cid,
+        text=text,
+        themes=themes,
+        date=date.isoformat() if date else None,
+        author=author,
+        campaign=campaigns.get(cid),
+        added=added,
+    )
+
+
 class Pipeline:
     """Every part (scheme, store, embedder, classifier, cleaner, clusterer) built on first use
     from one ``Settings``, and the operations over them.
@@ -280,28 +305,7 @@ class Pipeline:
         writers_themes = self.store.theme_corrections()
         campaigns = CampaignDetector().fit_predict([r[0] for r in rows], [r[1] for r in rows])
         self.store.set_campaigns(campaigns)
-        items = []
-        for cid, text, themes_gold, date, author, added, labels in rows:
-            if cid in writers_themes:
-                themes = [t for t in writers_themes[cid] if t != HORS_THEME]
-            elif themes_gold:
-                themes = [t for t in themes_gold if t != HORS_THEME]
-            elif labels is not None:
-                themes = list(labels)
-            else:
-                themes = []
-            items.append(
-                Contribution(
-                    id=cid,
-                    text=text,
-                    themes=themes,
-                    date=date.isoformat() if date else None,
-                    author=author,
-                    campaign=campaigns.get(cid),
-                    added=added,
-                )
-            )
-        return items
+        return [clustering_item(row, writers_themes, campaigns) for row in rows]
 
     def proposal_clusterer(self, **params) -> ProposalClusterer:
         """The clusterer the pipeline uses, with ``params`` (``min_cluster_size``,
@@ -316,12 +320,13 @@ class Pipeline:
     def save_clustering(
         self,
         result: ClusteringResult,
-        items: Sequence[Contribution],
+        items: Sequence[Contribution] | None,
         *,
         themes: Sequence[str] | None = None,
     ) -> int:
         """Store ``result`` as the current run: proposals the previous run also found keep
-        their ids, then the writers' corrections are applied.
+        their ids, then the writers' corrections are applied (``items``: the contributions
+        clustered, for the corrections' counts; None: read from the store).
 
         With ``themes``, only those themes' proposals are replaced: the current run's other
         proposals are kept as they are."""
@@ -341,12 +346,15 @@ class Pipeline:
                 continued.setdefault(old_id, [])
                 continued[old_id] += [i for i in new_ids if i not in continued[old_id]]
             corrections = follow_lineage(corrections, {c["id"] for c in result.clusters}, continued)
-            info = {
-                c.id: Member(
-                    person=c.campaign or c.author or c.id, campaign=c.campaign, date=c.date
-                )
-                for c in items
-            }
+            if items is not None:
+                info = {
+                    c.id: Member(
+                        person=c.campaign or c.author or c.id, campaign=c.campaign, date=c.date
+                    )
+                    for c in items
+                }
+            else:  # a streamed refit (scale.refit): read from the store, members only
+                info = self.store.member_info({r["contribution_id"] for r in result.members})
             applied = apply_corrections(result.clusters, result.members, corrections, info)
             result.clusters, result.members = applied.clusters, applied.members
             result.params["corrections"] = {
@@ -474,9 +482,11 @@ class Pipeline:
         recluster: bool | None,
         place: Assigner | None = None,
         prepare: Preparer | None = None,
+        refit: Callable[[], object] | None = None,
     ) -> str:
         """Refit, assign or leave the proposals after ``new`` contributions were stored and
-        ``classified`` were (re)classified (``run``'s rule); returns which it did."""
+        ``classified`` were (re)classified (``run``'s rule); returns which it did. ``refit``:
+        how to refit, when not ``cluster_store(prepare)`` (the Dask engine's streamed refit)."""
         if (
             not self.store.current_clusters()
             or recluster
@@ -486,7 +496,10 @@ class Pipeline:
                 and (classified > new or new > self.settings.assign_max_share * self.store.count())
             )
         ):
-            self.cluster_store(prepare)
+            if refit is not None:
+                refit()
+            else:
+                self.cluster_store(prepare)
             return "refit"
         if new or classified:
             self.assign_new(place)

@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     dask_partition_size: int = Field(
         1000, ge=1, description="Contributions per Dask task (read, cleaned, classified together)."
     )
+    dask_fit_sample: int = Field(
+        50_000,
+        ge=10,
+        description="A Dask run refitting a larger store fits the proposals on a seeded sample "
+        "of this many contributions and places the others on the workers (bounded memory).",
+    )
     dask_timeout: float = Field(
         10.0, gt=0, description="Seconds to reach the Dask scheduler before giving up."
     )

@@ -150,6 +150,41 @@ def test_dask_gives_the_local_engines_store(cluster, inputs, two_urls, tmp_path,
     assert any(c.author_pseudonym for c in dask.store.contributions())  # hashed on the workers
 
 
+def test_a_sampled_refit_on_the_workers_is_the_one_in_this_process(
+    cluster, inputs, tmp_path, models_ready
+):
+    """Above ``dask_fit_sample`` stored contributions the Dask engine fits the proposals on a
+    seeded sample and places the others on the workers: the same store as the same refit in
+    one process, and counts recounted over every member."""
+    from nlp_assises.scale.refit import SampledRefit, in_sample
+
+    address, _ = cluster
+    local = Pipeline(_settings(tmp_path, "local", models_ready, None))
+    dask = Pipeline(_settings(tmp_path, "dask", models_ready, None))
+    for pipeline in (local, dask):
+        pipeline.settings.dask_fit_sample = 40
+    local.ingest(inputs[0])  # no proposals yet, as in the Dask run's store
+    local.classify_store()
+    refit = SampledRefit(local, sample_size=40, partition_size=PARTITION)
+    result = refit.run()
+    got = dask.run(inputs[0], engine="dask", scheduler=address)
+    assert got.clustering == "refit"
+    assert_same(snapshot(local.settings), snapshot(dask.settings))
+
+    total = local.store.count()
+    sample = [i for i in local.store.contribution_ids() if in_sample(i, 40 / total)]
+    assert 0 < len(sample) < total and result.params["fit_sample"] == len(sample)
+    clusters, members, _ = local.store.current_run()
+    assert clusters
+    placed = {r["contribution_id"] for r in members} - set(sample)
+    assert placed  # contributions outside the sample joined proposals
+    themes = {c.id: c for c in local.clustering_items()}
+    for cluster_ in clusters:
+        ids = {r["contribution_id"] for r in members if r["cluster_id"] == cluster_["id"]}
+        assert cluster_["size"] == len(ids)
+        assert all(cluster_["theme"] in themes[i].themes for i in ids)
+
+
 class Interrupted(Exception):
     pass
 

@@ -201,6 +201,7 @@ class ProposalClusterer:
         """Proposals within each theme; ``prepared``: ``prepare``'s output for these
         contributions (in their order), when it was computed elsewhere."""
         result = ClusteringResult(params=self.get_params())
+        self.groupings_: dict[str, tuple] = {}  # theme → (fitted HybridGrouping, group → id)
         by_id = {c.id: c for c in contributions}
         for c in contributions:
             result.assignments.setdefault(c.id, [])
@@ -238,7 +239,7 @@ class ProposalClusterer:
                 log.info("theme %s: %d units, too few to cluster", theme, len(units))
                 continue
             embeddings = self.embedder.encode([u.text for u in units])
-            topics, keywords = self._discover(
+            topics, keywords, grouping = self._discover(
                 units, embeddings, [lemmas_of[u] for u in units], by_id
             )
             groups: dict[int, list[int]] = {}
@@ -253,6 +254,11 @@ class ProposalClusterer:
                 if any(pasteable(label_from_unit(units[i].text)) for i in indices)
             }
             ranked = self._rank(groups, units, by_id)
+            if grouping is not None:  # how ``placement.place`` puts other units in them
+                self.groupings_[theme] = (
+                    grouping,
+                    {t: f"{theme}-{r:03d}" for r, (t, _) in enumerate(ranked, 1)},
+                )
             for rank, (topic, indices) in enumerate(ranked, 1):
                 self._emit(
                     f"{theme}-{rank:03d}",
@@ -374,16 +380,17 @@ class ProposalClusterer:
         embeddings: np.ndarray,
         lemmas: list[LemmaPairs],
         by_id: dict[str, Contribution],
-    ) -> tuple[np.ndarray, dict[int, list[str]]]:
-        """One theme's groups of units (-1: none) and each group's keywords."""
+    ) -> tuple[np.ndarray, dict[int, list[str]], HybridGrouping | None]:
+        """One theme's groups of units (-1: none), each group's keywords and the fitted
+        grouping (None on the UMAP + HDBSCAN path)."""
         texts = [u.text for u in units]
         if self.discovery == "umap_hdbscan":
-            return UmapHdbscan(
+            return *UmapHdbscan(
                 self.embedder,
                 outlier_threshold=self.outlier_threshold,
                 max_fit_units=self.max_fit_units,
                 **self._bertopic_params(),
-            ).fit_predict(texts, embeddings, lemmas)
+            ).fit_predict(texts, embeddings, lemmas), None
         owners = [u.contribution_id for u in units]
         analyzer = LemmaAnalyzer.from_pairs(lemmas, drop_generic=False)
         context = None
@@ -391,7 +398,7 @@ class ProposalClusterer:
             ids = list(dict.fromkeys(owners))
             whole = [by_id[i].text for i in ids]
             context = Context(ids, whole, self.embedder.encode(whole))
-        topics = HybridGrouping(
+        grouping = HybridGrouping(
             word_weight=self.word_weight,
             char_weight=self.char_weight,
             context_weight=self.context_weight,
@@ -401,7 +408,8 @@ class ProposalClusterer:
             max_fit_units=self.max_fit_units,
             random_state=self.random_state,
             analyzer=analyzer,
-        ).fit_predict(texts, embeddings, owners, context)
+        )
+        topics = grouping.fit_predict(texts, embeddings, owners, context)
         keywords = represent(
             self.embedder,
             analyzer.with_generic(True),
@@ -410,7 +418,7 @@ class ProposalClusterer:
             topics,
             **self._bertopic_params(),
         )
-        return topics, keywords
+        return topics, keywords, grouping
 
     @staticmethod
     def _rank(groups: dict, units: list[Unit], by_id) -> list[tuple]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -189,7 +190,12 @@ class DaskEngine:
             clustering = "unchanged"
             if proposals:
                 clustering = pipeline.update_proposals(
-                    ingest["new"], classified, recluster, place=self._assign, prepare=self._prepare
+                    ingest["new"],
+                    classified,
+                    recluster,
+                    place=self._assign,
+                    prepare=self._prepare,
+                    refit=self.refit,
                 )
         except Exception as exc:
             store.finish_run(run_id, error=f"{exc.__class__.__name__}: {exc}")
@@ -348,6 +354,46 @@ class DaskEngine:
             parts.append(future.result())
             self.pipeline.progress("prepare", done, len(futures))
         return Prepared.merge(parts)
+
+    def refit(self):
+        """The proposals refitted: as the local engine does up to ``settings.dask_fit_sample``
+        stored contributions (their per-contribution work on the workers), else fitted on a
+        sample of that size and the rest placed on the workers (``scale.refit``), so that the
+        driver's memory stays bounded."""
+        from nlp_assises.scale.refit import SampledRefit
+
+        if self.pipeline.store.count() <= self.settings.dask_fit_sample:
+            return self.pipeline.cluster_store(self._prepare)
+        return SampledRefit(
+            self.pipeline,
+            sample_size=self.settings.dask_fit_sample,
+            partition_size=self.partition_size,
+            keys=self._campaign_keys,
+            place=self._place,
+            prepare=self._prepare,
+        ).run()
+
+    def _campaign_keys(self, partitions):
+        from nlp_assises.scale import worker
+
+        return self._map(worker.campaign_keys, partitions)
+
+    def _place(self, partitions, placement):
+        from nlp_assises.scale import worker
+
+        shared = self.client.scatter(placement, broadcast=True)
+        return self._map(worker.place, partitions, shared)
+
+    def _map(self, function, payloads, *shared) -> Iterator:
+        """``function(payload, *shared)`` on the workers for each payload, results in the
+        payloads' order, with at most the window in flight (bounded driver memory)."""
+        pending: deque = deque()
+        for payload in payloads:
+            pending.append(self.client.submit(function, payload, *shared, pure=False))
+            while len(pending) >= self._window():
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
     def _explained(self, exc: Exception) -> ClusterError:
         return ClusterError(

@@ -159,6 +159,21 @@ def assign(items: list[Contribution], clusters: list[dict]) -> list[dict]:
     return _parts().clusterer.assign(items, clusters).members
 
 
+def campaign_keys(texts: list[str]) -> np.ndarray:
+    """The LSH band keys of one partition's texts (``CampaignDetector.band_keys``)."""
+    from nlp_assises.clustering import CampaignDetector
+
+    return CampaignDetector().band_keys(texts)
+
+
+def place(items: list[Contribution], placement):
+    """``clustering.placement.place`` on one partition of the contributions a sampled refit
+    did not fit on."""
+    from nlp_assises.clustering.placement import place as place_items
+
+    return place_items(_parts().clusterer, items, placement)
+
+
 def prepare(items: list[Contribution]):
     """``ProposalClusterer.prepare`` on one partition of the items a refit clusters."""
     return _parts().clusterer.prepare(items)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from nlp_assises.corrections import recount
 from nlp_assises.store import models as m
@@ -19,6 +20,18 @@ from nlp_assises.store.rows import (
     _member_info,
     _run_clusters,
 )
+
+_WRITE_BATCH = 5000  # rows an executemany: bounded memory, few round trips
+
+
+def insert_members(session: Session, run_id: int, members: Sequence[dict]) -> None:
+    """Proposal units into a run, in ``session``'s transaction: Core inserts in batches, no ORM
+    object a row (a national run has millions of them)."""
+    table = m.ClusterMember.__table__
+    connection = session.connection()
+    for start in range(0, len(members), _WRITE_BATCH):
+        batch = [{"run_id": run_id, **_member(r)} for r in members[start : start + _WRITE_BATCH]]
+        connection.execute(insert(table), batch)
 
 
 class ClustersMixin:
@@ -41,7 +54,8 @@ class ClustersMixin:
             session.add(run)
             session.flush()
             session.add_all(_cluster_row(run.id, cluster) for cluster in clusters)
-            session.add_all(m.ClusterMember(run_id=run.id, **_member(r)) for r in members)
+            session.flush()
+            insert_members(session, run.id, members)
             session.add_all(
                 m.ClusterLink(
                     run_id=run.id,
@@ -191,15 +205,20 @@ class ClustersMixin:
             return session.scalar(select(func.count(func.distinct(m.Contribution.campaign_id))))
 
     def set_campaigns(self, campaign_of: dict[str, str | None]) -> None:
-        with self.session() as session:
+        """The campaigns found by the last detection: every other contribution has none. One
+        transaction, the members' rows updated in batches (an executemany, not a statement a
+        contribution)."""
+        rows = [{"cid": c, "campaign": k} for c, k in campaign_of.items() if k]
+        statement = (
+            update(m.Contribution.__table__)
+            .where(m.Contribution.__table__.c.id == bindparam("cid"))
+            .values(campaign_id=bindparam("campaign"))
+        )
+        with self.writing() as session:
             session.execute(update(m.Contribution).values(campaign_id=None))
-            for contribution_id, campaign in campaign_of.items():
-                if campaign:
-                    session.execute(
-                        update(m.Contribution)
-                        .where(m.Contribution.id == contribution_id)
-                        .values(campaign_id=campaign)
-                    )
+            connection = session.connection()
+            for start in range(0, len(rows), _WRITE_BATCH):
+                connection.execute(statement, rows[start : start + _WRITE_BATCH])
 
     # -- writers' workspace: aggregates and pages, never every contribution at once ----------
     def cluster_page(

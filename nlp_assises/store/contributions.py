@@ -42,6 +42,16 @@ class ContributionsMixin:
                     found[row.id] = row
             return [found[i] for i in ids if i in found]
 
+    def texts(self, ids: Sequence[str]) -> list[str]:
+        """The cleaned texts of ``ids``, in their order (columns only: for the few a step
+        needs out of millions, such as the candidates of a copy-paste campaign)."""
+        found: dict[str, str] = {}
+        with self.session() as session:
+            for chunk in _chunks(list(ids), _IN_CHUNK):
+                query = select(m.Contribution.id, m.Contribution.text)
+                found.update(session.execute(query.where(m.Contribution.id.in_(chunk))).all())
+        return [found[i] for i in ids]
+
     def search(
         self,
         *,

@@ -1,0 +1,140 @@
+"""Proposals fitted on a sample, every other contribution placed in them by the fit's own rule.
+
+A national consultation is too large to group at once: ``ProposalClusterer.fit`` runs on a seeded
+sample of contributions, and :func:`place` puts each other contribution where the fit would have
+put it had it been one of the units the fit samples out (``HybridGrouping.predict``: the group
+its units are most alike on average, when that mean reaches ``min_similarity``; a recognised
+recurring proposal first). Each contribution is placed on its own, so the work splits into
+partitions (the Dask engine's workers) and gives the same members in any order.
+
+:class:`Placement` is the fitted state this needs, small and picklable (the groupings'
+vocabularies and group sums, the proposals' centroids): it is sent once to every worker.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nlp_assises.clustering.grouping import Context
+from nlp_assises.clustering.results import ClusteringResult, Contribution
+from nlp_assises.clustering.units import Unit, UnitExtractor
+
+
+@dataclass
+class Placement:
+    """``groupings``: theme → (fitted ``HybridGrouping``, its group → proposal id);
+    ``centroids``: proposal id → unit vector (members are scored against it); ``themes``:
+    proposal id → theme."""
+
+    groupings: dict[str, tuple] = field(default_factory=dict)
+    centroids: dict[str, np.ndarray] = field(default_factory=dict)
+    themes: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_fit(cls, clusterer, result: ClusteringResult) -> Placement:
+        """What ``clusterer.fit`` (the call that gave ``result``) learnt."""
+        centroids = {
+            c["id"]: np.asarray(c["centroid"], dtype=np.float32)
+            for c in result.clusters
+            if c.get("centroid") is not None
+        }
+        return cls(
+            groupings=dict(getattr(clusterer, "groupings_", {})),
+            centroids=centroids,
+            themes={c["id"]: c["theme"] for c in result.clusters},
+        )
+
+
+@dataclass
+class Placed:
+    """:func:`place`'s output for one partition: the members (``ClusteringResult.members``'
+    rows), the non-answers, and how many substantive contributions each theme has (the
+    proposals' shares are counted over the whole store)."""
+
+    members: list[dict] = field(default_factory=list)
+    non_answers: list[str] = field(default_factory=list)
+    theme_sizes: Counter = field(default_factory=Counter)
+
+
+def place(clusterer, contributions: Sequence[Contribution], placement: Placement) -> Placed:
+    """Each contribution into the fitted proposals, as ``clusterer.fit`` places the units it
+    did not sample. ``clusterer``: a ``ProposalClusterer`` with the fit's parameters and
+    recurring proposals (its embedder may be another process's copy)."""
+    result = ClusteringResult()
+    kept = clusterer._set_apart(contributions, result)
+    placed = Placed(non_answers=result.non_answers)
+    for c in kept:
+        placed.theme_sizes.update(set(c.themes))
+    units = UnitExtractor(clusterer.spacy_model).extract(
+        [c.id for c in kept], [c.text for c in kept]
+    )
+    units_of: dict[str, list[Unit]] = {}
+    for unit in units:
+        units_of.setdefault(unit.contribution_id, []).append(unit)
+    by_id = {c.id: c for c in kept}
+    recognised = _recognised(clusterer, kept, placement)
+    known_units = [u for c in kept if c.id in recognised for u in units_of.get(c.id, ())]
+    if known_units:
+        vectors = clusterer.embedder.encode([u.text for u in known_units])
+        proposals = [recognised[u.contribution_id] for u in known_units]
+        _add(placed, known_units, proposals, vectors, placement.centroids)
+    for theme, (grouping, proposal_of) in placement.groupings.items():
+        owners = [c for c in kept if theme in c.themes and c.id not in recognised]
+        theme_units = [u for c in owners for u in units_of.get(c.id, ())]
+        if not theme_units:
+            continue
+        texts = [u.text for u in theme_units]
+        embeddings = clusterer.embedder.encode(texts)
+        context = None
+        if grouping.context_weight:
+            whole = [by_id[c.id].text for c in owners]
+            context = Context([c.id for c in owners], whole, clusterer.embedder.encode(whole))
+        topics = grouping.predict(
+            texts, embeddings, [u.contribution_id for u in theme_units], context
+        )
+        proposals = [proposal_of.get(int(t)) for t in topics]
+        joined = [i for i, p in enumerate(proposals) if p is not None]
+        _add(
+            placed,
+            [theme_units[i] for i in joined],
+            [proposals[i] for i in joined],
+            embeddings[joined],
+            placement.centroids,
+        )
+    return placed
+
+
+def _recognised(clusterer, contributions, placement: Placement) -> dict[str, str]:
+    """Contribution id → the fitted recurring proposal it makes, as ``fit`` decides (the
+    recogniser's slug, whose theme must be one of the contribution's)."""
+    if clusterer.known is None or not contributions:
+        return {}
+    found = {}
+    predicted = clusterer.known.predict(
+        [c.text for c in contributions], min_probability=clusterer._recognition_threshold()
+    )
+    for c, (slug, _) in zip(contributions, predicted, strict=True):
+        theme = slug and clusterer.known.proposals[slug]["theme"]
+        proposal = slug and f"{theme}-{slug}"
+        if proposal in placement.themes and theme in c.themes:
+            found[c.id] = proposal
+    return found
+
+
+def _add(placed: Placed, units, proposals, vectors, centroids: dict) -> None:
+    """Members for ``units`` in ``proposals``, scored by cosine to the proposal's centroid."""
+    for unit, proposal, vector in zip(units, proposals, vectors, strict=True):
+        centroid = centroids.get(proposal)
+        placed.members.append(
+            {
+                "cluster_id": proposal,
+                "contribution_id": unit.contribution_id,
+                "unit_text": unit.text,
+                "unit_start": unit.start,
+                "score": float(vector @ centroid) if centroid is not None else 0.0,
+            }
+        )
