@@ -95,7 +95,7 @@ class Settings(BaseSettings):
         1000, ge=1, description="Contributions per Dask task (read, cleaned, classified together)."
     )
     dask_fit_sample: int = Field(
-        50_000,
+        25_000,
         ge=10,
         description="A Dask run refitting a larger store fits the proposals on a seeded sample "
         "of this many contributions and places the others on the workers (bounded memory).",

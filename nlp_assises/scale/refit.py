@@ -20,6 +20,7 @@ corrections). The driver holds the members, the campaign keys and the sample, no
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
@@ -75,9 +76,9 @@ class SampledRefit:
         fraction = min(1.0, self.sample_size / max(1, total))
         sample = [c for c in self.items(campaigns) if in_sample(c.id, fraction)]
         self.stats |= {"contributions": total, "sample": len(sample)}
-        progress("fit", 0, 1)
         clusterer = pipeline.proposal_clusterer()
         prepared = self.prepare(sample) if self.prepare is not None else None
+        progress("fit", 0, 1)
         result = clusterer.fit(sample, pipeline.scheme.theme_ids, prepared=prepared)
         progress("fit", 1, 1)
         placement = Placement.from_fit(clusterer, result)
@@ -89,6 +90,8 @@ class SampledRefit:
         rest = (c for c in self.items(campaigns) if not in_sample(c.id, fraction))
         done = len(sample)
         for placed in self.place(_chunks(rest, self.partition_size), placement):
+            for member in placed.members:  # one string a proposal, not one a member
+                member["cluster_id"] = sys.intern(member["cluster_id"])
             result.members += placed.members
             result.non_answers += placed.non_answers
             theme_sizes.update(placed.theme_sizes)
