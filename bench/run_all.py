@@ -19,6 +19,7 @@ BENCHMARKS = [
     "proposals.py",
     "proposals_heldout.py",  # discovery: proposals hidden from what is learnt, 5 folds
     "proposals_real.py",  # real answers, hand labels; needs ../shared/realdata, else a skip
+    "sampled_refit.py",  # what fitting the proposals on a sample costs, real answers
     "proposals_scale.py",
     "proposals_e2e.py",  # `run` on 22,607 recombined real answers; needs ../shared/realdata
     "scale.py",  # local vs Dask with 1 and 2 workers at 10k and 100k (hours on 2 cores)
