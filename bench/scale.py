@@ -20,6 +20,8 @@ processes' ``ru_maxrss``, read with ``client.run`` at the end.
     nice -n 10 .venv/bin/python bench/scale.py --sizes 10000 --engines dask1 dask2 \\
         --stage classify --repeat 2                      # the 2-worker speed-up, interleaved
     nice -n 10 .venv/bin/python bench/scale.py --sizes 1000000 --engines dask2 --stage all
+    nice -n 10 .venv/bin/python bench/scale.py --sizes 1000000 --engines dask2 --stage all \\
+        --resume-store var/bench/scale/store-dask2-1000000-PID   # after an interruption
 
 The driver's resident memory is sampled twice a second and its peak kept per stage of the run
 (``driver_peak_rss_mb_by_stage``); ``driver_peak_rss_mb_after_classify`` is its peak before the
@@ -124,8 +126,9 @@ class StageMemory(threading.Thread):
         return {k: round(v / 2**20, 1) for k, v in self.peaks.items()}
 
 
-def child(size: int, engine: str, stage: str) -> dict:
-    """One size with one engine, in this process."""
+def child(size: int, engine: str, stage: str, resume: Path | None = None) -> dict:
+    """One size with one engine, in this process; ``resume``: the store folder of an earlier,
+    interrupted run of the same corpus (its stored partitions are skipped, the rest runs)."""
     from nlp_assises.pipeline import Pipeline
     from nlp_assises.scale.engine import DaskEngine, count_records
     from nlp_assises.scale.worker import worker_stats
@@ -133,7 +136,10 @@ def child(size: int, engine: str, stage: str) -> dict:
 
     path, origin = corpus(size)
     data = WORK / f"store-{engine}-{size}-{os.getpid()}"  # two runs at once never share it
-    shutil.rmtree(data, ignore_errors=True)
+    if resume is not None:
+        data = resume
+    else:
+        shutil.rmtree(data, ignore_errors=True)
     settings = Settings(
         data_dir=data,
         models_dir=REPO / "models",
@@ -153,6 +159,8 @@ def child(size: int, engine: str, stage: str) -> dict:
     pipeline = Pipeline(settings, progress=progress)
     start = time.perf_counter()
     out: dict = {"contributions": size, "engine": engine, "corpus": origin}
+    if resume is not None:
+        out["resumed_store"] = str(resume)
     if engine == "local":
         records = pipeline.read(path)
         pipeline.embedder.encode(["Bonjour."])  # models loaded before the clock starts
@@ -234,11 +242,19 @@ def child(size: int, engine: str, stage: str) -> dict:
         "stage": stage,
     }
     memory.done.set()
-    shutil.rmtree(data, ignore_errors=True)
+    if resume is None:
+        shutil.rmtree(data, ignore_errors=True)
     return out
 
 
-def main(sizes: list[int], engines: list[str], stage: str, timeout: int, repeat: int) -> dict:
+def main(
+    sizes: list[int],
+    engines: list[str],
+    stage: str,
+    timeout: int,
+    repeat: int,
+    resume: Path | None = None,
+) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", NUMBA_NUM_THREADS="2")
     previous = WORK / "results.partial.json"
     invocation = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -246,8 +262,12 @@ def main(sizes: list[int], engines: list[str], stage: str, timeout: int, repeat:
     for size in sizes:
         for rep in range(repeat):  # engines interleaved: a busy minute hits them alike
             for engine in engines:
+                command = [sys.executable, __file__, "--child", str(size), engine]
+                command += ["--stage", stage]
+                if resume is not None:
+                    command += ["--resume-store", str(resume)]
                 run = subprocess.run(
-                    [sys.executable, __file__, "--child", str(size), engine, "--stage", stage],
+                    command,
                     env=env,
                     capture_output=True,
                     text=True,
@@ -320,9 +340,15 @@ if __name__ == "__main__":
     parser.add_argument(
         "--repeat", type=int, default=1, help="Runs of each engine, interleaved (dask1 dask2 ...)."
     )
+    parser.add_argument(
+        "--resume-store",
+        type=Path,
+        help="resume the interrupted run whose store is in this folder (kept afterwards)",
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    resume = args.resume_store.resolve() if args.resume_store else None
     if args.child:
-        print(json.dumps(child(int(args.child[0]), args.child[1], args.stage)))
+        print(json.dumps(child(int(args.child[0]), args.child[1], args.stage, resume)))
     else:
-        main(args.sizes, args.engines, args.stage, args.timeout, args.repeat)
+        main(args.sizes, args.engines, args.stage, args.timeout, args.repeat, resume)

@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
 _BAND_MIX_SEED = 20200101  # fixed: the same band keys in every process
 _ALL_PAIRS = 64  # a bucket up to this size has every pair checked
+_TEXT_BATCH = 10_000  # candidates' texts asked for at a time
 
 
 def _shingles(text: str, k: int = 3) -> set[str]:
@@ -92,16 +93,15 @@ class CampaignDetector:
         """The campaigns among ``ids`` from their :meth:`band_keys`: each campaign member's id
         → its campaign id (others are left out). ``texts_of(ids)`` gives the texts of the
         candidates (those sharing a band key with another text), to confirm each pair by the
-        Jaccard similarity of their shingles; it is called once, for the candidates only."""
+        Jaccard similarity of their shingles; it is called for the candidates only, 10,000 at a
+        time."""
         n = len(ids)
-        pairs = _bucket_pairs(keys)
-        if not len(pairs):
-            return {}
-        candidates = np.unique(pairs)
-        shingles = {
-            int(k): _shingles(t)
-            for k, t in zip(candidates, texts_of([ids[int(k)] for k in candidates]), strict=True)
-        }
+        candidates = _in_shared_buckets(keys)
+        shingles: dict[int, np.ndarray] = {}  # a candidate's shingles, hashed and sorted
+        for start in range(0, len(candidates), _TEXT_BATCH):
+            rows = candidates[start : start + _TEXT_BATCH].tolist()
+            for k, text in zip(rows, texts_of([ids[k] for k in rows]), strict=True):
+                shingles[k] = _hashed_shingles(text)
         parent = list(range(n))
 
         def find(x: int) -> int:
@@ -110,13 +110,15 @@ class CampaignDetector:
                 x = parent[x]
             return x
 
-        for a, b in pairs.tolist():
-            ra, rb = find(a), find(b)
-            if ra == rb:
-                continue  # already joined: the pair cannot change the groups
-            sa, sb = shingles[a], shingles[b]
-            if len(sa & sb) / len(sa | sb) >= self.threshold:
-                parent[max(ra, rb)] = min(ra, rb)
+        for band in range(keys.shape[1]):  # one band's pairs at a time: bounded memory
+            for a, b in _band_pairs(keys[:, band]).tolist():
+                ra, rb = find(a), find(b)
+                if ra == rb:
+                    continue  # already joined: the pair cannot change the groups
+                sa, sb = shingles[a], shingles[b]
+                common = np.intersect1d(sa, sb, assume_unique=True).size
+                if common / (sa.size + sb.size - common) >= self.threshold:
+                    parent[max(ra, rb)] = min(ra, rb)
         groups: dict[int, list[str]] = {}
         for k in candidates.tolist():
             groups.setdefault(find(k), []).append(ids[k])
@@ -129,33 +131,50 @@ class CampaignDetector:
         return result
 
 
-def _bucket_pairs(keys: np.ndarray) -> np.ndarray:
-    """Pairs of rows (i < j, each once) that share a band key, as an (m, 2) array: every pair
-    of a bucket of up to ``_ALL_PAIRS`` members; in a larger one (a campaign's copies), each
-    member with the bucket's first and with the next one, which joins the whole bucket when its
+def _hashed_shingles(text: str) -> np.ndarray:
+    """A text's shingles as sorted distinct 64-bit hashes: a tenth of a set of strings' memory,
+    the same Jaccard similarity (one process's ``hash``: they are compared in that process)."""
+    shingles = _shingles(text)
+    return np.unique(np.fromiter((hash(s) for s in shingles), dtype=np.int64, count=len(shingles)))
+
+
+def _buckets(column: np.ndarray) -> Iterator[np.ndarray]:
+    """The rows sharing a key in one band (key 0: none), a sorted array a bucket of two or
+    more."""
+    rows = np.flatnonzero(column)
+    if len(rows) < 2:
+        return
+    order = rows[np.argsort(column[rows], kind="stable")]
+    sorted_keys = column[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        if end - start >= 2:
+            yield np.sort(order[start:end])
+
+
+def _in_shared_buckets(keys: np.ndarray) -> np.ndarray:
+    """The rows that share a band key with another row in some band (the candidates)."""
+    found = np.zeros(len(keys), dtype=bool)
+    for band in range(keys.shape[1]):
+        for members in _buckets(keys[:, band]):
+            found[members] = True
+    return np.flatnonzero(found)
+
+
+def _band_pairs(column: np.ndarray) -> np.ndarray:
+    """Pairs of rows (i < j) that share a key in one band, as an (m, 2) array: every pair of a
+    bucket of up to ``_ALL_PAIRS`` members; in a larger one (a campaign's copies), each member
+    with the bucket's first and with the next one, which joins the whole bucket when its
     members are copies without listing its n² pairs."""
     found = []
-    for band in range(keys.shape[1]):
-        column = keys[:, band]
-        rows = np.flatnonzero(column)
-        if len(rows) < 2:
-            continue
-        order = rows[np.argsort(column[rows], kind="stable")]
-        sorted_keys = column[order]
-        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-        ends = np.r_[starts[1:], len(order)]
-        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
-            if end - start < 2:
-                continue
-            members = np.sort(order[start:end])
-            if end - start <= _ALL_PAIRS:
-                i, j = np.triu_indices(len(members), 1)
-                found.append(np.column_stack([members[i], members[j]]))
-            else:
-                found.append(
-                    np.column_stack([np.repeat(members[0], len(members) - 1), members[1:]])
-                )
-                found.append(np.column_stack([members[:-1], members[1:]]))
+    for members in _buckets(column):
+        if len(members) <= _ALL_PAIRS:
+            i, j = np.triu_indices(len(members), 1)
+            found.append(np.column_stack([members[i], members[j]]))
+        else:
+            found.append(np.column_stack([np.repeat(members[0], len(members) - 1), members[1:]]))
+            found.append(np.column_stack([members[:-1], members[1:]]))
     if not found:
         return np.empty((0, 2), dtype=np.int64)
-    return np.unique(np.vstack(found), axis=0)
+    return np.vstack(found)
