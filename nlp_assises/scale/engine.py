@@ -298,25 +298,18 @@ class DaskEngine:
         """Stored contributions without a classification by the current model (stored before
         it was promoted, or by a run interrupted between its two writes), as
         ``classify_store`` would classify them."""
-        from nlp_assises.scale import worker
+        from nlp_assises.scale.worker import classify_partition
 
         store = self.pipeline.store
         waiting = store.unclassified_ids(self.version)
-        futures = []
-        for chunk in _chunks(waiting, self.partition_size):
-            found = store.contributions(chunk)
-            futures.append(
-                self.client.submit(
-                    worker.classify,
-                    [c.id for c in found],
-                    [c.text for c in found],
-                    [list(c.flags or []) for c in found],
-                    pure=False,
-                )
-            )
+
+        def partitions() -> Iterator[tuple]:  # read as the window lets them go, not all at once
+            for chunk in _chunks(waiting, self.partition_size):
+                found = store.contributions(chunk)
+                yield [c.id for c in found], [c.text for c in found], [c.flags for c in found]
+
         done = 0
-        for future in futures:  # in order: few, and written as they come
-            result = future.result()
+        for result in self._map(classify_partition, partitions()):  # in order, as they come
             self._check_version(result)
             store.save_classifications(result["classifications"], self.version)
             ids = [r["id"] for r in result["classifications"]]

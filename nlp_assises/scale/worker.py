@@ -153,6 +153,12 @@ def classify(ids: list[str], texts: list[str], flags: list) -> dict:
     return _parts().classify(ids, texts, flags)
 
 
+def classify_partition(partition: tuple) -> dict:
+    """:func:`classify` on one ``(ids, texts, flags)`` partition (the driver's ``_map``)."""
+    ids, texts, flags = partition
+    return classify(ids, texts, [list(f or []) for f in flags])
+
+
 def assign(items: list[Contribution], clusters: list[dict]) -> list[dict]:
     """``ProposalClusterer.assign`` on one partition of the new contributions: each
     contribution is placed on its own, so partitions give the members one process would."""
