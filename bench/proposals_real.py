@@ -17,12 +17,16 @@ per split:
   majority proposal (size-weighted: a proxy for "members make the label's proposal");
 - recognition of the 40 learnt proposals (``KnownProposals`` as shipped in models/proposals):
   precision / recall at the threshold calibrated on the DEV half only (lowest threshold whose
-  precision reaches 0.9 there), reported on both halves; ``--save-threshold`` writes it to
+  precision reaches 0.9 there), and at the per-proposal thresholds calibrated on DEV
+  (``recognition.calibrate_per_proposal``: a proposal right at least twice there with a
+  precision that stays ≥ 0.9 gets its own threshold, the others a common one), reported on
+  both halves; ``--save-threshold`` writes them to
   ``nlp_assises/data/recognition_threshold.json``.
 
-Baselines in the same run: the previous hybrid default (cut at 0.12, units read with half their
-contribution), recognition learnt from writers A-D only, the older default (UMAP + HDBSCAN
-through BERTopic on units),
+Baselines in the same run: main's default before the coherence check (``core_share=None``:
+members need not carry their group's core words), the previous hybrid default (cut at 0.12,
+units read with half their contribution), recognition learnt from writers A-D only, the older
+default (UMAP + HDBSCAN through BERTopic on units),
 TF-IDF of spaCy lemmas + k-means with k = the number of gold main proposals of the labelled
 sample, BERTopic defaults on whole answers. Skipped with a message when ../shared is absent.
 
@@ -46,7 +50,13 @@ from nlp_assises.classify import ModelRegistry
 from nlp_assises.cleaning import Cleaner
 from nlp_assises.clustering import Contribution
 from nlp_assises.clustering.known import KnownProposals
-from nlp_assises.clustering.recognition import THRESHOLD_FILE, calibrate, precision_recall
+from nlp_assises.clustering.recognition import (
+    THRESHOLD_FILE,
+    Thresholds,
+    calibrate,
+    calibrate_per_proposal,
+    precision_recall,
+)
 from nlp_assises.datasets import data_path, load_labelled, load_proposals
 from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
 from nlp_assises.nlp import load_spacy
@@ -206,10 +216,25 @@ def main() -> dict:
         [predicted[r["id"]] for r in dev], [r["proposals"] for r in dev], learnt
     )
     threshold = calibration["chosen"]["threshold"]
+    per = calibrate_per_proposal(
+        [predicted[r["id"]] for r in dev], [r["proposals"] for r in dev], learnt
+    )
+    thresholds = Thresholds(per["common"]["chosen"]["threshold"], per["per_proposal"])
+
+    def per_proposal_scores(rows: list[dict]) -> dict:
+        kept = []
+        for r in rows:
+            slug, p = predicted[r["id"]]
+            kept.append((slug, 1.0) if slug and p >= thresholds.of(slug) else (None, 0.0))
+        return precision_recall(kept, [r["proposals"] for r in rows], learnt, 1.0) | {
+            "threshold": None
+        }
+
     out["recognition"] = {
         "known_proposals": known.card.get("version"),
         "calibrated_on": "dev",
         "threshold": threshold,
+        "per_proposal": {"common": thresholds.default, "per_proposal": per["per_proposal"]},
         "dev_grid": calibration["grid"],
         **{
             split: {
@@ -225,6 +250,7 @@ def main() -> dict:
                     learnt,
                     0.15,
                 ),
+                "per_proposal_calibrated": per_proposal_scores(rows),
             }
             for split, rows in split_rows.items()
         },
@@ -254,12 +280,12 @@ def main() -> dict:
         (data_path(THRESHOLD_FILE)).write_text(
             json.dumps(
                 {
-                    "min_probability": threshold,
+                    "min_probability": thresholds.default,
+                    "per_proposal": dict(thresholds.per_proposal),
                     "target_precision": calibration["target"],
                     "calibrated_on": "DEV half of data/labels/realdata_proposals.jsonl "
                     f"({len(dev)} real answers, Grand Débat Q134)",
-                    "dev_precision": calibration["chosen"]["precision"],
-                    "dev_recall": calibration["chosen"]["recall"],
+                    "dev": per_proposal_scores(dev),
                     "command": "nice -n 10 .venv/bin/python bench/proposals_real.py "
                     "--save-threshold",
                     "date": datetime.now(UTC).date().isoformat(),
@@ -277,8 +303,9 @@ def main() -> dict:
     k = len({r["proposals"][0] for r in labels if r["substantive"] and r["proposals"]})
     methods = {
         "ours_default": lambda: ours(items, embedder, **json.loads(args.params)),
+        "main_default_no_coherence": lambda: ours(items, embedder, core_share=None),
         "previous_default_hybrid": lambda: ours(
-            items, embedder, min_similarity=0.12, context_weight=0.5
+            items, embedder, min_similarity=0.12, context_weight=0.5, core_share=None
         ),
         "previous_default_umap_hdbscan": lambda: ours(items, embedder, discovery="umap_hdbscan"),
         "kmeans_tfidf_lemmas_true_k_of_sample": lambda: (kmeans_lemmas(items, k), None, None),

@@ -391,7 +391,8 @@ def test_no_label_or_keyword_carries_a_pseudonym(embedder, cleaner):
     ]
     result = ProposalClusterer(embedder, min_cluster_size=3).fit(items, ["lien", "service"])
     named = [m for m in result.members if ANY_PLACEHOLDER.search(m["unit_text"])]
-    assert len(named) > 0.5 * len(result.members) and len(result.clusters) >= 3
+    # about half the members name someone (0.49 since the coherence check unassigns members)
+    assert len(named) > 0.4 * len(result.members) and len(result.clusters) >= 3
     for cluster in result.clusters:
         assert not re.search(r"\[|\]|_\d|PERSONNE", cluster["label"]), cluster["label"]
         assert cluster["label"].strip(), cluster

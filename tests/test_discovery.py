@@ -14,9 +14,13 @@ from nlp_assises.clustering.discovery import CoherentGroups, HybridSimilarity
 from nlp_assises.clustering.labels import label_from_unit, pasteable
 from nlp_assises.clustering.recognition import (
     FALLBACK,
+    Thresholds,
     calibrate,
+    calibrate_per_proposal,
     precision_recall,
     read_threshold,
+    read_thresholds,
+    recognise,
 )
 from nlp_assises.datasets import (
     load_independent,
@@ -25,8 +29,11 @@ from nlp_assises.datasets import (
     proposal_training_records,
 )
 from nlp_assises.errors import ConfigurationError
+from tests.conftest import REPO, SHARED
 
 THEMES = ["communication", "service", "lien", "participation"]
+REALDATA = SHARED / "realdata" / "granddebat_q134_incivilites.jsonl"
+REAL_LABELS = REPO / "data" / "labels" / "realdata_proposals.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -112,15 +119,28 @@ def test_threshold_is_loaded_from_package_data(embedder):
     assert stored["calibrated_on"].startswith("DEV half")
     assert read_threshold() == stored["min_probability"]
     assert ProposalClusterer(embedder).get_params()["recognition_threshold"] == read_threshold()
+    default = ProposalClusterer(embedder).get_params()["recognition_per_proposal"]
+    assert default == stored.get("per_proposal", {})
     explicit = ProposalClusterer(embedder, recognition_threshold=0.5)
     assert explicit.get_params()["recognition_threshold"] == 0.5
+    assert explicit.get_params()["recognition_per_proposal"] == {}  # one threshold for all
 
 
 def test_threshold_file_is_checked(tmp_path):
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"min_probability": 0.7}))
     assert read_threshold(good) == 0.7
-    for bad in ({"min_probability": 1.5}, {"min_probability": "high"}, {}):
+    per = tmp_path / "per.json"
+    per.write_text(json.dumps({"min_probability": 0.9, "per_proposal": {"a": 0.2}}))
+    assert read_thresholds(per) == Thresholds(0.9, {"a": 0.2})
+    assert read_thresholds(per).of("a") == 0.2 and read_thresholds(per).of("b") == 0.9
+    for bad in (
+        {"min_probability": 1.5},
+        {"min_probability": "high"},
+        {},
+        {"min_probability": 0.9, "per_proposal": {"a": 0}},
+        {"min_probability": 0.9, "per_proposal": ["a"]},
+    ):
         path = tmp_path / "bad.json"
         path.write_text(json.dumps(bad))
         with pytest.raises(ConfigurationError):
@@ -136,6 +156,36 @@ def test_calibration_picks_the_lowest_threshold_that_stays_precise():
     chosen = calibrate(predicted, gold, learnt, target=0.9)["chosen"]
     assert chosen["threshold"] == 0.65 and chosen["precision"] == 1.0
     assert chosen["recall"] == pytest.approx(2 / 3, abs=1e-3)
+
+
+def test_per_proposal_calibration_trusts_only_proposals_precise_on_their_own():
+    """A proposal right at least twice with a precision that stays ≥ 0.9 from some threshold
+    gets that threshold; one that is often wrong is left to the common threshold, calibrated
+    on the answers of the proposals left."""
+    learnt = {"a", "b", "c"}
+    predicted = [("a", 0.3), ("a", 0.5), ("a", 0.2), ("b", 0.9), ("b", 0.6), ("c", 0.5)]
+    gold = [["a"], ["a", "x"], ["y"], ["x"], ["b"], ["y"]]
+    found = calibrate_per_proposal(predicted, gold, learnt, target=0.9)
+    assert found["per_proposal"] == {"a": 0.25}  # b: wrong at 0.9; c: never right
+    assert found["common"]["chosen"]["recognised"] == 0  # b and c: nothing precise enough
+    assert found["common"]["chosen"]["threshold"] == 0.95
+
+
+def test_recognition_uses_each_proposals_own_threshold(shipped_known):
+    """``recognise``: a proposal with its own threshold is trusted from it, the others only
+    from the common one (the shipped model; sentences written here)."""
+    texts = [
+        "Le retour d'une vraie police de proximité qui connaît les habitants du quartier",
+        "Installer davantage de caméras de vidéoprotection dans le centre-ville",
+    ]
+    probabilities = [p for _, p in shipped_known.predict(texts, min_probability=0.0)]
+    slugs = [s for s, _ in shipped_known.predict(texts, min_probability=0.0)]
+    assert slugs == ["police-de-proximite", "videoprotection"], slugs
+    low = min(probabilities) - 0.01
+    assert recognise(shipped_known, texts, Thresholds(low)) == slugs
+    assert recognise(shipped_known, texts, Thresholds(1.0)) == [None, None]
+    own = Thresholds(1.0, {"police-de-proximite": low})
+    assert recognise(shipped_known, texts, own) == ["police-de-proximite", None]
 
 
 def _discovery_ari(embedder, rows, **params) -> float:
@@ -233,3 +283,117 @@ def test_a_learnt_proposal_is_recognised_only_within_the_contributions_themes(
     stored = [{"id": cluster_id, "theme": theme, "centroid": [1.0] * 300}]
     assert clusterer.assign(agreeing, stored).assignments["a"] == [cluster_id]
     assert clusterer.assign(disagreeing, stored).assignments["b"] == []
+
+
+# -- coherence: members must say their group's proposal in its words (coherence.py) ----------
+COHERENCE_GROUPS = [
+    # group 0: travaux d'intérêt général, and one answer that reached it by a light verb only
+    (0, "a", "Condamner les auteurs à des travaux d'intérêt général"),
+    (0, "b", "Développer des travaux d'intérêt général pour les jeunes qui dégradent"),
+    (0, "c", "Sanctionner par des travaux d'intérêt général dans la commune"),
+    (0, "d", "Développer les travaux d'intérêt général"),
+    (0, "e", "Développer les petites amendes payables tout de suite"),
+    # group 1: three answers that share nothing but "mettre en place"
+    (1, "f", "Mettre en place des caméras dans les parkings"),
+    (1, "g", "Mettre en place des médiateurs de nuit"),
+    (1, "h", "Mettre en place un couvre-feu pour les mineurs"),
+]
+
+
+@pytest.fixture(scope="module")
+def coherence_words():
+    from nlp_assises.clustering.lemmas import LemmaAnalyzer, lemma_pairs
+
+    texts = [t for *_, t in COHERENCE_GROUPS]
+    return LemmaAnalyzer.from_pairs(lemma_pairs(texts), drop_generic=True)
+
+
+def test_coherence_check_unassigns_members_that_do_not_say_the_proposal(coherence_words):
+    """A member that carries none of its group's core words (lemmas carried by half of its
+    contributions) leaves the group; a group held together by light words only ("mettre en
+    place") is no proposal; the others keep their group and say how many core words they carry."""
+    from nlp_assises.clustering.coherence import CoherenceCheck
+
+    labels = np.array([g for g, *_ in COHERENCE_GROUPS])
+    owners = [o for _, o, _ in COHERENCE_GROUPS]
+    texts = [t for *_, t in COHERENCE_GROUPS]
+    check = CoherenceCheck(coherence_words, core_share=0.5, min_size=3)
+    refined = check.refine(labels, texts, owners)
+    assert refined.tolist() == [0, 0, 0, 0, -1, -1, -1, -1]
+    assert check.carried_.tolist()[:4] == [3, 3, 3, 3]  # travail, intérêt, général
+    assert check.carried_.tolist()[4:] == [0, 0, 0, 0]
+    # without the light words, "mettre en place" would pass for a proposal, and "développer"
+    # would keep the answer about fines
+    loose = CoherenceCheck(coherence_words, core_share=0.5, light_words=frozenset())
+    assert (loose.refine(labels, texts, owners) != -1).all()
+
+
+def test_coherence_check_is_applied_by_the_clusterer(embedder, held_out):
+    """On writer E (nothing learnt), with the check every member of a discovered proposal
+    carries one of its core words, the label's sentence as many as any member whose sentence
+    makes a pasteable label, and the check only unassigns (never forms a group): fewer or as
+    many answers clustered as without it."""
+    from nlp_assises.clustering.coherence import CoherenceCheck
+    from nlp_assises.clustering.lemmas import LemmaAnalyzer, lemma_pairs
+
+    items = [Contribution(id=r["id"], text=r["text"], themes=r["themes"]) for r in held_out]
+    checked = ProposalClusterer(embedder, known=None).fit(items, THEMES)
+    unchecked = ProposalClusterer(embedder, known=None, core_share=None).fit(items, THEMES)
+    assert checked.params["core_share"] == 0.5 and unchecked.params["core_share"] is None
+    clustered = {i for i, a in checked.assignments.items() if a}
+    assert clustered and clustered <= {i for i, a in unchecked.assignments.items() if a}
+    # the members' own sentences, read as the clusterer reads them
+    by_cluster: dict[str, list[dict]] = {}
+    for m in checked.members:
+        by_cluster.setdefault(m["cluster_id"], []).append(m)
+    texts = [m["unit_text"] for m in checked.members]
+    words = LemmaAnalyzer.from_pairs(lemma_pairs(texts), drop_generic=True)
+    check = CoherenceCheck(words)
+    for cluster in checked.clusters:
+        members = by_cluster[cluster["id"]]
+        bags = [check._bag(m["unit_text"]) for m in members]
+        labels = np.zeros(len(members), dtype=int)
+        core = check.cores(labels, bags, [m["contribution_id"] for m in members])[0]
+        assert all(bag & core for bag in bags), cluster["label"]
+        source = check._bag(cluster["quotes"][0]["text"])  # the label's sentence, quoted first
+        nameable = [
+            len(bag & core)
+            for bag, m in zip(bags, members, strict=True)
+            if pasteable(label_from_unit(m["unit_text"]))
+        ]
+        assert len(source & core) == max(nameable), cluster["label"]
+
+
+@pytest.mark.skipif(not REALDATA.is_file(), reason="../shared/realdata is absent")
+def test_coherence_check_puts_more_real_answers_under_a_proposal_they_make(embedder):
+    """On the 500 hand-labelled real answers (clustered alone, as one open question): among the
+    labelled answers of a proposal, the share making the proposal most of the others make
+    (bench/proposals_real.py's ``supported``) is higher with the check than without it."""
+    from nlp_assises.open_question import cluster_items
+
+    labels = [json.loads(x) for x in REAL_LABELS.read_text(encoding="utf-8").splitlines() if x]
+    text = {}
+    for line in REALDATA.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        text[row["id"]] = row["text"]
+    items = [Contribution(id=r["id"], text=text[r["id"]], themes=[]) for r in labels]
+    gold = {r["id"]: r["proposals"] for r in labels if r["substantive"] and r["proposals"]}
+
+    def supported(**params) -> float:
+        result = cluster_items(items, embedder, **params)
+        members: dict[str, list[str]] = {}
+        for i, found in result.assignments.items():
+            if found and i in gold:
+                members.setdefault(found[0], []).append(i)
+        judged = made = 0
+        for ids in members.values():
+            counts = Counter(p for i in ids for p in gold[i])
+            for i in ids if len(ids) >= 2 else ():
+                others = counts - Counter(gold[i])
+                judged += 1
+                made += bool(others) and others.most_common(1)[0][0] in gold[i]
+        return made / judged
+
+    checked, unchecked = supported(), supported(core_share=None)
+    print(f"supported: with the check {checked:.3f}, without {unchecked:.3f}")
+    assert checked > unchecked + 0.03

@@ -41,7 +41,8 @@ def test_a_contribution_outside_the_grouping_sample_goes_where_the_fit_put_it(fi
     assert placement.groupings and result.clusters
     # the sentences each theme's grouping sampled: placement may differ for those only
     sampled: set[tuple] = set()
-    for theme, (grouping, _) in placement.groupings.items():
+    for theme, fitted in placement.groupings.items():
+        grouping = fitted.grouping
         owners = [
             c
             for c in items

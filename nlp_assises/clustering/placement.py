@@ -19,14 +19,50 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nlp_assises.clustering.grouping import Context
+from nlp_assises.clustering.coherence import CoherenceCheck
+from nlp_assises.clustering.grouping import Context, HybridGrouping
+from nlp_assises.clustering.recognition import recognise
 from nlp_assises.clustering.results import ClusteringResult, Contribution
 from nlp_assises.clustering.units import Unit, UnitExtractor
 
 
 @dataclass
+class FittedTheme:
+    """One theme's fitted discovery, as placing needs it: the grouping; its groups → the
+    groups kept after the coherence check, or (once :meth:`named`) → proposal ids; the check
+    and each kept group's core words (none without the check: every placed unit is kept)."""
+
+    grouping: HybridGrouping
+    proposal_of: dict[int, object]
+    check: CoherenceCheck | None = None
+    cores: dict = field(default_factory=dict)
+
+    @classmethod
+    def checked(cls, grouping, check, grouped, refined, texts, owners) -> FittedTheme:
+        """``grouped``: the grouping's labels; ``refined``: the same after ``check.refine``,
+        which only removes members and renumbers groups (so each kept group has one)."""
+        kept = {a: b for a, b in zip(grouped.tolist(), refined.tolist(), strict=True) if b != -1}
+        cores = check.cores(np.asarray(refined), [check.bag(t) for t in texts], owners)
+        return cls(grouping, kept, check, cores)
+
+    def named(self, ids: dict[int, str]) -> FittedTheme:
+        """The same with the kept groups named by their proposal ids (others dropped)."""
+        proposal_of = {g: ids[k] for g, k in self.proposal_of.items() if k in ids}
+        cores = {ids[k]: words for k, words in self.cores.items() if k in ids}
+        return FittedTheme(self.grouping, proposal_of, self.check, cores)
+
+    def proposal(self, group: int, text: str) -> str | None:
+        """The proposal a unit the grouping put in ``group`` joins: none when the check is on
+        and the unit says none of the proposal's core words (as the fit decides)."""
+        proposal = self.proposal_of.get(group)
+        if proposal is None or self.check is None:
+            return proposal
+        return proposal if self.check.bag(text) & self.cores.get(proposal, frozenset()) else None
+
+
+@dataclass
 class Placement:
-    """``groupings``: theme → (fitted ``HybridGrouping``, its group → proposal id);
+    """``groupings``: theme → its :class:`FittedTheme`;
     ``centroids``: proposal id → unit vector (members are scored against it); ``themes``:
     proposal id → theme."""
 
@@ -82,7 +118,8 @@ def place(clusterer, contributions: Sequence[Contribution], placement: Placement
         vectors = clusterer.embedder.encode([u.text for u in known_units])
         proposals = [recognised[u.contribution_id] for u in known_units]
         _add(placed, known_units, proposals, vectors, placement.centroids)
-    for theme, (grouping, proposal_of) in placement.groupings.items():
+    for theme, fitted in placement.groupings.items():
+        grouping = fitted.grouping
         owners = [c for c in kept if theme in c.themes and c.id not in recognised]
         theme_units = [u for c in owners for u in units_of.get(c.id, ())]
         if not theme_units:
@@ -96,7 +133,9 @@ def place(clusterer, contributions: Sequence[Contribution], placement: Placement
         topics = grouping.predict(
             texts, embeddings, [u.contribution_id for u in theme_units], context
         )
-        proposals = [proposal_of.get(int(t)) for t in topics]
+        proposals = [
+            fitted.proposal(int(t), u.text) for t, u in zip(topics, theme_units, strict=True)
+        ]
         joined = [i for i, p in enumerate(proposals) if p is not None]
         _add(
             placed,
@@ -114,10 +153,8 @@ def _recognised(clusterer, contributions, placement: Placement) -> dict[str, str
     if clusterer.known is None or not contributions:
         return {}
     found = {}
-    predicted = clusterer.known.predict(
-        [c.text for c in contributions], min_probability=clusterer._recognition_threshold()
-    )
-    for c, (slug, _) in zip(contributions, predicted, strict=True):
+    slugs = recognise(clusterer.known, [c.text for c in contributions], clusterer._thresholds())
+    for c, slug in zip(contributions, slugs, strict=True):
         theme = slug and clusterer.known.proposals[slug]["theme"]
         proposal = slug and f"{theme}-{slug}"
         if proposal in placement.themes and theme in c.themes:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER
+from nlp_assises.clustering.coherence import CoherenceCheck
 from nlp_assises.clustering.grouping import Context, HybridGrouping
 from nlp_assises.clustering.known import KnownProposals
 from nlp_assises.clustering.labels import (
@@ -27,8 +28,9 @@ from nlp_assises.clustering.labels import (
     word_stems,
 )
 from nlp_assises.clustering.lemmas import KEYWORD_STOP, LemmaAnalyzer, LemmaPairs, lemma_pairs
-from nlp_assises.clustering.recognition import read_threshold
-from nlp_assises.clustering.results import ClusteringResult, Contribution, Prepared
+from nlp_assises.clustering.placement import FittedTheme
+from nlp_assises.clustering.recognition import Thresholds, read_thresholds, recognise
+from nlp_assises.clustering.results import ClusteringResult, Contribution, Prepared, rank_groups
 from nlp_assises.clustering.topics import UmapHdbscan, build_bertopic, min_topic_size, represent
 from nlp_assises.clustering.units import Unit, UnitExtractor
 from nlp_assises.embedding.base import Embedder
@@ -80,8 +82,8 @@ class ProposalClusterer:
         contribution); groups of fewer than ``min_group_size`` contributions are left
         unassigned. Chosen on writer E (held-out folds) and the DEV half of the real labels.
     recognition_threshold:
-        Probability from which a learnt proposal is trusted; ``None``: the one calibrated on
-        real answers (``nlp_assises/data/recognition_threshold.json``).
+        Probability from which a learnt proposal is trusted; ``None``: those calibrated on
+        real answers, common and per proposal (``nlp_assises/data/recognition_threshold.json``).
     """
 
     def __init__(
@@ -107,6 +109,7 @@ class ProposalClusterer:
         recognition_threshold: float | None = None,
         context_weight: float = 1.0,
         attach_similarity: float | None = None,
+        core_share: float | None = 0.5,
     ) -> None:
         self.embedder = embedder
         self.spacy_model = spacy_model
@@ -131,34 +134,26 @@ class ProposalClusterer:
         self.recognition_threshold = recognition_threshold
         self.context_weight = context_weight
         self.attach_similarity = attach_similarity
+        self.core_share = core_share
 
     def get_params(self) -> dict:
-        return {
-            "min_cluster_size": self.min_cluster_size,
-            "n_neighbors": self.n_neighbors,
-            "n_components": self.n_components,
-            "random_state": self.random_state,
-            "n_quotes": self.n_quotes,
-            "outlier_threshold": self.outlier_threshold,
+        plain = (
+            "min_cluster_size n_neighbors n_components random_state n_quotes outlier_threshold"
+            " max_fit_units assign_threshold discovery min_similarity word_weight char_weight"
+            " min_group_size context_weight attach_similarity core_share"
+        )
+        return {k: getattr(self, k) for k in plain.split()} | {
             "embedder_id": self.embedder.model_id,
             "known_proposals": self.known.card.get("version") if self.known else None,
-            "max_fit_units": self.max_fit_units,
-            "assign_threshold": self.assign_threshold,
             "non_answers": self.non_answers is not None,
-            "discovery": self.discovery,
-            "min_similarity": self.min_similarity,
-            "word_weight": self.word_weight,
-            "char_weight": self.char_weight,
-            "min_group_size": self.min_group_size,
-            "recognition_threshold": self._recognition_threshold(),
-            "context_weight": self.context_weight,
-            "attach_similarity": self.attach_similarity,
+            "recognition_threshold": self._thresholds().default,
+            "recognition_per_proposal": dict(self._thresholds().per_proposal),
         }
 
-    def _recognition_threshold(self) -> float:
-        if self.recognition_threshold is not None:
-            return self.recognition_threshold
-        return read_threshold()
+    def _thresholds(self) -> Thresholds:
+        if self.recognition_threshold is not None:  # one for all, per-proposal ones ignored
+            return Thresholds(self.recognition_threshold)
+        return read_thresholds()
 
     def _bertopic_params(self) -> dict:
         return {
@@ -185,10 +180,8 @@ class ProposalClusterer:
         lemmas = lemma_pairs([u.text for u in units], self.spacy_model)
         known: dict[str, str | None] = {}
         if self.known is not None:
-            predicted = self.known.predict(
-                [c.text for c in contributions], min_probability=self._recognition_threshold()
-            )
-            known = {c.id: slug for c, (slug, _) in zip(contributions, predicted, strict=True)}
+            slugs = recognise(self.known, [c.text for c in contributions], self._thresholds())
+            known = dict(zip([c.id for c in contributions], slugs, strict=True))
         return Prepared(units=units, known=known, lemmas=lemmas)
 
     def fit(
@@ -201,7 +194,7 @@ class ProposalClusterer:
         """Proposals within each theme; ``prepared``: ``prepare``'s output for these
         contributions (in their order), when it was computed elsewhere."""
         result = ClusteringResult(params=self.get_params())
-        self.groupings_: dict[str, tuple] = {}  # theme → (fitted HybridGrouping, group → id)
+        self.groupings_: dict[str, FittedTheme] = {}  # theme → how to place other units
         by_id = {c.id: c for c in contributions}
         for c in contributions:
             result.assignments.setdefault(c.id, [])
@@ -239,7 +232,7 @@ class ProposalClusterer:
                 log.info("theme %s: %d units, too few to cluster", theme, len(units))
                 continue
             embeddings = self.embedder.encode([u.text for u in units])
-            topics, keywords, grouping = self._discover(
+            topics, keywords, carried, placing = self._discover(
                 units, embeddings, [lemmas_of[u] for u in units], by_id
             )
             groups: dict[int, list[int]] = {}
@@ -253,12 +246,10 @@ class ProposalClusterer:
                 for topic, indices in groups.items()
                 if any(pasteable(label_from_unit(units[i].text)) for i in indices)
             }
-            ranked = self._rank(groups, units, by_id)
-            if grouping is not None:  # how ``placement.place`` puts other units in them
-                self.groupings_[theme] = (
-                    grouping,
-                    {t: f"{theme}-{r:03d}" for r, (t, _) in enumerate(ranked, 1)},
-                )
+            ranked = rank_groups(groups, units, by_id)
+            if placing is not None:  # how ``placement.place`` puts other units in them
+                ids = {t: f"{theme}-{r:03d}" for r, (t, _) in enumerate(ranked, 1)}
+                self.groupings_[theme] = placing.named(ids)
             for rank, (topic, indices) in enumerate(ranked, 1):
                 self._emit(
                     f"{theme}-{rank:03d}",
@@ -271,6 +262,7 @@ class ProposalClusterer:
                     by_id,
                     theme_sizes[theme],
                     result,
+                    support=carried[indices],
                 )
         return result
 
@@ -299,14 +291,8 @@ class ProposalClusterer:
         known_cluster: dict[str, int] = {}
         if self.known is not None:
             position = {cluster_id: i for i, cluster_id in enumerate(ids)}
-            for c, (slug, _) in zip(
-                contributions,
-                self.known.predict(
-                    [c.text for c in contributions],
-                    min_probability=self._recognition_threshold(),
-                ),
-                strict=True,
-            ):
+            slugs = recognise(self.known, [c.text for c in contributions], self._thresholds())
+            for c, slug in zip(contributions, slugs, strict=True):
                 theme = slug and self.known.proposals[slug]["theme"]
                 cluster_id = slug and f"{theme}-{slug}"
                 if cluster_id in position and theme in c.themes:  # as in fit
@@ -351,7 +337,7 @@ class ProposalClusterer:
         by_slug: dict[str, list[int]] = {}
         for index, unit in enumerate(units):
             by_slug.setdefault(recognised[unit.contribution_id], []).append(index)
-        for slug, indices in self._rank(by_slug, units, by_id):
+        for slug, indices in rank_groups(by_slug, units, by_id):
             info = self.known.proposals[slug]
             words = Counter(
                 w.lower()
@@ -380,17 +366,23 @@ class ProposalClusterer:
         embeddings: np.ndarray,
         lemmas: list[LemmaPairs],
         by_id: dict[str, Contribution],
-    ) -> tuple[np.ndarray, dict[int, list[str]], HybridGrouping | None]:
-        """One theme's groups of units (-1: none), each group's keywords and the fitted
-        grouping (None on the UMAP + HDBSCAN path)."""
+    ) -> tuple[np.ndarray, dict[int, list[str]], np.ndarray, FittedTheme | None]:
+        """One theme's groups of units (-1: none), each group's keywords, how many of its
+        group's core words each unit carries (``coherence.py``; zeros without the check) and
+        what placing other units needs (None on the UMAP + HDBSCAN path)."""
         texts = [u.text for u in units]
+        carried = np.zeros(len(units), dtype=int)
         if self.discovery == "umap_hdbscan":
-            return *UmapHdbscan(
-                self.embedder,
-                outlier_threshold=self.outlier_threshold,
-                max_fit_units=self.max_fit_units,
-                **self._bertopic_params(),
-            ).fit_predict(texts, embeddings, lemmas), None
+            return (
+                *UmapHdbscan(
+                    self.embedder,
+                    outlier_threshold=self.outlier_threshold,
+                    max_fit_units=self.max_fit_units,
+                    **self._bertopic_params(),
+                ).fit_predict(texts, embeddings, lemmas),
+                carried,
+                None,
+            )
         owners = [u.contribution_id for u in units]
         analyzer = LemmaAnalyzer.from_pairs(lemmas, drop_generic=False)
         context = None
@@ -410,6 +402,13 @@ class ProposalClusterer:
             analyzer=analyzer,
         )
         topics = grouping.fit_predict(texts, embeddings, owners, context)
+        placing = FittedTheme(grouping, {t: t for t in set(topics.tolist()) if t != -1})
+        if self.core_share is not None:  # members must say the group's proposal in its words
+            words = analyzer.with_generic(True)
+            check = CoherenceCheck(words, core_share=self.core_share, min_size=self.min_group_size)
+            grouped = topics
+            topics, carried = check.refine(topics, texts, owners), check.carried_
+            placing = FittedTheme.checked(grouping, check, grouped, topics, texts, owners)
         keywords = represent(
             self.embedder,
             analyzer.with_generic(True),
@@ -418,19 +417,7 @@ class ProposalClusterer:
             topics,
             **self._bertopic_params(),
         )
-        return topics, keywords, grouping
-
-    @staticmethod
-    def _rank(groups: dict, units: list[Unit], by_id) -> list[tuple]:
-        """Groups ordered by people (a campaign counts once), then contributions."""
-        ranked = []
-        for key, indices in groups.items():
-            contribution_ids = list(dict.fromkeys(units[i].contribution_id for i in indices))
-            people = {by_id[c].campaign or by_id[c].author or c for c in contribution_ids}
-            ranked.append(
-                (-len(people), -len(contribution_ids), min(contribution_ids), key, indices)
-            )
-        return [(key, indices) for *_, key, indices in sorted(ranked, key=lambda r: r[:3])]
+        return topics, keywords, carried, placing
 
     def _emit(
         self,
@@ -444,7 +431,10 @@ class ProposalClusterer:
         by_id,
         theme_size,
         result: ClusteringResult,
+        support: np.ndarray | None = None,
     ) -> None:
+        """One proposal. ``support``: per member, how much of the proposal's words it says
+        (its group's core words); the label and quotes come from those who say most first."""
         contribution_ids = list(dict.fromkeys(units[i].contribution_id for i in indices))
         people = len({by_id[c].campaign or by_id[c].author or c for c in contribution_ids})
         vectors = embeddings[indices]
@@ -454,6 +444,7 @@ class ProposalClusterer:
         if label is not None:  # a written label: quotes that say it in their words come first
             wanted = word_stems(label)
             support = np.array([len(wanted & word_stems(units[i].text)) for i in indices])
+        if support is not None:
             order = np.lexsort((-closeness, -support))
         else:
             order = np.argsort(-closeness, kind="stable")
@@ -474,6 +465,8 @@ class ProposalClusterer:
             if len(quotes) >= self.n_quotes:
                 break
         if label is None:
+            if support is not None and support.max() > 0:  # those saying most of its words
+                scanned = int((support == support.max()).sum())
             label_source = pick_label_source([units[indices[k]] for k in order], scanned)
             label = label_from_unit(label_source.text)
             # The sentence the label comes from is quoted first, in place of any other sentence

@@ -6,12 +6,19 @@ answers. The threshold is chosen on the DEV half of hand-labelled real answers
 (``bench/proposals_real.py --save-threshold``) as the lowest one whose precision reaches the
 target there, and stored with its provenance in ``nlp_assises/data/recognition_threshold.json``;
 below it an answer goes to discovery.
+
+One threshold for all 40 proposals recognised nothing on real answers: a few proposals
+("jeunes-service-civique" for "éducation civique", "respect-forces-ordre" for "sanctionner")
+are wrong at any probability there, and they decide the common threshold. So a proposal whose
+own DEV precision stays at the target from some threshold on, with at least ``min_right``
+right, gets that threshold (``per_proposal`` in the file); the others keep the common one.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -21,31 +28,64 @@ THRESHOLD_FILE = "recognition_threshold.json"
 FALLBACK = 0.15  # the value before calibration, when the file is missing
 
 
+@dataclass(frozen=True)
+class Thresholds:
+    """The probability from which each learnt proposal is trusted: its own when it has one
+    (``per_proposal``, slug → threshold), else ``default``."""
+
+    default: float
+    per_proposal: Mapping[str, float] = field(default_factory=dict)
+
+    def of(self, slug: str) -> float:
+        return self.per_proposal.get(slug, self.default)
+
+    @property
+    def lowest(self) -> float:
+        return min([self.default, *self.per_proposal.values()])
+
+
 def read_threshold(path: str | Path | None = None) -> float:
-    """The calibrated recognition threshold (package data unless ``path``)."""
+    """The calibrated common recognition threshold (package data unless ``path``)."""
+    return read_thresholds(path).default
+
+
+def read_thresholds(path: str | Path | None = None) -> Thresholds:
+    """The calibrated thresholds, common and per proposal (package data unless ``path``)."""
     if path is None:
         return _packaged()
     return _parse(Path(path).read_text(encoding="utf-8"), str(path))
 
 
 @cache
-def _packaged() -> float:
+def _packaged() -> Thresholds:
     from nlp_assises.datasets import data_path
 
     source = data_path(THRESHOLD_FILE)
     if not source.is_file():
-        return FALLBACK
+        return Thresholds(FALLBACK)
     return _parse(source.read_text(encoding="utf-8"), THRESHOLD_FILE)
 
 
-def _parse(text: str, where: str) -> float:
+def _parse(text: str, where: str) -> Thresholds:
     try:
-        value = json.loads(text)["min_probability"]
-    except (ValueError, KeyError, TypeError) as error:
+        data = json.loads(text)
+        value = data["min_probability"]
+        per_proposal = data.get("per_proposal") or {}
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise ConfigurationError(f"{where}: no min_probability ({error})") from None
-    if not isinstance(value, int | float) or not 0.0 < value <= 1.0:
-        raise ConfigurationError(f"{where}: min_probability must be in (0, 1], not {value!r}")
-    return float(value)
+    if not isinstance(per_proposal, dict):
+        raise ConfigurationError(f"{where}: per_proposal must map slugs to thresholds")
+    for name, v in [("min_probability", value), *per_proposal.items()]:
+        if not isinstance(v, int | float) or not 0.0 < v <= 1.0:
+            raise ConfigurationError(f"{where}: {name} must be in (0, 1], not {v!r}")
+    return Thresholds(float(value), {k: float(v) for k, v in per_proposal.items()})
+
+
+def recognise(known, texts: Sequence[str], thresholds: Thresholds) -> list[str | None]:
+    """Each text's learnt proposal (``KnownProposals``), or None when its probability is below
+    that proposal's threshold."""
+    predicted = known.predict(list(texts), min_probability=thresholds.lowest)
+    return [slug if slug and p >= thresholds.of(slug) else None for slug, p in predicted]
 
 
 def precision_recall(
@@ -94,3 +134,29 @@ def calibrate(
             chosen = row
             break
     return {"chosen": chosen, "grid": rows, "target": target}
+
+
+def calibrate_per_proposal(
+    predicted: Sequence[tuple[str | None, float]],
+    gold: Sequence[Sequence[str]],
+    learnt: set[str],
+    target: float = 0.9,
+    grid: Sequence[float] = tuple(round(0.15 + 0.05 * i, 2) for i in range(17)),
+    min_right: int = 2,
+) -> dict:
+    """Per proposal, the lowest threshold of ``grid`` from which its own precision (answers it
+    is the top proposal of) stays at ``target`` at every higher threshold, with at least
+    ``min_right`` right there; proposals without one are left to the common threshold, which is
+    then calibrated (:func:`calibrate`) on the answers whose top proposal is one of them."""
+    per_proposal = {}
+    for slug in sorted({s for s, _ in predicted if s}):
+        mine = [(s, p) if s == slug else (None, 0.0) for s, p in predicted]
+        rows = [precision_recall(mine, gold, {slug}, t) for t in grid]
+        for i, row in enumerate(rows):
+            tail = [r["precision"] for r in rows[i:] if r["precision"] is not None]
+            if row["right"] >= min_right and all(p >= target for p in tail):
+                per_proposal[slug] = row["threshold"]
+                break
+    rest = [(s, p) if s not in per_proposal else (None, 0.0) for s, p in predicted]
+    common = calibrate(rest, gold, learnt - set(per_proposal), target, grid)
+    return {"per_proposal": per_proposal, "common": common}

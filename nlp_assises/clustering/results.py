@@ -63,3 +63,14 @@ class Prepared:
             known={k: v for part in parts for k, v in part.known.items()},
             lemmas=[p for part in parts for p in part.lemmas or ()] if complete else None,
         )
+
+
+def rank_groups(groups: dict, units: Sequence[Unit], by_id: dict) -> list[tuple]:
+    """Groups (key → unit indices) ordered by people (a campaign counts once), then
+    contributions, then their first contribution id: the order proposals are numbered in."""
+    ranked = []
+    for key, indices in groups.items():
+        contribution_ids = list(dict.fromkeys(units[i].contribution_id for i in indices))
+        people = {by_id[c].campaign or by_id[c].author or c for c in contribution_ids}
+        ranked.append((-len(people), -len(contribution_ids), min(contribution_ids), key, indices))
+    return [(key, indices) for *_, key, indices in sorted(ranked, key=lambda r: r[:3])]
