@@ -128,7 +128,8 @@ class StageMemory(threading.Thread):
 
 def child(size: int, engine: str, stage: str, resume: Path | None = None) -> dict:
     """One size with one engine, in this process; ``resume``: the store folder of an earlier,
-    interrupted run of the same corpus (its stored partitions are skipped, the rest runs)."""
+    interrupted run of the same corpus (its stored partitions are skipped, the rest runs, and
+    the proposals are refitted even if that run got to store some)."""
     from nlp_assises.pipeline import Pipeline
     from nlp_assises.scale.engine import DaskEngine, count_records
     from nlp_assises.scale.worker import worker_stats
@@ -198,7 +199,7 @@ def child(size: int, engine: str, stage: str, resume: Path | None = None) -> dic
                 out["clustering"] = pipeline.update_proposals(
                     summary.ingest["new"],
                     summary.classified,
-                    None,
+                    True if resume is not None else None,  # a resumed store: refit
                     place=dask._assign,
                     prepare=dask._prepare,
                     refit=dask.refit,  # a sampled refit above settings.dask_fit_sample

@@ -114,8 +114,20 @@ def _current_is_stale(registry: ModelRegistry, embedder_id: str, data: str, para
     if card.get("embedder_id") != embedder_id:
         return True
     return card.get("origin") == BUNDLED_DEFAULT and (
-        card["training"]["data_hash"] != data or card.get("params") != params
+        card["training"]["data_hash"] != data or not _same_params(card.get("params"), params)
     )
+
+
+def _same_params(saved: dict | None, expected: dict) -> bool:
+    """The card's parameters against the defaults'. With a ``review_target`` the classifier
+    learns its review band in ``fit`` (the card then holds the learnt one): the band is not
+    compared, or every check would find the default stale and retrain it."""
+    if saved is None:
+        return False
+    if expected.get("review_target") is not None:
+        saved = {k: v for k, v in saved.items() if k != "review_band"}
+        expected = {k: v for k, v in expected.items() if k != "review_band"}
+    return saved == expected
 
 
 def ensure_default_models(settings: Settings) -> dict:

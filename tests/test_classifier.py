@@ -14,6 +14,7 @@ from nlp_assises.datasets import load_labelled
 from nlp_assises.errors import ConfigurationError
 from nlp_assises.evaluation import evaluate, expected_calibration_error
 from nlp_assises.scheme import HORS_THEME, Scheme
+from nlp_assises.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -262,3 +263,23 @@ def test_the_served_path_scores_the_sample_as_scipy_and_sklearn_do(models_ready,
         )
         expected = np.asarray(plain @ model.coef_.T) + model.intercept_
         assert np.array_equal(model.decision_function(batch), expected)
+
+
+def test_the_default_models_are_built_once(models_ready, tmp_path):
+    """``make models`` (``ensure_default_models``) on a folder whose default models are up to
+    date trains nothing: a learnt review band on the card is not a change of defaults."""
+    import shutil
+
+    from nlp_assises.bootstrap import ensure_default_models
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "embedders").symlink_to(models_ready / "embedders")  # read only
+    for registry in ("classifiers", "proposals"):
+        shutil.copytree(models_ready / registry, folder / registry)
+    before = ModelRegistry(folder / "classifiers").current
+    used = ensure_default_models(Settings(models_dir=folder))
+    assert used["classifier"] == before == ModelRegistry(folder / "classifiers").current
+    assert len(list((folder / "classifiers").glob("clf-*"))) == len(
+        list((models_ready / "classifiers").glob("clf-*"))
+    )
