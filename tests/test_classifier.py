@@ -262,3 +262,26 @@ def test_the_served_path_scores_the_sample_as_scipy_and_sklearn_do(models_ready,
         )
         expected = np.asarray(plain @ model.coef_.T) + model.intercept_
         assert np.array_equal(model.decision_function(batch), expected)
+
+
+def test_sample_weight_counts_a_text_as_its_copies(embedder):
+    """A weight of 3 is three copies of the text for the regressions (how the consultation's own
+    labels are made to count against the written corpus); bad weights are refused clearly."""
+    train = load_labelled("train")[:240]
+    texts, labels = [r["text"] for r in train], [r["themes"] for r in train]
+    heavy = 40  # the first texts weigh 3
+    weights = [3.0] * heavy + [1.0] * (len(train) - heavy)
+    copies = texts[:heavy] * 2 + texts, labels[:heavy] * 2 + labels
+    scheme = Scheme.default()
+    weighted = ThemeClassifier(embedder, lexical=False, cv=2).fit(
+        texts, labels, scheme, sample_weight=weights
+    )
+    copied = ThemeClassifier(embedder, lexical=False, cv=2).fit(*copies, scheme)
+    plain = ThemeClassifier(embedder, lexical=False, cv=2).fit(texts, labels, scheme)
+    assert np.allclose(weighted.coef_, copied.coef_, atol=2e-3)
+    assert not np.allclose(weighted.coef_, plain.coef_, atol=2e-2)
+    assert weighted.card["training"]["weighted"] == heavy
+    with pytest.raises(ConfigurationError, match="sample_weight"):
+        ThemeClassifier(embedder, cv=2).fit(texts, labels, scheme, sample_weight=[1.0] * 3)
+    with pytest.raises(ConfigurationError, match="sample_weight"):
+        ThemeClassifier(embedder, cv=2).fit(texts, labels, scheme, sample_weight=[0.0] * len(texts))
