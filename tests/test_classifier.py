@@ -285,3 +285,27 @@ def test_sample_weight_counts_a_text_as_its_copies(embedder):
         ThemeClassifier(embedder, cv=2).fit(texts, labels, scheme, sample_weight=[1.0] * 3)
     with pytest.raises(ConfigurationError, match="sample_weight"):
         ThemeClassifier(embedder, cv=2).fit(texts, labels, scheme, sample_weight=[0.0] * len(texts))
+
+
+def test_scheme_phrases_are_labelled_records_of_their_theme():
+    """The default learns the scheme's own short phrases (each theme's examples, the off-topic
+    list as hors_theme), weighted; a scheme without phrases adds none."""
+    from nlp_assises.bootstrap import SCHEME_EXAMPLE_WEIGHT, default_classifier_training
+    from nlp_assises.datasets import default_training_records, scheme_example_records
+
+    scheme = Scheme.default()
+    records = scheme_example_records(scheme)
+    assert len(records) == sum(len(t.examples) for t in scheme.themes) + len(scheme.off_topic)
+    assert {r["themes"][0] for r in records} == {*scheme.theme_ids, HORS_THEME}
+    for theme in scheme.themes:
+        assert {r["text"] for r in records if r["themes"] == [theme.id]} == set(theme.examples)
+    bare = Scheme.from_dict(
+        {"name": "nu", "themes": [{"id": i, "label": i, "description": i} for i in "ab"]}
+    )
+    assert scheme_example_records(bare) == []
+    extra = [{"text": "Plus de patrouilles le soir.", "themes": ["service"]}]
+    train, weights = default_classifier_training(scheme, extra)
+    bundled = len(default_training_records())
+    assert len(train) == len(weights) == bundled + len(records) + 1
+    assert weights[bundled : bundled + len(records)] == [SCHEME_EXAMPLE_WEIGHT] * len(records)
+    assert weights[:bundled] == [1.0] * bundled and weights[-1] == 1.0 and train[-1] == extra[0]
