@@ -15,6 +15,7 @@ BENCHMARKS = [
     "pseudonyms.py",  # the real-text figures need ../shared/realdata (skipped without it)
     "classifier.py",
     "classifier_independent.py",  # new writers and proposals; real-text rows need ../shared
+    "classifier_real.py",  # real answers: diagnosis, real labels; needs ../shared, else a skip
     "zero_shot.py",  # zero-shot old vs new; the real-text rows need ../shared/realdata
     "proposals.py",
     "proposals_heldout.py",  # discovery: proposals hidden from what is learnt, 5 folds

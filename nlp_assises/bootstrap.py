@@ -13,11 +13,13 @@ from nlp_assises.classify import ModelRegistry, ThemeClassifier
 from nlp_assises.classify.estimator import data_hash
 from nlp_assises.clustering.known import NONE, KnownProposals
 from nlp_assises.datasets import (
+    SCHEME_WRITER,
     default_training_records,
     load_independent,
     load_labelled,
     load_proposals,
     proposal_training_records,
+    scheme_example_records,
 )
 from nlp_assises.embedding import Embedder, load_embedder
 from nlp_assises.embedding.static_french import build_static_french_model
@@ -31,6 +33,22 @@ BUNDLED_DEFAULT = "bundled-default"
 # the review band is learnt so that decisions outside review are right 95 % of the time on
 # writers the out-of-fold models never read.
 DEFAULT_CLASSIFIER_PARAMS = {"review_target": 0.95}
+# How many written texts each of the scheme's own short phrases counts as
+# (``datasets.scheme_example_records``): chosen by writer CV and the real dev half
+# (``docs/classifier.md``, "On real answers").
+SCHEME_EXAMPLE_WEIGHT = 5.0
+
+
+def default_classifier_training(
+    scheme: Scheme, extra: Sequence[dict] = ()
+) -> tuple[list[dict], list[float]]:
+    """The default classifier's records and their weights: the bundled corpora's train splits,
+    the scheme's short phrases (weighted; left out when ``SCHEME_EXAMPLE_WEIGHT`` is 0), then
+    ``extra`` (the writers' labels)."""
+    phrases = scheme_example_records(scheme) if SCHEME_EXAMPLE_WEIGHT > 0 else []
+    records = [*default_training_records(), *phrases, *extra]
+    weights = [SCHEME_EXAMPLE_WEIGHT if r.get("writer") == SCHEME_WRITER else 1.0 for r in records]
+    return records, weights
 
 
 def ensure_default_embedder(settings: Settings, *, force: bool = False) -> Path:
@@ -58,12 +76,13 @@ def train_default_classifier(
     (``groups``), so they reflect writers the model has not read."""
     embedder = embedder or load_embedder(settings.embedder_spec)
     scheme = Scheme.load(settings.scheme) if settings.scheme else Scheme.default()
-    train = [*default_training_records(), *extra]
+    train, weights = default_classifier_training(scheme, extra)
     model = ThemeClassifier(embedder, **DEFAULT_CLASSIFIER_PARAMS).fit(
         [r["text"] for r in train],
         [r["themes"] for r in train],
         scheme,
         groups=[r.get("writer") or "extra" for r in train],
+        sample_weight=weights,
     )
     held_out = {
         "new writers and new proposals (N2)": load_independent("test"),
@@ -86,6 +105,7 @@ def train_default_classifier(
     }
     model.card["origin"] = BUNDLED_DEFAULT if not extra else "bundled corpus + writers' labels"
     model.card["extra_labels"] = len(extra)
+    model.card["scheme_example_weight"] = SCHEME_EXAMPLE_WEIGHT
     version = ModelRegistry(settings.classifiers_dir).add(model, promote=promote)
     log.info("trained %s: held-out macro-F1 %.3f", version, metrics["macro_f1"])
     return version
@@ -103,18 +123,27 @@ def train_default_proposals(settings: Settings, *, embedder: Embedder | None = N
     return ModelRegistry(settings.proposals_dir).add(model, promote=True, prefix="prop")
 
 
-def _current_is_stale(registry: ModelRegistry, embedder_id: str, data: str, params: dict) -> bool:
+def _current_is_stale(
+    registry: ModelRegistry,
+    embedder_id: str,
+    data: str,
+    params: dict,
+    extra_card: dict | None = None,
+) -> bool:
     """Is the registry's current model unusable or out of date?
 
     A model is only valid with the embedder it was trained on (rebuilt: retrain). A default one
-    is also retrained when the bundled corpus (``data`` hash) or its defaults (``params``)
-    changed; a model someone trained and promoted is never replaced.
+    is also retrained when the bundled corpus (``data`` hash), its defaults (``params``) or the
+    card's other training settings (``extra_card``) changed; a model someone trained and
+    promoted is never replaced.
     """
     card = json.loads((registry.path() / "model_card.json").read_text())
     if card.get("embedder_id") != embedder_id:
         return True
     return card.get("origin") == BUNDLED_DEFAULT and (
-        card["training"]["data_hash"] != data or not _same_params(card.get("params"), params)
+        card["training"]["data_hash"] != data
+        or not _same_params(card.get("params"), params)
+        or any(card.get(key) != value for key, value in (extra_card or {}).items())
     )
 
 
@@ -138,7 +167,8 @@ def ensure_default_models(settings: Settings) -> dict:
     embedder = load_embedder(settings.embedder_spec)
     train = proposal_training_records()
     texts = [r["text"] for r in train]
-    classifier_train = default_training_records()
+    scheme = Scheme.load(settings.scheme) if settings.scheme else Scheme.default()
+    classifier_train, _ = default_classifier_training(scheme)
 
     classifiers = ModelRegistry(settings.classifiers_dir)
     version = classifiers.current
@@ -151,6 +181,7 @@ def ensure_default_models(settings: Settings) -> dict:
                 [r["text"] for r in classifier_train], [r["themes"] for r in classifier_train]
             ),
             ThemeClassifier(**DEFAULT_CLASSIFIER_PARAMS).get_params(),
+            {"scheme_example_weight": SCHEME_EXAMPLE_WEIGHT},
         )
     ):
         version = train_default_classifier(settings, embedder=embedder)

@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from nlp_assises.errors import ConfigurationError
+from nlp_assises.scheme import HORS_THEME, Scheme
 
 SPLITS = ("train", "test")
 
@@ -57,8 +58,33 @@ def load_independent(split: str | None = None) -> list[dict]:
 def default_training_records() -> list[dict]:
     """What the default theme classifier learns from: the first corpus's train split (writers
     A-D) and the independent corpus's train split (writers N1, N3–N6 without the held-out
-    ideas). Both held-out splits (writer E; writer N2 and the unseen proposals) stay unread."""
+    ideas). Both held-out splits (writer E; writer N2 and the unseen proposals) stay unread.
+    ``bootstrap.default_classifier_training`` adds the scheme's own phrases
+    (``scheme_example_records``)."""
     return [*load_labelled("train"), *load_independent("train")]
+
+
+SCHEME_WRITER = "scheme"
+
+
+def scheme_example_records(scheme: Scheme) -> list[dict]:
+    """The scheme's own short phrases as labelled records: each theme's ``examples`` under that
+    theme, ``off_topic`` under ``hors_theme`` (``writer`` is ``"scheme"``; none when the scheme
+    has no phrases).
+
+    Real answers are often a few generic words ("plus de police", "des caméras"), where the
+    writers' corpora are sentences and letters: short phrases of each theme, counted several
+    times (``bootstrap.SCHEME_EXAMPLE_WEIGHT``), lift the default on real answers and on the
+    new writer alike (``docs/classifier.md``)."""
+    records = [
+        {"text": text, "themes": [theme.id], "writer": SCHEME_WRITER}
+        for theme in scheme.themes
+        for text in theme.examples
+    ]
+    records += [
+        {"text": text, "themes": [HORS_THEME], "writer": SCHEME_WRITER} for text in scheme.off_topic
+    ]
+    return records
 
 
 def proposal_training_records() -> list[dict]:

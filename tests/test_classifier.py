@@ -283,3 +283,50 @@ def test_the_default_models_are_built_once(models_ready, tmp_path):
     assert len(list((folder / "classifiers").glob("clf-*"))) == len(
         list((models_ready / "classifiers").glob("clf-*"))
     )
+
+
+def test_sample_weight_counts_a_text_as_its_copies(embedder):
+    """A weight of 3 is three copies of the text for the regressions (how the consultation's own
+    labels are made to count against the written corpus); bad weights are refused clearly."""
+    train = load_labelled("train")[:240]
+    texts, labels = [r["text"] for r in train], [r["themes"] for r in train]
+    heavy = 40  # the first texts weigh 3
+    weights = [3.0] * heavy + [1.0] * (len(train) - heavy)
+    copies = texts[:heavy] * 2 + texts, labels[:heavy] * 2 + labels
+    scheme = Scheme.default()
+    weighted = ThemeClassifier(embedder, lexical=False, cv=2).fit(
+        texts, labels, scheme, sample_weight=weights
+    )
+    copied = ThemeClassifier(embedder, lexical=False, cv=2).fit(*copies, scheme)
+    plain = ThemeClassifier(embedder, lexical=False, cv=2).fit(texts, labels, scheme)
+    assert np.allclose(weighted.coef_, copied.coef_, atol=2e-3)
+    assert not np.allclose(weighted.coef_, plain.coef_, atol=2e-2)
+    assert weighted.card["training"]["weighted"] == heavy
+    with pytest.raises(ConfigurationError, match="sample_weight"):
+        ThemeClassifier(embedder, cv=2).fit(texts, labels, scheme, sample_weight=[1.0] * 3)
+    with pytest.raises(ConfigurationError, match="sample_weight"):
+        ThemeClassifier(embedder, cv=2).fit(texts, labels, scheme, sample_weight=[0.0] * len(texts))
+
+
+def test_scheme_phrases_are_labelled_records_of_their_theme():
+    """The default learns the scheme's own short phrases (each theme's examples, the off-topic
+    list as hors_theme), weighted; a scheme without phrases adds none."""
+    from nlp_assises.bootstrap import SCHEME_EXAMPLE_WEIGHT, default_classifier_training
+    from nlp_assises.datasets import default_training_records, scheme_example_records
+
+    scheme = Scheme.default()
+    records = scheme_example_records(scheme)
+    assert len(records) == sum(len(t.examples) for t in scheme.themes) + len(scheme.off_topic)
+    assert {r["themes"][0] for r in records} == {*scheme.theme_ids, HORS_THEME}
+    for theme in scheme.themes:
+        assert {r["text"] for r in records if r["themes"] == [theme.id]} == set(theme.examples)
+    bare = Scheme.from_dict(
+        {"name": "nu", "themes": [{"id": i, "label": i, "description": i} for i in "ab"]}
+    )
+    assert scheme_example_records(bare) == []
+    extra = [{"text": "Plus de patrouilles le soir.", "themes": ["service"]}]
+    train, weights = default_classifier_training(scheme, extra)
+    bundled = len(default_training_records())
+    assert len(train) == len(weights) == bundled + len(records) + 1
+    assert weights[bundled : bundled + len(records)] == [SCHEME_EXAMPLE_WEIGHT] * len(records)
+    assert weights[:bundled] == [1.0] * bundled and weights[-1] == 1.0 and train[-1] == extra[0]

@@ -147,6 +147,8 @@ def test_writers_theme_corrections_become_training_labels(pipeline, tmp_path, em
 
     from nlp_assises.bootstrap import train_default_classifier
     from nlp_assises.classify import ModelRegistry
+    from nlp_assises.datasets import scheme_example_records
+    from nlp_assises.scheme import Scheme
     from nlp_assises.settings import Settings
 
     _, rows = pipeline.store.search(theme="service", limit=1)
@@ -160,4 +162,8 @@ def test_writers_theme_corrections_become_training_labels(pipeline, tmp_path, em
         settings, promote=False, embedder=embedder, extra=list(labels.values())
     )
     card = ModelRegistry(settings.classifiers_dir).path(version) / "model_card.json"
-    assert json.loads(card.read_text())["extra_labels"] == len(labels)
+    card = json.loads(card.read_text())
+    assert card["extra_labels"] == len(labels)
+    # the scheme's short phrases are learnt too, each counting as several texts
+    assert card["training"]["weighted"] == len(scheme_example_records(Scheme.default()))
+    assert card["scheme_example_weight"] > 1

@@ -154,9 +154,13 @@ class ThemeClassifier:
         *,
         embeddings: np.ndarray | None = None,
         groups: Sequence[str] | None = None,
+        sample_weight: Sequence[float] | None = None,
     ) -> ThemeClassifier:
         """``labels[i]`` is a list of theme ids, or ``["hors_theme"]``; ``groups[i]`` (optional)
-        the writer or source of text ``i``, kept whole in the out-of-fold splits."""
+        the writer or source of text ``i``, kept whole in the out-of-fold splits;
+        ``sample_weight[i]`` (optional) how much text ``i`` counts in the regressions, so a few
+        hundred labels of the consultation itself are not drowned by thousands of written ones
+        (calibration and thresholds stay unweighted: they describe decisions, one per text)."""
         if self.embedder is None:
             raise ConfigurationError("ThemeClassifier needs an embedder to fit")
         texts = list(texts)
@@ -165,6 +169,9 @@ class ThemeClassifier:
         for record_labels in labels:
             scheme.validate_labels(list(record_labels))
         y = labels_to_matrix(labels, theme_ids)
+        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if weights is not None and (len(weights) != len(texts) or (weights <= 0).any()):
+            raise ConfigurationError("sample_weight must give one positive weight per text")
         missing = [t for t, n in zip(theme_ids, y.sum(axis=0), strict=True) if n < 2]
         if missing:
             raise ConfigurationError(
@@ -193,14 +200,18 @@ class ThemeClassifier:
             for j in range(len(theme_ids)):
                 if y[train_idx, j].min() == y[train_idx, j].max():
                     continue
-                lr = self._new_lr().fit(X_fold[train_idx], y[train_idx, j])
+                lr = self._new_lr().fit(
+                    X_fold[train_idx],
+                    y[train_idx, j],
+                    sample_weight=None if weights is None else weights[train_idx],
+                )
                 oof[test_idx, j] = lr.decision_function(X_fold[test_idx])
 
         self.coef_ = np.zeros((len(theme_ids), X.shape[1]), dtype=np.float32)
         self.intercept_ = np.zeros(len(theme_ids), dtype=np.float32)
         self.platt_ = np.zeros((len(theme_ids), 2), dtype=np.float64)
         for j in range(len(theme_ids)):
-            lr = self._new_lr().fit(X, y[:, j])
+            lr = self._new_lr().fit(X, y[:, j], sample_weight=weights)
             self.coef_[j] = lr.coef_.ravel()
             self.intercept_[j] = lr.intercept_[0]
             platt = LogisticRegression(C=1e4).fit(oof[:, [j]], y[:, j])
@@ -226,6 +237,7 @@ class ThemeClassifier:
                 "per_theme": {t: int(n) for t, n in zip(theme_ids, y.sum(axis=0), strict=True)},
                 "hors_theme": int((y.sum(axis=1) == 0).sum()),
                 "oof_groups": len(set(groups)) if groups is not None else None,
+                "weighted": int((weights != 1).sum()) if weights is not None else 0,
             },
             "thresholds": dict(zip(theme_ids, self.thresholds_.tolist(), strict=True)),
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
