@@ -116,12 +116,15 @@ def precision_recall(
     }
 
 
+GRID = tuple(round(0.15 + 0.05 * i, 2) for i in range(17))  # thresholds tried, 0.15 to 0.95
+
+
 def calibrate(
     predicted: Sequence[tuple[str | None, float]],
     gold: Sequence[Sequence[str]],
     learnt: set[str],
     target: float = 0.9,
-    grid: Sequence[float] = tuple(round(0.15 + 0.05 * i, 2) for i in range(17)),
+    grid: Sequence[float] = GRID,
 ) -> dict:
     """The lowest threshold of ``grid`` whose precision reaches ``target``, and every higher
     one's too (so that a lucky dip does not decide it); a threshold that recognises nothing
@@ -141,7 +144,7 @@ def calibrate_per_proposal(
     gold: Sequence[Sequence[str]],
     learnt: set[str],
     target: float = 0.9,
-    grid: Sequence[float] = tuple(round(0.15 + 0.05 * i, 2) for i in range(17)),
+    grid: Sequence[float] = GRID,
     min_right: int = 2,
 ) -> dict:
     """Per proposal, the lowest threshold of ``grid`` from which its own precision (answers it
