@@ -22,6 +22,8 @@ from nlp_assises.store.rows import (
 )
 
 _WRITE_BATCH = 5000  # rows an executemany: bounded memory, few round trips
+# an executemany needs every column in every row: what the ORM would have filled in
+_MEMBER_DEFAULTS = {"unit_text": None, "unit_start": None, "score": 0.0}
 
 
 def insert_members(session: Session, run_id: int, members: Sequence[dict]) -> None:
@@ -30,7 +32,10 @@ def insert_members(session: Session, run_id: int, members: Sequence[dict]) -> No
     table = m.ClusterMember.__table__
     connection = session.connection()
     for start in range(0, len(members), _WRITE_BATCH):
-        batch = [{"run_id": run_id, **_member(r)} for r in members[start : start + _WRITE_BATCH]]
+        batch = [
+            {**_MEMBER_DEFAULTS, **_member(r), "run_id": run_id}
+            for r in members[start : start + _WRITE_BATCH]
+        ]
         connection.execute(insert(table), batch)
 
 
