@@ -34,7 +34,7 @@ GROUP = "question"
 SAMPLES = (2000, 4000)
 
 
-def mains(members, non_answers) -> tuple[dict, Counter]:
+def mains(members) -> tuple[dict, Counter]:
     """Each answer's main proposal (the one its first proposal sentence joined) and each
     proposal's answers."""
     main: dict[str, str] = {}
@@ -83,7 +83,7 @@ def main() -> dict:
     with Timer() as timer:
         full = clusterer().fit(items, [GROUP])
     substantive = len(items) - len(full.non_answers)
-    main, sizes = mains(full.members, full.non_answers)
+    main, sizes = mains(full.members)
     out["fit_on_all"] = scored(labels, main, sizes, substantive, timer.seconds)
     for size in SAMPLES:
         fraction = size / len(items)
@@ -94,7 +94,7 @@ def main() -> dict:
             result = fitter.fit(sample, [GROUP])
             placed = place(fitter, rest, Placement.from_fit(fitter, result))
         members = result.members + placed.members
-        main, sizes = mains(members, result.non_answers + placed.non_answers)
+        main, sizes = mains(members)
         out[f"fit_on_{size}"] = {
             "sample": len(sample),
             **scored(labels, main, sizes, substantive, timer.seconds),

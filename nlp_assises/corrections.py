@@ -276,24 +276,33 @@ def recount(
         cluster = by_id.get(cluster_id)
         if cluster is None:
             continue
-        ids = list(dict.fromkeys(ids))
         old_size = cluster.get("size") or 0
         theme_size = old_size / cluster["share"] if cluster.get("share") else 0
-        described = [info[i] for i in ids if i in info]
-        campaigns: dict[str, int] = {}
-        for member in described:
-            if member.campaign:
-                campaigns[member.campaign] = campaigns.get(member.campaign, 0) + 1
-        dates = sorted(member.date for member in described if member.date)
-        cluster["size"] = len(ids)
-        cluster["contributions"] = ids
-        cluster["people"] = len({m.person for m in described}) if described else len(ids)
-        cluster["campaign_copies"] = sum(campaigns.values()) - len(campaigns)
-        if theme_size:
-            cluster["share"] = round(len(ids) / theme_size, 4)
-        cluster["first_date"] = dates[0] if dates else None
-        cluster["last_date"] = dates[-1] if dates else None
-        cluster["quotes"] = [q for q in cluster["quotes"] if q["contribution_id"] in set(ids)]
+        count_members(cluster, list(dict.fromkeys(ids)), info, theme_size)
+
+
+def count_members(
+    cluster: dict, ids: list[str], info: Mapping[str, Member], theme_size: float
+) -> None:
+    """A proposal's counts from its contributions ``ids`` (distinct): size, people (a campaign
+    counts once), campaign copies, share of ``theme_size`` (kept when 0: unknown) and dates;
+    quotes of contributions no longer in it are dropped."""
+    described = [info[i] for i in ids if i in info]
+    campaigns: dict[str, int] = {}
+    for member in described:
+        if member.campaign:
+            campaigns[member.campaign] = campaigns.get(member.campaign, 0) + 1
+    dates = sorted(member.date for member in described if member.date)
+    cluster["size"] = len(ids)
+    cluster["contributions"] = ids
+    cluster["people"] = len({m.person for m in described}) if described else len(ids)
+    cluster["campaign_copies"] = sum(campaigns.values()) - len(campaigns)
+    if theme_size:
+        cluster["share"] = round(len(ids) / theme_size, 4)
+    cluster["first_date"] = dates[0] if dates else None
+    cluster["last_date"] = dates[-1] if dates else None
+    kept = set(ids)
+    cluster["quotes"] = [q for q in cluster["quotes"] if q["contribution_id"] in kept]
 
 
 def theme_labels(corrections: Iterable[Correction]) -> dict[str, list[str]]:

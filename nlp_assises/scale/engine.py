@@ -22,6 +22,7 @@ from pathlib import Path
 
 from nlp_assises.errors import ClusterError, ConfigurationError
 from nlp_assises.ingest.stream import record_chunks, stream_records
+from nlp_assises.scale.refit import chunks
 from nlp_assises.store import SQLEmbeddingCache
 from nlp_assises.store.ingestion import IngestReport, valid_records
 
@@ -304,7 +305,7 @@ class DaskEngine:
         waiting = store.unclassified_ids(self.version)
 
         def partitions() -> Iterator[tuple]:  # read as the window lets them go, not all at once
-            for chunk in _chunks(waiting, self.partition_size):
+            for chunk in chunks(waiting, self.partition_size):
                 found = store.contributions(chunk)
                 yield [c.id for c in found], [c.text for c in found], [c.flags for c in found]
 
@@ -328,7 +329,7 @@ class DaskEngine:
         shared = self.client.scatter(clusters, broadcast=True)
         futures = [
             self.client.submit(worker.assign, list(part), shared, pure=False)
-            for part in _chunks(items, self.partition_size)
+            for part in chunks(items, self.partition_size)
         ]
         return [member for future in futures for member in future.result()]
 
@@ -340,7 +341,7 @@ class DaskEngine:
 
         futures = [
             self.client.submit(worker.prepare, list(part), pure=False)
-            for part in _chunks(items, self.partition_size)
+            for part in chunks(items, self.partition_size)
         ]
         parts = []
         for done, future in enumerate(futures, 1):
@@ -409,8 +410,3 @@ def _is_cluster_failure(exc: Exception) -> bool:
     from distributed.scheduler import KilledWorker
 
     return isinstance(exc, KilledWorker | CommClosedError | FutureCancelledError)
-
-
-def _chunks(items, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -26,12 +26,14 @@ import hashlib
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 
 import numpy as np
 
 from nlp_assises.clustering import CampaignDetector, Contribution
 from nlp_assises.clustering.placement import Placed, Placement, place
 from nlp_assises.clustering.results import ClusteringResult
+from nlp_assises.corrections import count_members
 
 # (partitions of texts) -> their band keys, one array a partition, in order
 KeysMap = Callable[[Iterable[list[str]]], Iterator[np.ndarray]]
@@ -77,7 +79,6 @@ class SampledRefit:
         self.keys = keys or self._keys_here
         self.place = place or self._place_here
         self.prepare = prepare
-        self.stats: dict[str, int] = {}
 
     def run(self) -> ClusteringResult:
         pipeline, store = self.pipeline, self.pipeline.store
@@ -88,7 +89,6 @@ class SampledRefit:
         release_memory()
         fraction = min(1.0, self.sample_size / max(1, total))
         sample = [c for c in self.items(campaigns) if in_sample(c.id, fraction)]
-        self.stats |= {"contributions": total, "sample": len(sample)}
         clusterer = pipeline.proposal_clusterer()
         prepared = self.prepare(sample) if self.prepare is not None else None
         progress("fit", 0, 1)
@@ -104,7 +104,7 @@ class SampledRefit:
                 theme_sizes.update(set(c.themes))
         rest = (c for c in self.items(campaigns) if not in_sample(c.id, fraction))
         done = len(sample)
-        for placed in self.place(_chunks(rest, self.partition_size), placement):
+        for placed in self.place(chunks(rest, self.partition_size), placement):
             for member in placed.members:  # one string a proposal, not one a member
                 member["cluster_id"] = sys.intern(member["cluster_id"])
             result.members += placed.members
@@ -126,7 +126,7 @@ class SampledRefit:
         detector = CampaignDetector()
         ids: list[str] = []
         kept: list[np.ndarray] = []
-        batches = _chunks(((cid, text) for cid, text, *_ in store.clustering_rows()), 5000)
+        batches = chunks(((cid, text) for cid, text, *_ in store.clustering_rows()), 5000)
         order: list[list[str]] = []
 
         def texts() -> Iterator[list[str]]:
@@ -143,9 +143,7 @@ class SampledRefit:
             done += len(batch_ids)
             self.pipeline.progress("campaigns", done, total)
         matrix = np.vstack(kept) if kept else np.zeros((0, 1), dtype=np.uint64)
-        found = detector.group(ids, matrix, store.texts)
-        self.stats["campaign_candidates"] = len(ids)
-        return found
+        return detector.group(ids, matrix, store.texts)
 
     def items(self, campaigns: dict[str, str]) -> Iterator[Contribution]:
         """The stored contributions as the clusterer takes them, streamed (the themes rule of
@@ -165,17 +163,8 @@ class SampledRefit:
             contributions[member["cluster_id"]][member["contribution_id"]] = None
         for cluster in result.clusters:
             ids = list(contributions[cluster["id"]])
-            info = store.member_info(ids)
-            described = [info[i] for i in ids if i in info]
-            copies = Counter(m.campaign for m in described if m.campaign)
-            dates = sorted(m.date for m in described if m.date)
-            cluster["contributions"] = ids
-            cluster["size"] = len(ids)
-            cluster["people"] = len({m.person for m in described}) or len(ids)
-            cluster["campaign_copies"] = sum(copies.values()) - len(copies)
-            cluster["share"] = round(len(ids) / max(1, theme_sizes[cluster["theme"]]), 4)
-            cluster["first_date"] = dates[0].isoformat() if dates else None
-            cluster["last_date"] = dates[-1].isoformat() if dates else None
+            theme_size = max(1, theme_sizes[cluster["theme"]])
+            count_members(cluster, ids, store.member_info(ids), theme_size)
 
     # -- in this process ------------------------------------------------------------------------
     def _keys_here(self, partitions: Iterable[list[str]]) -> Iterator[np.ndarray]:
@@ -191,12 +180,8 @@ class SampledRefit:
             yield place(clusterer, items, placement)
 
 
-def _chunks(items: Iterable, size: int) -> Iterator[list]:
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
+def chunks(items: Iterable, size: int) -> Iterator[list]:
+    """``items`` in lists of ``size`` (the last one shorter), without holding more than one."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
         yield batch
