@@ -8,10 +8,12 @@ than wall time: it moves little when other work shares the machine.
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 from common import REPO, write
 
@@ -27,27 +29,35 @@ def _batches(texts: list[str]) -> list[list[str]]:
     return [texts[i : i + BATCH] for i in range(0, len(texts), BATCH)]
 
 
-def _warm_pipeline(warm: list[str]) -> Pipeline:
-    pipeline = Pipeline(Settings(models_dir=REPO / "models"))
+def _warm_pipeline(warm: list[str], models: Path) -> Pipeline:
+    pipeline = Pipeline(Settings(models_dir=models))
     for batch in _batches(warm):
         pipeline.analyse(batch)
     return pipeline
 
 
 def main() -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--models",
+        type=Path,
+        default=REPO / "models",
+        help="models directory (default: the project's); another one compares a model",
+    )
+    args = parser.parse_args()
     os.environ.setdefault("NLP_ASSISES_DATA_DIR", tempfile.mkdtemp(prefix="portal-path-"))
     warm = [r["text"] for r in load_labelled("train")]
     texts = [r["text"] for r in load_labelled("test")]
     texts += [r.text for r in read_records(sample_consultation_path())]
 
-    pipeline = _warm_pipeline(warm)
+    pipeline = _warm_pipeline(warm, args.models)
     start = time.process_time()
     for batch in _batches(texts):
         pipeline.analyse(batch)
     whole = time.process_time() - start
 
     # Each stage alone, on a second pipeline warmed the same way (the first has seen the texts).
-    pipeline = _warm_pipeline(warm)
+    pipeline = _warm_pipeline(warm, args.models)
     cleaner = pipeline.cleaner
     names = cleaner._pseudonymizer
     stages = dict.fromkeys(("repairs", "names", "pseudonym_rules", "language", "classifier"), 0.0)
@@ -77,6 +87,7 @@ def main() -> dict:
     return write(
         "portal_path",
         {
+            "models": str(args.models),
             "texts": len(texts),
             "warmed_on": len(warm),
             "batch": BATCH,

@@ -38,6 +38,7 @@ _EXPORTS = {
     "load_labelled": "nlp_assises.datasets",
     "load_independent": "nlp_assises.datasets",
     "default_training_records": "nlp_assises.datasets",
+    "default_classifier_training": "nlp_assises.bootstrap",
     "ensure_default_models": "nlp_assises.bootstrap",
     "Decision": "nlp_assises.classify",
     "sample_consultation_path": "nlp_assises.datasets",
@@ -89,6 +90,7 @@ __all__ = [  # noqa: RUF022 (grouped as in _EXPORTS)
     "load_labelled",
     "load_independent",
     "default_training_records",
+    "default_classifier_training",
     "ensure_default_models",
     "Decision",
     "sample_consultation_path",
@@ -126,7 +128,7 @@ def __getattr__(name: str):
 
 
 if TYPE_CHECKING:  # for type checkers and IDEs
-    from nlp_assises.bootstrap import ensure_default_models
+    from nlp_assises.bootstrap import default_classifier_training, ensure_default_models
     from nlp_assises.classify import (
         Decision,
         ModelRegistry,

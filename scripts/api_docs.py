@@ -27,6 +27,7 @@ SECTIONS = {
         "load_labelled",
         "load_independent",
         "default_training_records",
+        "default_classifier_training",
     ],
     "The store as DataFrames": ["contributions_frame", "clusters_frame", "repairs_frame"],
     "Cleaning and embeddings": [
