@@ -13,7 +13,6 @@ from nlp_assises.classify import ModelRegistry, ThemeClassifier
 from nlp_assises.classify.estimator import data_hash
 from nlp_assises.clustering.known import NONE, KnownProposals
 from nlp_assises.datasets import (
-    SCHEME_WRITER,
     default_training_records,
     load_independent,
     load_labelled,
@@ -37,6 +36,11 @@ DEFAULT_CLASSIFIER_PARAMS = {"review_target": 0.95}
 # (``datasets.scheme_example_records``): chosen by writer CV and the real dev half
 # (``docs/classifier.md``, "On real answers").
 SCHEME_EXAMPLE_WEIGHT = 5.0
+# How many written texts one label of the consultation's own answers counts as (the writers'
+# theme corrections the ``retrain`` job adds, a labelled batch in notebook 02): real answers are
+# shorter and blunter than the corpora's texts. Chosen on real dev, out of fold (×3 against ×1:
+# strict macro-F1 0.561 against 0.544; ``bench/classifier_real.py``, docs/classifier.md).
+WRITER_LABEL_WEIGHT = 3.0
 
 
 def default_classifier_training(
@@ -44,11 +48,15 @@ def default_classifier_training(
 ) -> tuple[list[dict], list[float]]:
     """The default classifier's records and their weights: the bundled corpora's train splits,
     the scheme's short phrases (weighted; left out when ``SCHEME_EXAMPLE_WEIGHT`` is 0), then
-    ``extra`` (the writers' labels)."""
+    ``extra`` (the writers' labels, each counting ``WRITER_LABEL_WEIGHT``)."""
+    bundled = default_training_records()
     phrases = scheme_example_records(scheme) if SCHEME_EXAMPLE_WEIGHT > 0 else []
-    records = [*default_training_records(), *phrases, *extra]
-    weights = [SCHEME_EXAMPLE_WEIGHT if r.get("writer") == SCHEME_WRITER else 1.0 for r in records]
-    return records, weights
+    weights = (
+        [1.0] * len(bundled)
+        + [SCHEME_EXAMPLE_WEIGHT] * len(phrases)
+        + [WRITER_LABEL_WEIGHT] * len(extra)
+    )
+    return [*bundled, *phrases, *extra], weights
 
 
 def ensure_default_embedder(settings: Settings, *, force: bool = False) -> Path:
@@ -106,6 +114,7 @@ def train_default_classifier(
     model.card["origin"] = BUNDLED_DEFAULT if not extra else "bundled corpus + writers' labels"
     model.card["extra_labels"] = len(extra)
     model.card["scheme_example_weight"] = SCHEME_EXAMPLE_WEIGHT
+    model.card["writer_label_weight"] = WRITER_LABEL_WEIGHT if extra else None
     version = ModelRegistry(settings.classifiers_dir).add(model, promote=promote)
     log.info("trained %s: held-out macro-F1 %.3f", version, metrics["macro_f1"])
     return version

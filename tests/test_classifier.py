@@ -311,7 +311,11 @@ def test_sample_weight_counts_a_text_as_its_copies(embedder):
 def test_scheme_phrases_are_labelled_records_of_their_theme():
     """The default learns the scheme's own short phrases (each theme's examples, the off-topic
     list as hors_theme), weighted; a scheme without phrases adds none."""
-    from nlp_assises.bootstrap import SCHEME_EXAMPLE_WEIGHT, default_classifier_training
+    from nlp_assises.bootstrap import (
+        SCHEME_EXAMPLE_WEIGHT,
+        WRITER_LABEL_WEIGHT,
+        default_classifier_training,
+    )
     from nlp_assises.datasets import default_training_records, scheme_example_records
 
     scheme = Scheme.default()
@@ -329,4 +333,8 @@ def test_scheme_phrases_are_labelled_records_of_their_theme():
     bundled = len(default_training_records())
     assert len(train) == len(weights) == bundled + len(records) + 1
     assert weights[bundled : bundled + len(records)] == [SCHEME_EXAMPLE_WEIGHT] * len(records)
-    assert weights[:bundled] == [1.0] * bundled and weights[-1] == 1.0 and train[-1] == extra[0]
+    assert weights[:bundled] == [1.0] * bundled and train[-1] == extra[0]
+    # a writer's label counts more than a written text, whatever its record's writer field says
+    assert weights[-1] == WRITER_LABEL_WEIGHT > 1.0
+    _, weights = default_classifier_training(scheme, [{**extra[0], "writer": "lot"}])
+    assert weights[-1] == WRITER_LABEL_WEIGHT
