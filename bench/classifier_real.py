@@ -12,17 +12,18 @@ E and the real ``test`` half are reported, in the same run, never used to choose
 2. **Rows**, the baselines first:
    - thresholds of that model re-learnt on real dev (4 numbers, no retraining: the cheapest
      adaptation; dev figure cross-fitted over 5 folds of dev);
-   - the previous default: the bundled corpora without the latest writer (N7) plus the scheme's
-     67 short phrases, each counting as ``bootstrap.SCHEME_EXAMPLE_WEIGHT`` texts;
-   - the default now: the same with writer N7 (``bootstrap.default_classifier_training``);
+   - the previous default: the bundled corpora without the latest writers (``LATEST_WRITERS``)
+     plus the scheme's 67 short phrases, each counting as ``bootstrap.SCHEME_EXAMPLE_WEIGHT``
+     texts;
+   - the default now: the same with them (``bootstrap.default_classifier_training``);
    - the default plus real dev labels, as the ``retrain`` job adds the writers' theme
      corrections (``train_default_classifier(extra=...)``), at weight 1 and 3 (3 is
      ``bootstrap.WRITER_LABEL_WEIGHT``, chosen here). Their dev figures are out-of-fold: 5
      folds of dev, each model trained on the default's data and the other four.
 
-The default's phrases, and writer N7, were kept by the rule of
+The default's phrases, and each new writer, were kept by the rule of
 ``bench/classifier_independent.py``: writers' strict macro-F1 (here the fit's own writer-grouped
-out-of-fold decisions on the texts of writers N1, N3-N6, which every row learns) plus real dev
+out-of-fold decisions on the texts of ``OOF_WRITERS``, which every row learns) plus real dev
 strict macro-F1. Rule, fixed before the run: among the real-label rows the
 highest real dev (out-of-fold) strict macro-F1 is chosen. The shipped default cannot learn from
 ``../shared`` (a fresh install does not have it): the real-label rows measure what a
@@ -60,10 +61,11 @@ from nlp_assises.scheme import HORS_THEME, Scheme
 SCHEME = Scheme.default()
 CLASSES = [*SCHEME.theme_ids, HORS_THEME]
 MEASURED = ("service", "lien", HORS_THEME)  # the classes the real sample has enough of
-# Writers whose out-of-fold decisions are compared: the new training writers every row has (N7,
-# the latest, is left out of training in one row, so it is not scored in any)
-OOF_WRITERS = frozenset({"N1", "N3", "N4", "N5", "N6"})
-LATEST_WRITER = "N7"
+# Writers whose out-of-fold decisions are compared: the new training writers every row has (the
+# latest ones are left out of training in one row, so they are not scored in any)
+OOF_WRITERS = frozenset({"N1", "N3", "N4", "N5", "N6", "N7"})
+LATEST_WRITERS = ("N8", "N9")
+LATEST = ", ".join(LATEST_WRITERS)
 FOLDS = 5
 
 
@@ -224,16 +226,16 @@ def main() -> dict:
         "seconds": round(timer.seconds, 1)
     }
 
-    before = [r for r in bundled if r.get("writer") != LATEST_WRITER]
+    before = [r for r in bundled if r.get("writer") not in LATEST_WRITERS]
     with Timer() as timer:
         previous = fit([*before, *phrases])
-    rows[f"previous default: + the scheme's phrases, without writer {LATEST_WRITER}"] = report(
+    rows[f"previous default: + the scheme's phrases, without writers {LATEST}"] = report(
         previous, previous.predict([r["text"] for r in dev]), [*before, *phrases]
     ) | {"seconds": round(timer.seconds, 1)}
 
     with Timer() as timer:
         default = fit([*bundled, *phrases])
-    name = f"default: + the scheme's phrases, with writer {LATEST_WRITER}"
+    name = f"default: + the scheme's phrases, with writers {LATEST}"
     rows[name] = report(
         default, default.predict([r["text"] for r in dev]), [*bundled, *phrases]
     ) | {"seconds": round(timer.seconds, 1)}

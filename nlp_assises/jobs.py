@@ -170,7 +170,6 @@ def claim(
     """Take the oldest queued job (of ``kinds``) whose lane is free, under a lease; None when
     there is none. Safe between processes: the UPDATE only changes a row still queued, and the
     unique index on running lanes refuses a second job in a lane (IntegrityError: lost)."""
-    now = now or _now()
     busy = select(m.Job.lane).where(m.Job.status == "running", m.Job.lane.is_not(None))
     query = (
         select(m.Job.id)
@@ -182,6 +181,9 @@ def claim(
         query = query.where(m.Job.kind.in_(sorted(kinds)))
     with store.session() as session:
         candidates = list(session.scalars(query))
+    # Read the clock once the lane was seen free: a job never starts before the one it waited for
+    # finished (read earlier, a start could predate the end of the job before it in its lane).
+    now = now or _now()
     for job_id in candidates:
         try:
             with store.session() as session:

@@ -164,6 +164,8 @@ def test_writers_theme_corrections_become_training_labels(pipeline, tmp_path, em
     card = ModelRegistry(settings.classifiers_dir).path(version) / "model_card.json"
     card = json.loads(card.read_text())
     assert card["extra_labels"] == len(labels)
-    # the scheme's short phrases are learnt too, each counting as several texts
-    assert card["training"]["weighted"] == len(scheme_example_records(Scheme.default()))
-    assert card["scheme_example_weight"] > 1
+    # the scheme's short phrases are learnt too, and so are the writers' labels, each counting
+    # as several texts
+    phrases = len(scheme_example_records(Scheme.default()))
+    assert card["training"]["weighted"] == phrases + len(labels)
+    assert card["scheme_example_weight"] > 1 and card["writer_label_weight"] > 1
