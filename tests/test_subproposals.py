@@ -12,6 +12,7 @@ import pytest
 
 from nlp_assises.clustering import Contribution, ProposalClusterer
 from nlp_assises.clustering.labels import label_from_unit, pasteable
+from nlp_assises.clustering.subproposals import SubProposals
 from nlp_assises.corrections import Correction, Member, apply_corrections
 from nlp_assises.ingest import read_records
 from nlp_assises.open_question import assignment_rows, cluster_rows
@@ -90,8 +91,10 @@ def fitted(embedder, cleaner):
     texts = [r.text for r in cleaner.clean_many([r.text for r in records])]
     items = [Contribution(r.id, t, ["service"]) for r, t in zip(records, texts, strict=True)]
     clusterer = ProposalClusterer(embedder, known=None)
-    first = clusterer.fit(items, ["service"])
+    prepared = clusterer.prepare(items)
+    first = clusterer.fit(items, ["service"], prepared=prepared)
     again = clusterer.fit(items, ["service"])
+    first.prepared = prepared  # for the sampled path below
     return first, again, dict(zip([r.id for r in records], texts, strict=True))
 
 
@@ -133,6 +136,21 @@ def test_a_re_run_gives_the_same_sub_proposals(fitted):
     assert [c["sub_proposals"] for c in first.clusters] == [
         c["sub_proposals"] for c in again.clusters
     ]
+
+
+def test_a_proposal_too_large_to_group_at_once_is_grouped_on_a_sample(fitted, embedder):
+    """Above ``max_units`` the variants are found on a seeded sample and the other units join
+    the one they are most alike: the same variants come out, each still one variant."""
+    result, _, texts = fitted
+    prepared = result.prepared
+    sampled = dataclasses.replace(result, clusters=[dict(c) for c in result.clusters])
+    by_id = {i: Contribution(i, t, ["service"]) for i, t in texts.items()}
+    lemmas_of = dict(zip(prepared.units, prepared.lemmas, strict=True))
+    SubProposals(embedder, max_units=14).add(sampled, prepared.units, lemmas_of, by_id)
+    subs = _parent(sampled.clusters)["sub_proposals"]
+    assert len(subs) >= 2
+    for sub in subs:
+        assert len({VARIANT_OF[i] for i in sub["contributions"] if i in MINE}) == 1
 
 
 def test_small_proposals_have_none_and_the_setting_turns_them_off(fitted, embedder):
