@@ -194,8 +194,13 @@ def apply_corrections(
                 run.orphaned.append(correction.id)
                 continue
             for source in sources:
-                quotes = by_id.pop(source)["quotes"]
-                target["quotes"] = _merge_quotes(target["quotes"], quotes)
+                merged = by_id.pop(source)
+                target["quotes"] = _merge_quotes(target["quotes"], merged["quotes"])
+                # its variants stay variants of the merged proposal, under their own ids
+                target["sub_proposals"] = [
+                    *(target.get("sub_proposals") or []),
+                    *(merged.get("sub_proposals") or []),
+                ]
             for r in rows:
                 if r["cluster_id"] in sources:
                     r["cluster_id"] = correction.target
@@ -214,7 +219,12 @@ def apply_corrections(
             for r in moved:
                 r["cluster_id"] = new_id
             by_id[new_id] = {
-                **{k: v for k, v in target.items() if k not in ("quotes", "renamed")},
+                **{
+                    k: v
+                    for k, v in target.items()
+                    if k not in ("quotes", "renamed", "sub_proposals")
+                },
+                "sub_proposals": [],
                 "id": new_id,
                 "label": correction.payload["label"],
                 "renamed": True,
@@ -303,6 +313,33 @@ def count_members(
     cluster["last_date"] = dates[-1] if dates else None
     kept = set(ids)
     cluster["quotes"] = [q for q in cluster["quotes"] if q["contribution_id"] in kept]
+    if cluster.get("sub_proposals"):
+        cluster["sub_proposals"] = count_sub_proposals(cluster["sub_proposals"], kept, info)
+
+
+def count_sub_proposals(
+    subs: Sequence[dict], kept: set[str], info: Mapping[str, Member], min_size: int = 3
+) -> list[dict]:
+    """A proposal's sub-proposals once its contributions are ``kept``: a contribution that left
+    the proposal leaves its sub-proposals too, and a sub-proposal left with fewer than
+    ``min_size`` contributions is no variant any more (it disappears)."""
+    out = []
+    for sub in subs:
+        ids = [i for i in sub["contributions"] if i in kept]
+        if len(ids) < min_size:
+            continue
+        described = [info[i] for i in ids if i in info]
+        left = set(ids)
+        out.append(
+            {
+                **sub,
+                "size": len(ids),
+                "people": len({m.person for m in described}) if described else len(ids),
+                "contributions": ids,
+                "quotes": [q for q in sub["quotes"] if q["contribution_id"] in left],
+            }
+        )
+    return out
 
 
 def theme_labels(corrections: Iterable[Correction]) -> dict[str, list[str]]:

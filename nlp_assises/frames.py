@@ -137,7 +137,8 @@ def clusters_frame(
     """The current clustering run's proposals, largest first, indexed by cluster ``id``:
     ``theme``, ``label``, ``keywords``, ``size`` (contributions), ``people`` (a campaign counts
     once), ``campaign_copies``, ``share`` (of the theme), ``first_date``, ``last_date``,
-    ``quotes`` (verbatim ``{contribution_id, text}``).
+    ``quotes`` (verbatim ``{contribution_id, text}``), ``sub_proposals`` (its main variants:
+    ``{id, label, keywords, size, people, contributions, quotes}``).
 
     Example::
 

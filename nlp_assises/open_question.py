@@ -25,6 +25,7 @@ import pandas as pd
 
 from nlp_assises.clustering.campaigns import CampaignDetector
 from nlp_assises.clustering.proposals import ClusteringResult, Contribution, ProposalClusterer
+from nlp_assises.clustering.subproposals import sub_assignments
 from nlp_assises.embedding.base import Embedder
 from nlp_assises.errors import InputError
 from nlp_assises.non_answers import NonAnswerDetector
@@ -71,8 +72,10 @@ def assignment_rows(
     labels: Iterable[list[str]] | None = None,
 ) -> list[dict]:
     """``assignments.jsonl``'s rows: ``id``, ``labels`` (themes; ``[]`` without themes),
-    ``proposals`` (cluster ids), ``substantive`` and, for a non-answer, its kind."""
+    ``proposals`` (cluster ids), ``sub_proposals`` (the ids of the proposals' variants it is
+    in), ``substantive`` and, for a non-answer, its kind."""
     apart = set(result.non_answers)
+    subs = sub_assignments(result.clusters)
     detector = NonAnswerDetector()
     ids, texts = list(ids), list(texts)
     labels = [list(x) for x in labels] if labels is not None else [[] for _ in ids]
@@ -81,6 +84,7 @@ def assignment_rows(
             "id": cid,
             "labels": row_labels,
             "proposals": result.assignments.get(cid, []),
+            "sub_proposals": subs.get(cid, []),
             "substantive": cid not in apart,
             "non_answer": (detector.kind(text) or "other") if cid in apart else None,
             "campaign": campaigns.get(cid),
@@ -114,7 +118,15 @@ class TextClusters:
         ``clusters`` is the list of its cluster ids (``proposals`` in the file)."""
         frame = pd.DataFrame(
             self.assignments,
-            columns=["id", "proposals", "substantive", "non_answer", "campaign", "labels"],
+            columns=[
+                "id",
+                "proposals",
+                "sub_proposals",
+                "substantive",
+                "non_answer",
+                "campaign",
+                "labels",
+            ],
         )
         return frame.rename(columns={"proposals": "clusters"}).set_index("id")
 

@@ -310,6 +310,7 @@ class Pipeline:
     def proposal_clusterer(self, **params) -> ProposalClusterer:
         """The clusterer the pipeline uses, with ``params`` (``min_cluster_size``,
         ``n_neighbors``...) changed."""
+        params.setdefault("sub_min_parent", self.settings.sub_proposal_min_size or None)
         return ProposalClusterer(
             self.embedder,
             spacy_model=self.settings.spacy_model,

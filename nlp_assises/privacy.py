@@ -228,6 +228,7 @@ CLUSTER_FIELDS = (
     "first_date",
     "last_date",
     "quotes",
+    "sub_proposals",
 )
 
 
@@ -238,7 +239,24 @@ def cluster_view(cluster, role: str | None, repairs_of) -> dict:
     out["label"] = derived_text(out["label"] or "", role)
     out["keywords"] = [derived_text(k, role) for k in out["keywords"] or []]
     out["quotes"] = quotes_view(out["quotes"], role, repairs_of)
+    out["sub_proposals"] = [
+        {
+            **sub,
+            "label": derived_text(sub.get("label") or "", role),
+            "keywords": [derived_text(k, role) for k in sub.get("keywords") or []],
+            "quotes": quotes_view(sub.get("quotes"), role, repairs_of),
+        }
+        for sub in out["sub_proposals"] or []
+    ]
     return out
+
+
+def _quoted_ids(cluster) -> set[str]:
+    """The contributions a proposal quotes, its sub-proposals' quotes included."""
+    get = cluster.get if isinstance(cluster, dict) else lambda k: getattr(cluster, k, None)
+    quotes = list(get("quotes") or [])
+    quotes += [q for sub in get("sub_proposals") or [] for q in sub.get("quotes") or []]
+    return {q.get("contribution_id") for q in quotes}
 
 
 def correction_payload(payload: dict, role: str | None) -> dict:
@@ -259,8 +277,7 @@ def clusters_view(clusters: Sequence, role: str | None, repairs_of) -> list[dict
     """Several proposals as ``role`` may see them, the quoted contributions read at once."""
     if sees_personal_data(role):
         return [cluster_view(c, role, repairs_of) for c in clusters]
-    get = [c.get("quotes") if isinstance(c, dict) else c.quotes for c in clusters]
-    ids = sorted({q.get("contribution_id") for quotes in get for q in quotes or []})
+    ids = sorted({i for c in clusters for i in _quoted_ids(c)})
     known = repairs_of(ids) if ids else {}
 
     def read(wanted: Sequence[str]) -> dict[str, list]:

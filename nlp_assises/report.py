@@ -70,10 +70,26 @@ def build_report(
     sections = []
     for theme in scheme.themes:
         clusters = [
-            {**_fields(c), "quotes": report_quotes(c.quotes, max_quotes)}
+            {
+                **_fields(c),
+                "quotes": report_quotes(c.quotes, max_quotes),
+                "sub_proposals": [
+                    {**s, "quotes": s.get("quotes", [])[:1]} for s in c.sub_proposals or []
+                ],
+            }
             for c in store.current_clusters(theme.id)[:max_proposals]
         ]
-        keep = ("id", "label", "keywords", "size", "people", "campaign_copies", "share", "quotes")
+        keep = (
+            "id",
+            "label",
+            "keywords",
+            "size",
+            "people",
+            "campaign_copies",
+            "share",
+            "quotes",
+            "sub_proposals",
+        )
         proposals = [
             {k: shown[k] for k in keep} for shown in clusters_view(clusters, role, repairs_of)
         ]
@@ -101,6 +117,11 @@ TABLE_COLUMNS = ("Proposition", "Personnes", "Contributions", "Copies de campagn
 
 def _pct(value: float) -> str:
     return f"{100 * value:.1f} %".replace(".", ",")
+
+
+def _variant_count(sub: dict) -> str:
+    """A sub-proposal's size in words: "12 personnes, 14 contributions"."""
+    return f"{sub['people']} personne(s), {sub['size']} contribution(s)"
 
 
 def _method_lines(data: ReportData) -> list[str]:
@@ -156,6 +177,13 @@ def to_markdown(data: ReportData) -> str:
             for q in p["quotes"]:
                 lines.append(f"> « {q['text']} » ({q['contribution_id']})")
                 lines.append("")
+            if p["sub_proposals"]:
+                lines += ["Ses variantes :", ""]
+                for s in p["sub_proposals"]:
+                    lines.append(f"- {s['label']} : {_variant_count(s)}")
+                    for q in s["quotes"]:
+                        lines.append(f"  > « {q['text']} » ({q['contribution_id']})")
+                lines.append("")
     lines += ["## Annexe : méthode", ""] + [f"- {line}" for line in _method_lines(data)]
     return "\n".join(lines) + "\n"
 
@@ -194,6 +222,17 @@ def to_html(data: ReportData) -> str:
                 parts.append(
                     f"<blockquote>« {e(q['text'])} » ({e(q['contribution_id'])})</blockquote>"
                 )
+            if p["sub_proposals"]:
+                parts.append("<p>Ses variantes :</p><ul>")
+                for s in p["sub_proposals"]:
+                    parts.append(f"<li>{e(s['label'])} : {_variant_count(s)}")
+                    for q in s["quotes"]:
+                        parts.append(
+                            f"<blockquote>« {e(q['text'])} » ({e(q['contribution_id'])})"
+                            "</blockquote>"
+                        )
+                    parts.append("</li>")
+                parts.append("</ul>")
     parts += ["<h2>Annexe : méthode</h2>", "<ul>"]
     parts += [f"<li>{e(line)}</li>" for line in _method_lines(data)]
     parts += ["</ul></body></html>"]
@@ -228,6 +267,12 @@ def to_docx(data: ReportData, path: Path) -> None:
             document.add_heading(p["label"], level=2)
             for q in p["quotes"]:
                 document.add_paragraph(f"« {q['text']} » ({q['contribution_id']})", style="Quote")
+            for s in p["sub_proposals"]:
+                document.add_paragraph(f"{s['label']} : {_variant_count(s)}", style="List Bullet")
+                for q in s["quotes"]:
+                    document.add_paragraph(
+                        f"« {q['text']} » ({q['contribution_id']})", style="Quote"
+                    )
     document.add_heading("Annexe : méthode", level=1)
     for line in _method_lines(data):
         document.add_paragraph(line, style="List Bullet")

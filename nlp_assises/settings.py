@@ -84,6 +84,12 @@ class Settings(BaseSettings):
         description="`run` assigns new contributions to the current proposals without a refit "
         "when they are at most this share of the store.",
     )
+    sub_proposal_min_size: int = Field(
+        12,
+        ge=0,
+        description="Proposals of at least this many contributions get their main variants "
+        "(sub-proposals, docs/proposals.md); 0: none.",
+    )
     # `run --engine dask` (docs/scale.md)
     dask_scheduler: str | None = Field(
         None,

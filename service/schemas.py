@@ -124,6 +124,18 @@ class Quote(BaseModel):
     start: int | None = None
 
 
+class SubProposalOut(BaseModel):
+    """One of a large proposal's main variants (its id is the parent's, then its rank)."""
+
+    id: str
+    label: str
+    keywords: list[str]
+    size: int = Field(description="Contributions that make this variant.")
+    people: int = Field(description="People among them (a campaign counts once).")
+    contributions: list[str] = Field(description="Their ids.")
+    quotes: list[Quote]
+
+
 class ClusterOut(BaseModel):
     id: str
     theme: str
@@ -136,6 +148,12 @@ class ClusterOut(BaseModel):
     quotes: list[Quote]
     first_date: datetime | None = None
     last_date: datetime | None = None
+    sub_proposals: list[SubProposalOut] = Field(
+        default_factory=list,
+        description="Its main variants, largest first (proposals of at least "
+        "NLP_ASSISES_SUB_PROPOSAL_MIN_SIZE contributions, 12 by default); a contribution in "
+        "none stays at the proposal's level only.",
+    )
 
 
 class ErrorOut(BaseModel):

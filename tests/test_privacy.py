@@ -146,6 +146,70 @@ def test_frames_follow_the_policy(settings, cleaner):
     assert contributions_frame(store, role="admin")["author"].notna().all()
 
 
+def test_sub_proposals_follow_the_policy(settings, cleaner):
+    """Sub-proposals' labels, keywords and quotes go through the same policy as a proposal's:
+    planted in a stored run (quotes: the planted contributions' cleaned texts, where NER left
+    a name behind; a label and a keyword carrying an e-mail and a phone, what rules can find in
+    a text made from many contributions), none reaches a writer through the views the API, the
+    pages, the frames and the report use; an admin sees them."""
+    from nlp_assises.frames import clusters_frame
+    from nlp_assises.pipeline import Pipeline
+    from nlp_assises.report import build_report, to_html, to_markdown
+    from nlp_assises.workspace import theme_view
+
+    store = Store.from_settings(settings)
+    store.ingest([Record(text=p["text"], id=p["id"]) for p in PLANTED], cleaner)
+    ids = [p["id"] for p in PLANTED]
+    quotes = [
+        {"contribution_id": c.id, "text": c.text, "start": 0} for c in store.contributions(ids)
+    ]
+    assert leaks(json.dumps(quotes, ensure_ascii=False))  # the plants are there to be removed
+    sub = {
+        "id": "service-001.1",
+        "label": "Écrire à gisele.marchetti@orange.fr ou au 06 12 34 56 78",
+        "keywords": ["patrouilles", "octave.valjean@free.fr"],
+        "size": len(ids),
+        "people": len(ids),
+        "contributions": ids,
+        "quotes": quotes,
+    }
+    cluster = {
+        "id": "service-001",
+        "theme": "service",
+        "label": "Plus de patrouilles à pied le soir",
+        "keywords": ["patrouilles"],
+        "size": len(ids),
+        "people": len(ids),
+        "share": 1.0,
+        "quotes": [],
+        "sub_proposals": [sub],
+    }
+    members = [{"cluster_id": "service-001", "contribution_id": i} for i in ids]
+    store.save_cluster_run([cluster], members, {})
+    scheme = Pipeline(settings).scheme
+    repairs_of = privacy.store_repairs(store)
+
+    def shown(role: str) -> str:
+        views = privacy.clusters_view(store.current_clusters(), role, repairs_of)
+        one = privacy.cluster_view(store.current_clusters()[0], role, repairs_of)
+        report = build_report(store, scheme, role=role)
+        cards = theme_view(store, scheme, "service", role=role).proposals
+        return "\n".join(
+            [
+                json.dumps([views, one], ensure_ascii=False, default=str),
+                to_markdown(report),
+                to_html(report),
+                json.dumps([c.sub_proposals for c in cards], ensure_ascii=False),
+                clusters_frame(store, role=role).to_json(force_ascii=False, default_handler=str),
+            ]
+        )
+
+    writer = shown("writer")
+    assert "service-001.1" in writer and "patrouilles" in writer  # the variant is shown
+    assert leaks(writer) == []
+    assert "gisele.marchetti@orange.fr" in shown("admin")
+
+
 # -- the pseudonym secret ----------------------------------------------------------------------
 def test_a_fresh_installation_makes_its_own_secret_and_keeps_it(tmp_path):
     first = Settings(data_dir=tmp_path / "a").resolved_pseudonym_secret

@@ -75,12 +75,21 @@ def cluster(
                 )
             )
         progress("cluster", 0, 1)
+        sub_min_parent = pipeline.settings.sub_proposal_min_size or None
         if classifier is None:
-            result = cluster_items(items, embedder, spacy_model=pipeline.settings.spacy_model)
+            result = cluster_items(
+                items,
+                embedder,
+                spacy_model=pipeline.settings.spacy_model,
+                sub_min_parent=sub_min_parent,
+            )
         else:
             known = pipeline.load_known_proposals(embedder)
             result = ProposalClusterer(
-                embedder, spacy_model=pipeline.settings.spacy_model, known=known
+                embedder,
+                spacy_model=pipeline.settings.spacy_model,
+                known=known,
+                sub_min_parent=sub_min_parent,
             ).fit(items, classifier.scheme.theme_ids)
         progress("cluster", 1, 1)
     clusters = cluster_rows(result, campaigns)

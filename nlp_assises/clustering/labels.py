@@ -50,8 +50,8 @@ GENERIC_WORDS = {
     "jour",
 }
 _LEAD_IN = (
-    r"(?:je (?:propose|suggère|souhaite|demande|pense|crois|voudrais|trouve)(?: qu['e]| de| d')?|"
-    r"nous (?:proposons|souhaitons|demandons)(?: qu['e]| de| d')?|il faudrait(?: qu['e])?|"
+    r"(?:je (?:propose|suggère|souhaite|demande|pense|crois|voudrais|trouve)(?: qu['e]| de\b| d')?|"
+    r"nous (?:proposons|souhaitons|demandons)(?: qu['e]| de\b| d')?|il faudrait(?: qu['e])?|"
     r"il faut(?: qu['e])?|faudrait|faut|pourquoi ne pas|pourquoi pas|"
     r"il serait (?:bien|bon|utile|souhaitable|judicieux) (?:de |d'|qu['e])?|"
     r"ce serait bien (?:de |d'|qu['e])?|on pourrait|on devrait|j'aimerais(?: qu['e])?|"

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from nlp_assises.clustering.subproposals import renumber
+
 KINDS = ("kept", "split", "merge", "new", "gone")
 
 
@@ -208,6 +210,7 @@ def carry_ids(
     links += [Link("new", None, i) for i in sorted(known_now - known_before)]
     for cluster in result.clusters:
         cluster["id"] = mapping.get(cluster["id"], cluster["id"])
+        renumber(cluster)  # its sub-proposals' ids follow its own
     for member in result.members:
         member["cluster_id"] = mapping.get(member["cluster_id"], member["cluster_id"])
     for contribution_id, clusters in result.assignments.items():

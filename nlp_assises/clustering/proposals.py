@@ -31,6 +31,7 @@ from nlp_assises.clustering.lemmas import KEYWORD_STOP, LemmaAnalyzer, LemmaPair
 from nlp_assises.clustering.placement import FittedTheme
 from nlp_assises.clustering.recognition import Thresholds, read_thresholds, recognise
 from nlp_assises.clustering.results import ClusteringResult, Contribution, Prepared, rank_groups
+from nlp_assises.clustering.subproposals import SubProposals
 from nlp_assises.clustering.topics import UmapHdbscan, build_bertopic, min_topic_size, represent
 from nlp_assises.clustering.units import Unit, UnitExtractor
 from nlp_assises.embedding.base import Embedder
@@ -84,6 +85,9 @@ class ProposalClusterer:
     recognition_threshold:
         Probability from which a learnt proposal is trusted; ``None``: those calibrated on
         real answers, common and per proposal (``nlp_assises/data/recognition_threshold.json``).
+    sub_min_parent:
+        Proposals of at least this many contributions get their main variants as
+        ``sub_proposals`` (``subproposals.SubProposals``); ``None``: none.
     """
 
     def __init__(
@@ -110,6 +114,7 @@ class ProposalClusterer:
         context_weight: float = 1.0,
         attach_similarity: float | None = None,
         core_share: float | None = 0.5,
+        sub_min_parent: int | None = 12,
     ) -> None:
         self.embedder = embedder
         self.spacy_model = spacy_model
@@ -135,12 +140,13 @@ class ProposalClusterer:
         self.context_weight = context_weight
         self.attach_similarity = attach_similarity
         self.core_share = core_share
+        self.sub_min_parent = sub_min_parent
 
     def get_params(self) -> dict:
         plain = (
             "min_cluster_size n_neighbors n_components random_state n_quotes outlier_threshold"
             " max_fit_units assign_threshold discovery min_similarity word_weight char_weight"
-            " min_group_size context_weight attach_similarity core_share"
+            " min_group_size context_weight attach_similarity core_share sub_min_parent"
         )
         return {k: getattr(self, k) for k in plain.split()} | {
             "embedder_id": self.embedder.model_id,
@@ -264,6 +270,12 @@ class ProposalClusterer:
                     result,
                     support=carried[indices],
                 )
+        for cluster in result.clusters:
+            cluster["sub_proposals"] = []
+        if self.sub_min_parent is not None:  # a large proposal's main variants
+            SubProposals(
+                self.embedder, min_parent=self.sub_min_parent, random_state=self.random_state
+            ).add(result, prepared.units, lemmas_of, by_id)
         return result
 
     def assign(

@@ -139,6 +139,9 @@ class Cluster(Base):
     first_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
     centroid: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # its main variants (clustering/subproposals.py): [{id, label, keywords, size, people,
+    # contributions, quotes}]; None in runs stored before them
+    sub_proposals: Mapped[list | None] = mapped_column(JSON)
     __table_args__ = (UniqueConstraint("run_id", "id"),)
 
 

@@ -113,6 +113,7 @@ def _cluster_row(run_id: int, cluster: dict) -> m.Cluster:
         first_date=_parse_dt(cluster.get("first_date")),
         last_date=_parse_dt(cluster.get("last_date")),
         centroid=centroid,
+        sub_proposals=cluster.get("sub_proposals") or [],
     )
 
 
@@ -130,6 +131,7 @@ def _cluster_dict(row: m.Cluster) -> dict:
         "first_date": row.first_date,
         "last_date": row.last_date,
         "centroid": row.centroid,
+        "sub_proposals": [dict(s) for s in row.sub_proposals or []],
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from nlp_assises import privacy
@@ -22,6 +22,7 @@ class ProposalCard:
     campaign_copies: int
     share: float
     quotes: list[dict]
+    sub_proposals: list[dict] = field(default_factory=list)  # its main variants
 
     @property
     def campaign(self) -> bool:
@@ -46,6 +47,7 @@ def proposal_card(cluster, shown: dict) -> ProposalCard:
         campaign_copies=cluster.campaign_copies,
         share=cluster.share,
         quotes=shown["quotes"],
+        sub_proposals=shown["sub_proposals"],
     )
 
 
