@@ -81,6 +81,14 @@ class ProposalClusterer:
         rest × centred embedding cosine; each sentence read with ``context_weight`` of its whole
         contribution); groups of fewer than ``min_group_size`` contributions are left
         unassigned. Chosen on writer E (held-out folds) and the DEV half of the real labels.
+    core_share:
+        The coherence check (``coherence.py``): a member stays in a discovered group only if
+        its sentence carries one of the words ``core_share`` of the group's contributions carry
+        (``None``: off).
+    leftover_passes:
+        How many times the units no group kept (the check's removals and the loose units) are
+        grouped again among themselves, by the same grouping (its features, its cut) and the
+        same check: a proposal the first pass's groups hid can emerge (0: never).
     recognition_threshold:
         Probability from which a learnt proposal is trusted; ``None``: those calibrated on
         real answers, common and per proposal (``nlp_assises/data/recognition_threshold.json``).
@@ -110,6 +118,8 @@ class ProposalClusterer:
         context_weight: float = 1.0,
         attach_similarity: float | None = None,
         core_share: float | None = 0.5,
+        leftover_passes: int = 1,
+        core_prefix: int | None = None,
     ) -> None:
         self.embedder = embedder
         self.spacy_model = spacy_model
@@ -135,12 +145,15 @@ class ProposalClusterer:
         self.context_weight = context_weight
         self.attach_similarity = attach_similarity
         self.core_share = core_share
+        self.leftover_passes = leftover_passes
+        self.core_prefix = core_prefix
 
     def get_params(self) -> dict:
         plain = (
             "min_cluster_size n_neighbors n_components random_state n_quotes outlier_threshold"
             " max_fit_units assign_threshold discovery min_similarity word_weight char_weight"
-            " min_group_size context_weight attach_similarity core_share"
+            " min_group_size context_weight attach_similarity core_share leftover_passes"
+            " core_prefix"
         )
         return {k: getattr(self, k) for k in plain.split()} | {
             "embedder_id": self.embedder.model_id,
@@ -402,13 +415,34 @@ class ProposalClusterer:
             analyzer=analyzer,
         )
         topics = grouping.fit_predict(texts, embeddings, owners, context)
-        placing = FittedTheme(grouping, {t: t for t in set(topics.tolist()) if t != -1})
+        check = None
         if self.core_share is not None:  # members must say the group's proposal in its words
             words = analyzer.with_generic(True)
-            check = CoherenceCheck(words, core_share=self.core_share, min_size=self.min_group_size)
-            grouped = topics
-            topics, carried = check.refine(topics, texts, owners), check.carried_
-            placing = FittedTheme.checked(grouping, check, grouped, topics, texts, owners)
+            check = CoherenceCheck(
+                words,
+                core_share=self.core_share,
+                min_size=self.min_group_size,
+                prefix=self.core_prefix,
+            )
+        topics, carried, stage = self._checked(check, grouping, topics, texts, owners)
+        placing = FittedTheme([stage], check)
+        for _ in range(self.leftover_passes):  # the units no group kept get another chance
+            left = np.flatnonzero(topics == -1)
+            if len(left) < max(10, 2 * self.min_group_size):
+                break
+            sub_texts, sub_owners = [texts[i] for i in left], [owners[i] for i in left]
+            again = grouping.regroup(sub_texts, embeddings[left], sub_owners, context)
+            found = again.labels(sub_texts, embeddings[left], sub_owners, context)
+            offset = int(topics.max()) + 1
+            found, found_carried, stage = self._checked(
+                check, again, found, sub_texts, sub_owners, offset, left
+            )
+            if (found == -1).all():
+                break
+            joined = found != -1
+            topics[left[joined]] = found[joined] + offset
+            carried[left] = found_carried
+            placing.stages.append(stage)
         keywords = represent(
             self.embedder,
             analyzer.with_generic(True),
@@ -418,6 +452,17 @@ class ProposalClusterer:
             **self._bertopic_params(),
         )
         return topics, keywords, carried, placing
+
+    @staticmethod
+    def _checked(check, grouping, grouped, texts, owners, offset=0, among=None):
+        """One pass's labels after the coherence check (``check``: None, unchanged), how many
+        core words each unit carries, and the pass as placing needs it."""
+        if check is None:
+            refined, carried = np.asarray(grouped), np.zeros(len(texts), dtype=int)
+        else:
+            refined, carried = check.refine(grouped, texts, owners), check.carried_
+        stage = FittedTheme.stage(grouping, check, grouped, refined, texts, owners, offset, among)
+        return refined, carried, stage
 
     def _emit(
         self,
