@@ -3,7 +3,8 @@
 A national consultation is too large to group at once: ``ProposalClusterer.fit`` runs on a seeded
 sample of contributions, and :func:`place` puts each other contribution where the fit would have
 put it had it been one of the units the fit samples out (``HybridGrouping.predict``: the group
-its units are most alike on average, when that mean reaches ``min_similarity``; a recognised
+its units are most alike on average, when that mean reaches ``min_similarity``, kept there when
+the coherence check keeps it, else the same with the leftover pass's groups; a recognised
 recurring proposal first). Each contribution is placed on its own, so the work splits into
 partitions (the Dask engine's workers) and gives the same members in any order.
 
