@@ -328,6 +328,25 @@ def test_coherence_check_unassigns_members_that_do_not_say_the_proposal(coherenc
     assert (loose.refine(labels, texts, owners) != -1).all()
 
 
+def test_core_words_compared_by_prefix_keep_a_misspelt_member():
+    """``prefix``: core words are compared by their first letters without accents, so an answer
+    that misspells the group's word ("defibrilateur") stays; compared whole, it leaves."""
+    from nlp_assises.clustering.coherence import CoherenceCheck
+    from nlp_assises.clustering.lemmas import LemmaAnalyzer, lemma_pairs
+
+    texts = [
+        "Installer un défibrillateur dans chaque mairie",
+        "Un défibrillateur à la salle des sports",
+        "Des défibrillateurs dans les gares",
+        "il faut un defibrilateur a l'ecole",
+    ]
+    owners = ["a", "b", "c", "d"]
+    words = LemmaAnalyzer.from_pairs(lemma_pairs(texts), drop_generic=True)
+    labels = np.zeros(4, dtype=int)
+    assert CoherenceCheck(words).refine(labels, texts, owners).tolist() == [0, 0, 0, -1]
+    assert CoherenceCheck(words, prefix=6).refine(labels, texts, owners).tolist() == [0] * 4
+
+
 def test_coherence_check_is_applied_by_the_clusterer(embedder, held_out):
     """On writer E (nothing learnt), with the check every member of a discovered proposal
     carries one of its core words, the label's sentence as many as any member whose sentence
