@@ -71,7 +71,16 @@ VARIANTS = {
     "ours_default": {},
     # main before this change: no coherence check (members need not carry their group's core
     # words), one recognition threshold for all proposals (0.85, calibrated on real DEV)
-    "main_default_no_coherence": {"core_share": None, "recognition_threshold": 0.85},
+    "main_default_no_coherence": {
+        "core_share": None,
+        "recognition_threshold": 0.85,
+        "leftover_passes": 0,
+    },
+    # main before the leftover pass: the coherence check's removals stay unassigned
+    "main_default_no_leftover_pass": {"leftover_passes": 0},
+    # the leftover pass with a looser check: core words carried by a quarter of a group,
+    # compared by their first 6 letters without accents (measured, not the default)
+    "leftover_pass_core_share_0.25_prefix_6": {"core_share": 0.25, "core_prefix": 6},
     # main before issue 13's second pass: units read with half their contribution, cut at 0.12,
     # recognition learnt from writers A-D only (``"train": "a_d"``), calibrated threshold 0.8
     "previous_default_hybrid_a_d_threshold_0.8": {

@@ -303,7 +303,10 @@ def main() -> dict:
     k = len({r["proposals"][0] for r in labels if r["substantive"] and r["proposals"]})
     methods = {
         "ours_default": lambda: ours(items, embedder, **json.loads(args.params)),
-        "main_default_no_coherence": lambda: ours(items, embedder, core_share=None),
+        "main_default_no_coherence": lambda: ours(
+            items, embedder, core_share=None, leftover_passes=0
+        ),
+        "main_default_no_leftover_pass": lambda: ours(items, embedder, leftover_passes=0),
         "previous_default_hybrid": lambda: ours(
             items, embedder, min_similarity=0.12, context_weight=0.5, core_share=None
         ),

@@ -328,28 +328,56 @@ def test_coherence_check_unassigns_members_that_do_not_say_the_proposal(coherenc
     assert (loose.refine(labels, texts, owners) != -1).all()
 
 
+def test_core_words_compared_by_prefix_keep_a_misspelt_member():
+    """``prefix``: core words are compared by their first letters without accents, so an answer
+    that misspells the group's word ("defibrilateur") stays; compared whole, it leaves."""
+    from nlp_assises.clustering.coherence import CoherenceCheck
+    from nlp_assises.clustering.lemmas import LemmaAnalyzer, lemma_pairs
+
+    texts = [
+        "Installer un défibrillateur dans chaque mairie",
+        "Un défibrillateur à la salle des sports",
+        "Des défibrillateurs dans les gares",
+        "il faut un defibrilateur a l'ecole",
+    ]
+    owners = ["a", "b", "c", "d"]
+    words = LemmaAnalyzer.from_pairs(lemma_pairs(texts), drop_generic=True)
+    labels = np.zeros(4, dtype=int)
+    assert CoherenceCheck(words).refine(labels, texts, owners).tolist() == [0, 0, 0, -1]
+    assert CoherenceCheck(words, prefix=6).refine(labels, texts, owners).tolist() == [0] * 4
+
+
 def test_coherence_check_is_applied_by_the_clusterer(embedder, held_out):
     """On writer E (nothing learnt), with the check every member of a discovered proposal
     carries one of its core words, the label's sentence as many as any member whose sentence
     makes a pasteable label, and the check only unassigns (never forms a group): fewer or as
-    many answers clustered as without it."""
+    many answers clustered as without it (the leftover pass, which can form groups, is off)."""
+    items = [Contribution(id=r["id"], text=r["text"], themes=r["themes"]) for r in held_out]
+    checked = ProposalClusterer(embedder, known=None, leftover_passes=0).fit(items, THEMES)
+    unchecked = ProposalClusterer(embedder, known=None, core_share=None, leftover_passes=0).fit(
+        items, THEMES
+    )
+    assert checked.params["core_share"] == 0.5 and unchecked.params["core_share"] is None
+    clustered = {i for i, a in checked.assignments.items() if a}
+    unchecked_clustered = {i for i, a in unchecked.assignments.items() if a}
+    assert clustered and clustered <= unchecked_clustered
+    _assert_members_say_their_core_words(checked)
+
+
+def _assert_members_say_their_core_words(result) -> None:
+    """Every member of every discovered proposal carries one of its core words, and the
+    label's sentence (quoted first) as many as any member whose sentence is pasteable."""
     from nlp_assises.clustering.coherence import CoherenceCheck
     from nlp_assises.clustering.lemmas import LemmaAnalyzer, lemma_pairs
 
-    items = [Contribution(id=r["id"], text=r["text"], themes=r["themes"]) for r in held_out]
-    checked = ProposalClusterer(embedder, known=None).fit(items, THEMES)
-    unchecked = ProposalClusterer(embedder, known=None, core_share=None).fit(items, THEMES)
-    assert checked.params["core_share"] == 0.5 and unchecked.params["core_share"] is None
-    clustered = {i for i, a in checked.assignments.items() if a}
-    assert clustered and clustered <= {i for i, a in unchecked.assignments.items() if a}
     # the members' own sentences, read as the clusterer reads them
     by_cluster: dict[str, list[dict]] = {}
-    for m in checked.members:
+    for m in result.members:
         by_cluster.setdefault(m["cluster_id"], []).append(m)
-    texts = [m["unit_text"] for m in checked.members]
+    texts = [m["unit_text"] for m in result.members]
     words = LemmaAnalyzer.from_pairs(lemma_pairs(texts), drop_generic=True)
     check = CoherenceCheck(words)
-    for cluster in checked.clusters:
+    for cluster in result.clusters:
         members = by_cluster[cluster["id"]]
         bags = [check._bag(m["unit_text"]) for m in members]
         labels = np.zeros(len(members), dtype=int)
@@ -362,6 +390,38 @@ def test_coherence_check_is_applied_by_the_clusterer(embedder, held_out):
             if pasteable(label_from_unit(m["unit_text"]))
         ]
         assert len(source & core) == max(nameable), cluster["label"]
+
+
+def test_a_leftover_pass_groups_what_the_check_left_out_and_keeps_its_promise(embedder, held_out):
+    """On writer E (nothing learnt): the sentences no group kept after the check (its removals,
+    the loose ones) are grouped again among themselves (``leftover_passes``). The first pass's
+    proposals stay as they were; proposals formed by that pass hold answers the first pass
+    left out; and their members too say the proposal in its words."""
+    items = [Contribution(id=r["id"], text=r["text"], themes=r["themes"]) for r in held_out]
+    once = ProposalClusterer(embedder, known=None, leftover_passes=0).fit(items, THEMES)
+    twice = ProposalClusterer(embedder, known=None, leftover_passes=1).fit(items, THEMES)
+    assert once.params["leftover_passes"] == 0 and twice.params["leftover_passes"] == 1
+
+    def groups(result) -> dict[frozenset, str]:
+        """Each proposal's members: (theme, contribution, sentence); a contribution of two
+        themes is grouped in each."""
+        theme = {c["id"]: c["theme"] for c in result.clusters}
+        members: dict[str, set] = {}
+        for m in result.members:
+            member = (theme[m["cluster_id"]], m["contribution_id"], m["unit_start"])
+            members.setdefault(m["cluster_id"], set()).add(member)
+        return {frozenset(v): k for k, v in members.items()}
+
+    first, second = groups(once), groups(twice)
+    assert set(first) <= set(second)  # the first pass is untouched
+    new = [g for g in second if g not in first]
+    assert new, "the leftover pass formed no proposal on writer E"
+    left_out = {u for g in first for u in g}
+    assert all(not g & left_out for g in new)  # made of sentences the first pass left out
+    before = {i for i, a in once.assignments.items() if a}
+    after = {i for i, a in twice.assignments.items() if a}
+    assert before < after
+    _assert_members_say_their_core_words(twice)
 
 
 @pytest.mark.skipif(not REALDATA.is_file(), reason="../shared/realdata is absent")

@@ -50,6 +50,9 @@ def test_a_contribution_outside_the_grouping_sample_goes_where_the_fit_put_it(fi
         ]  # the fit's order of a theme's sentences: its substantive contributions'
         units = clusterer.prepare(owners).units
         sampled |= {(units[i].contribution_id, units[i].start) for i in grouping.sample_}
+        for stage in fitted.stages[1:]:  # a leftover pass groups a sample of the leftovers
+            grouped = stage.among[stage.grouping.sample_]
+            sampled |= {(units[i].contribution_id, units[i].start) for i in grouped}
     placed = place(clusterer, items, placement)
     fit_rows = {r for r in _memberships(result.members) if (r[1], r[2]) not in sampled}
     placed_rows = {r for r in _memberships(placed.members) if (r[1], r[2]) not in sampled}

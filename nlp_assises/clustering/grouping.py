@@ -19,6 +19,7 @@ its answer is about.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -91,6 +92,30 @@ class HybridGrouping:
         self.similarity_ = HybridSimilarity(
             word_weight=self.word_weight, char_weight=self.char_weight, analyzer=self.analyzer
         ).fit(texts, embeddings)
+        return self._group(texts, embeddings, owners, context)
+
+    def regroup(
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray,
+        owners: Sequence[str],
+        context: Context | None = None,
+    ) -> HybridGrouping:
+        """Another fitted estimator with these features (vocabularies, IDF and mean learnt on
+        every unit of the theme) whose groups are found among ``texts`` only, by the same rule:
+        the pass over the units an earlier pass left unassigned (``ProposalClusterer``'s
+        ``leftover_passes``)."""
+        other = copy.copy(self)  # shares ``similarity_``; the groups are its own
+        return other._group(texts, embeddings, owners, context)
+
+    def _group(
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray,
+        owners: Sequence[str],
+        context: Context | None,
+    ) -> HybridGrouping:
+        """Groups of a seeded sample of ``texts`` (``fit``'s second half)."""
         n = len(texts)
         if not self.max_fit_units or n <= self.max_fit_units:
             sample = np.arange(n)
@@ -126,6 +151,16 @@ class HybridGrouping:
         """Every unit's group (-1: none): the sample's from grouping, the others' from
         :meth:`predict`."""
         self.fit(texts, embeddings, owners, context)
+        return self.labels(texts, embeddings, owners, context)
+
+    def labels(
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray,
+        owners: Sequence[str],
+        context: Context | None = None,
+    ) -> np.ndarray:
+        """Every unit's group after :meth:`fit` or :meth:`regroup` on these same units."""
         labels = np.full(len(texts), -1)
         labels[self.sample_] = self.sample_labels_
         rest = np.setdiff1d(np.arange(len(texts)), self.sample_)

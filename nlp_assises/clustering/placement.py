@@ -3,7 +3,8 @@
 A national consultation is too large to group at once: ``ProposalClusterer.fit`` runs on a seeded
 sample of contributions, and :func:`place` puts each other contribution where the fit would have
 put it had it been one of the units the fit samples out (``HybridGrouping.predict``: the group
-its units are most alike on average, when that mean reaches ``min_similarity``; a recognised
+its units are most alike on average, when that mean reaches ``min_similarity``, kept there when
+the coherence check keeps it, else the same with the leftover pass's groups; a recognised
 recurring proposal first). Each contribution is placed on its own, so the work splits into
 partitions (the Dask engine's workers) and gives the same members in any order.
 
@@ -27,37 +28,80 @@ from nlp_assises.clustering.units import Unit, UnitExtractor
 
 
 @dataclass
-class FittedTheme:
-    """One theme's fitted discovery, as placing needs it: the grouping; its groups → the
-    groups kept after the coherence check, or (once :meth:`named`) → proposal ids; the check
-    and each kept group's core words (none without the check: every placed unit is kept)."""
+class Stage:
+    """One pass of a theme's discovery: its ``grouping``; ``proposal_of``: each of its groups
+    the coherence check kept → the fit's topic, or (once named) the proposal id (None: a kept
+    group the fit did not show, e.g. no pasteable label); ``cores``: those groups' core words;
+    ``among``: the theme's units this pass grouped (None: all of them)."""
 
     grouping: HybridGrouping
     proposal_of: dict[int, object]
-    check: CoherenceCheck | None = None
-    cores: dict = field(default_factory=dict)
+    cores: dict[int, frozenset] = field(default_factory=dict)
+    among: np.ndarray | None = None
 
-    @classmethod
-    def checked(cls, grouping, check, grouped, refined, texts, owners) -> FittedTheme:
-        """``grouped``: the grouping's labels; ``refined``: the same after ``check.refine``,
-        which only removes members and renumbers groups (so each kept group has one)."""
+
+@dataclass
+class FittedTheme:
+    """One theme's fitted discovery, as placing needs it: its passes (``stages``: the first
+    over every unit, each next one over the units the earlier ones left unassigned) and the
+    coherence check (None: every unit a pass puts in a kept group stays there)."""
+
+    stages: list[Stage]
+    check: CoherenceCheck | None = None
+
+    @property
+    def grouping(self) -> HybridGrouping:
+        """The first pass's grouping (its vocabularies serve every pass)."""
+        return self.stages[0].grouping
+
+    @staticmethod
+    def stage(grouping, check, grouped, refined, texts, owners, offset=0, among=None) -> Stage:
+        """A pass from the grouping's labels ``grouped`` and the same after ``check.refine``
+        (``refined``, which only removes members and renumbers groups, so each kept group has
+        one), its kept groups numbered from ``offset`` (the topics of earlier passes)."""
         kept = {a: b for a, b in zip(grouped.tolist(), refined.tolist(), strict=True) if b != -1}
-        cores = check.cores(np.asarray(refined), [check.bag(t) for t in texts], owners)
-        return cls(grouping, kept, check, cores)
+        cores = {}
+        if check is not None:
+            by_refined = check.cores(np.asarray(refined), [check.bag(t) for t in texts], owners)
+            cores = {a: by_refined.get(b, frozenset()) for a, b in kept.items()}
+        return Stage(grouping, {a: b + offset for a, b in kept.items()}, cores, among)
 
     def named(self, ids: dict[int, str]) -> FittedTheme:
-        """The same with the kept groups named by their proposal ids (others dropped)."""
-        proposal_of = {g: ids[k] for g, k in self.proposal_of.items() if k in ids}
-        cores = {ids[k]: words for k, words in self.cores.items() if k in ids}
-        return FittedTheme(self.grouping, proposal_of, self.check, cores)
+        """The same with the kept groups named by their proposal ids (None: not shown)."""
+        stages = [
+            Stage(s.grouping, {g: ids.get(k) for g, k in s.proposal_of.items()}, s.cores, s.among)
+            for s in self.stages
+        ]
+        return FittedTheme(stages, self.check)
 
-    def proposal(self, group: int, text: str) -> str | None:
-        """The proposal a unit the grouping put in ``group`` joins: none when the check is on
-        and the unit says none of the proposal's core words (as the fit decides)."""
-        proposal = self.proposal_of.get(group)
-        if proposal is None or self.check is None:
-            return proposal
-        return proposal if self.check.bag(text) & self.cores.get(proposal, frozenset()) else None
+    def place(
+        self,
+        texts: Sequence[str],
+        embeddings: np.ndarray,
+        owners: Sequence[str],
+        context: Context | None,
+    ) -> list:
+        """The proposal each unit joins (None: none), as the fit decides: a pass puts it in
+        the group it is most alike; it stays there when the check keeps that group and the unit
+        says one of the group's core words; otherwise it is left to the next pass."""
+        out: list = [None] * len(texts)
+        todo = np.arange(len(texts))
+        for stage in self.stages:
+            if not len(todo):
+                break
+            groups = stage.grouping.predict(
+                [texts[i] for i in todo], embeddings[todo], [owners[i] for i in todo], context
+            )
+            left = []
+            for i, g in zip(todo.tolist(), groups.tolist(), strict=True):
+                if g in stage.proposal_of and (
+                    self.check is None or self.check.bag(texts[i]) & stage.cores.get(g, frozenset())
+                ):
+                    out[i] = stage.proposal_of[g]
+                else:
+                    left.append(i)
+            todo = np.asarray(left, dtype=int)
+        return out
 
 
 @dataclass
@@ -119,7 +163,6 @@ def place(clusterer, contributions: Sequence[Contribution], placement: Placement
         proposals = [recognised[u.contribution_id] for u in known_units]
         _add(placed, known_units, proposals, vectors, placement.centroids)
     for theme, fitted in placement.groupings.items():
-        grouping = fitted.grouping
         owners = [c for c in kept if theme in c.themes and c.id not in recognised]
         theme_units = [u for c in owners for u in units_of.get(c.id, ())]
         if not theme_units:
@@ -127,15 +170,12 @@ def place(clusterer, contributions: Sequence[Contribution], placement: Placement
         texts = [u.text for u in theme_units]
         embeddings = clusterer.embedder.encode(texts)
         context = None
-        if grouping.context_weight:
+        if fitted.grouping.context_weight:
             whole = [by_id[c.id].text for c in owners]
             context = Context([c.id for c in owners], whole, clusterer.embedder.encode(whole))
-        topics = grouping.predict(
+        proposals = fitted.place(
             texts, embeddings, [u.contribution_id for u in theme_units], context
         )
-        proposals = [
-            fitted.proposal(int(t), u.text) for t, u in zip(topics, theme_units, strict=True)
-        ]
         joined = [i for i, p in enumerate(proposals) if p is not None]
         _add(
             placed,

@@ -1,8 +1,8 @@
 """Emerging proposals within each theme: recurring proposals recognised, the others discovered.
 
 prepare (proposal units, recurring proposals, lemmas: per contribution) → per theme, discover
-(``grouping.HybridGrouping``: coherent groups over lexical + semantic similarity; or
-``topics.UmapHdbscan``, the previous BERTopic path) → represent (``topics.represent``: BERTopic's
+(``hybrid.HybridDiscovery``: coherent groups over lexical + semantic similarity, the coherence
+check, a pass over the leftovers; or ``topics.UmapHdbscan``, the previous BERTopic path) → represent (``topics.represent``: BERTopic's
 c-TF-IDF over lemmas, KeyBERT-inspired + MMR) → label (a phrase taken from the most central
 proposal, which a writer can paste as it is) and quotes.
 """
@@ -17,18 +17,17 @@ from collections.abc import Sequence
 import numpy as np
 
 from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER
-from nlp_assises.clustering.coherence import CoherenceCheck
-from nlp_assises.clustering.grouping import Context, HybridGrouping
+from nlp_assises.clustering.grouping import Context
+from nlp_assises.clustering.hybrid import HybridDiscovery
 from nlp_assises.clustering.known import KnownProposals
 from nlp_assises.clustering.labels import (
     clean_keywords,
     label_from_unit,
     pasteable,
-    pick_label_source,
-    word_stems,
 )
 from nlp_assises.clustering.lemmas import KEYWORD_STOP, LemmaAnalyzer, LemmaPairs, lemma_pairs
 from nlp_assises.clustering.placement import FittedTheme
+from nlp_assises.clustering.proposal_record import emit_proposal
 from nlp_assises.clustering.recognition import Thresholds, read_thresholds, recognise
 from nlp_assises.clustering.results import ClusteringResult, Contribution, Prepared, rank_groups
 from nlp_assises.clustering.subproposals import SubProposals
@@ -82,6 +81,17 @@ class ProposalClusterer:
         rest × centred embedding cosine; each sentence read with ``context_weight`` of its whole
         contribution); groups of fewer than ``min_group_size`` contributions are left
         unassigned. Chosen on writer E (held-out folds) and the DEV half of the real labels.
+    core_share:
+        The coherence check (``coherence.py``): a member stays in a discovered group only if
+        its sentence carries one of the words ``core_share`` of the group's contributions carry
+        (``None``: off).
+    core_prefix:
+        Core words compared by their first ``core_prefix`` letters, accents folded (``None``:
+        whole lemmas); looser, so more members stay (measured in docs/proposals.md, off).
+    leftover_passes:
+        How many times the units no group kept (the check's removals and the loose units) are
+        grouped again among themselves, by the same grouping (its features, its cut) and the
+        same check: a proposal the first pass's groups hid can emerge (0: never).
     recognition_threshold:
         Probability from which a learnt proposal is trusted; ``None``: those calibrated on
         real answers, common and per proposal (``nlp_assises/data/recognition_threshold.json``).
@@ -114,6 +124,8 @@ class ProposalClusterer:
         context_weight: float = 1.0,
         attach_similarity: float | None = None,
         core_share: float | None = 0.5,
+        leftover_passes: int = 1,
+        core_prefix: int | None = None,
         sub_min_parent: int | None = 12,
     ) -> None:
         self.embedder = embedder
@@ -140,13 +152,16 @@ class ProposalClusterer:
         self.context_weight = context_weight
         self.attach_similarity = attach_similarity
         self.core_share = core_share
+        self.leftover_passes = leftover_passes
+        self.core_prefix = core_prefix
         self.sub_min_parent = sub_min_parent
 
     def get_params(self) -> dict:
         plain = (
             "min_cluster_size n_neighbors n_components random_state n_quotes outlier_threshold"
             " max_fit_units assign_threshold discovery min_similarity word_weight char_weight"
-            " min_group_size context_weight attach_similarity core_share sub_min_parent"
+            " min_group_size context_weight attach_similarity core_share leftover_passes"
+            " core_prefix sub_min_parent"
         )
         return {k: getattr(self, k) for k in plain.split()} | {
             "embedder_id": self.embedder.model_id,
@@ -257,7 +272,7 @@ class ProposalClusterer:
                 ids = {t: f"{theme}-{r:03d}" for r, (t, _) in enumerate(ranked, 1)}
                 self.groupings_[theme] = placing.named(ids)
             for rank, (topic, indices) in enumerate(ranked, 1):
-                self._emit(
+                emit_proposal(
                     f"{theme}-{rank:03d}",
                     theme,
                     units,
@@ -269,6 +284,7 @@ class ProposalClusterer:
                     theme_sizes[theme],
                     result,
                     support=carried[indices],
+                    n_quotes=self.n_quotes,
                 )
         for cluster in result.clusters:
             cluster["sub_proposals"] = []
@@ -359,7 +375,7 @@ class ProposalClusterer:
             keywords = clean_keywords(
                 [w for w, _ in words.most_common(30) if w not in KEYWORD_STOP]
             )
-            self._emit(
+            emit_proposal(
                 f"{info['theme']}-{slug}",
                 info["theme"],
                 units,
@@ -370,6 +386,7 @@ class ProposalClusterer:
                 by_id,
                 theme_sizes[info["theme"]],
                 result,
+                n_quotes=self.n_quotes,
             )
 
     def _discover(
@@ -402,7 +419,7 @@ class ProposalClusterer:
             ids = list(dict.fromkeys(owners))
             whole = [by_id[i].text for i in ids]
             context = Context(ids, whole, self.embedder.encode(whole))
-        grouping = HybridGrouping(
+        discovery = HybridDiscovery(
             word_weight=self.word_weight,
             char_weight=self.char_weight,
             context_weight=self.context_weight,
@@ -411,16 +428,12 @@ class ProposalClusterer:
             attach_similarity=self.attach_similarity,
             max_fit_units=self.max_fit_units,
             random_state=self.random_state,
-            analyzer=analyzer,
+            core_share=self.core_share,
+            core_prefix=self.core_prefix,
+            leftover_passes=self.leftover_passes,
         )
-        topics = grouping.fit_predict(texts, embeddings, owners, context)
-        placing = FittedTheme(grouping, {t: t for t in set(topics.tolist()) if t != -1})
-        if self.core_share is not None:  # members must say the group's proposal in its words
-            words = analyzer.with_generic(True)
-            check = CoherenceCheck(words, core_share=self.core_share, min_size=self.min_group_size)
-            grouped = topics
-            topics, carried = check.refine(topics, texts, owners), check.carried_
-            placing = FittedTheme.checked(grouping, check, grouped, topics, texts, owners)
+        topics = discovery.fit_predict(texts, embeddings, owners, analyzer, context)
+        carried, placing = discovery.carried_, discovery.placing_
         keywords = represent(
             self.embedder,
             analyzer.with_generic(True),
@@ -430,84 +443,3 @@ class ProposalClusterer:
             **self._bertopic_params(),
         )
         return topics, keywords, carried, placing
-
-    def _emit(
-        self,
-        cluster_id,
-        theme,
-        units,
-        embeddings,
-        indices,
-        label,
-        keywords,
-        by_id,
-        theme_size,
-        result: ClusteringResult,
-        support: np.ndarray | None = None,
-    ) -> None:
-        """One proposal. ``support``: per member, how much of the proposal's words it says
-        (its group's core words); the label and quotes come from those who say most first."""
-        contribution_ids = list(dict.fromkeys(units[i].contribution_id for i in indices))
-        people = len({by_id[c].campaign or by_id[c].author or c for c in contribution_ids})
-        vectors = embeddings[indices]
-        centroid = vectors.mean(axis=0)
-        centroid /= np.linalg.norm(centroid) or 1.0
-        closeness = vectors @ centroid
-        if label is not None:  # a written label: quotes that say it in their words come first
-            wanted = word_stems(label)
-            support = np.array([len(wanted & word_stems(units[i].text)) for i in indices])
-        if support is not None:
-            order = np.lexsort((-closeness, -support))
-        else:
-            order = np.argsort(-closeness, kind="stable")
-        quotes, quoted = [], set()
-        scanned = 0
-        for k in order:
-            unit = units[indices[k]]
-            scanned += 1
-            campaign = by_id[unit.contribution_id].campaign
-            if unit.contribution_id in quoted or (campaign and campaign in quoted):
-                continue
-            quoted.add(unit.contribution_id)
-            if campaign:
-                quoted.add(campaign)
-            quotes.append(
-                {"contribution_id": unit.contribution_id, "text": unit.text, "start": unit.start}
-            )
-            if len(quotes) >= self.n_quotes:
-                break
-        if label is None:
-            if support is not None and support.max() > 0:  # those saying most of its words
-                scanned = int((support == support.max()).sum())
-            label_source = pick_label_source([units[indices[k]] for k in order], scanned)
-            label = label_from_unit(label_source.text)
-            # The sentence the label comes from is quoted first, in place of any other sentence
-            # of its contribution (one quote a contribution): the label's words are in a quote.
-            source = {
-                "contribution_id": label_source.contribution_id,
-                "text": label_source.text,
-                "start": label_source.start,
-            }
-            others = [q for q in quotes if q["contribution_id"] != source["contribution_id"]]
-            quotes = [source, *others][: self.n_quotes]
-        campaigns = Counter(by_id[c].campaign for c in contribution_ids if by_id[c].campaign)
-        dates = sorted(by_id[c].date for c in contribution_ids if by_id[c].date)
-        result.clusters.append(
-            {
-                "id": cluster_id,
-                "theme": theme,
-                "label": label,
-                "keywords": keywords,
-                "size": len(contribution_ids),
-                "people": people,
-                "campaign_copies": sum(campaigns.values()) - len(campaigns),
-                "share": round(len(contribution_ids) / max(1, theme_size), 4),
-                "contributions": contribution_ids,
-                "quotes": quotes,
-                "first_date": dates[0] if dates else None,
-                "last_date": dates[-1] if dates else None,
-                "centroid": centroid.round(6).tolist(),
-            }
-        )
-        for i in indices:
-            result.add_member(cluster_id, units[i], float(embeddings[i] @ centroid))

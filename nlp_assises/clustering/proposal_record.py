@@ -1,0 +1,100 @@
+"""One proposal as the clusterer gives it: its members, quotes that say its words, a label.
+
+The quotes come from the members who say most of the proposal's words (its core words, or the
+words of its written label), then from the most central; one quote a contribution (and a
+campaign's copies count once). A discovered proposal's label is taken from one of those
+sentences (``labels.pick_label_source``), and that sentence is quoted first, so the label's
+words are in a quote.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from nlp_assises.clustering.labels import label_from_unit, pick_label_source, word_stems
+from nlp_assises.clustering.results import ClusteringResult
+
+
+def emit_proposal(
+    cluster_id,
+    theme,
+    units,
+    embeddings,
+    indices,
+    label,
+    keywords,
+    by_id,
+    theme_size,
+    result: ClusteringResult,
+    support: np.ndarray | None = None,
+    *,
+    n_quotes: int = 5,
+) -> None:
+    """Add one proposal to ``result``. ``support``: per member, how much of the proposal's words
+    it says (its group's core words); the label and quotes come from those who say most first."""
+    contribution_ids = list(dict.fromkeys(units[i].contribution_id for i in indices))
+    people = len({by_id[c].campaign or by_id[c].author or c for c in contribution_ids})
+    vectors = embeddings[indices]
+    centroid = vectors.mean(axis=0)
+    centroid /= np.linalg.norm(centroid) or 1.0
+    closeness = vectors @ centroid
+    if label is not None:  # a written label: quotes that say it in their words come first
+        wanted = word_stems(label)
+        support = np.array([len(wanted & word_stems(units[i].text)) for i in indices])
+    if support is not None:
+        order = np.lexsort((-closeness, -support))
+    else:
+        order = np.argsort(-closeness, kind="stable")
+    quotes, quoted = [], set()
+    scanned = 0
+    for k in order:
+        unit = units[indices[k]]
+        scanned += 1
+        campaign = by_id[unit.contribution_id].campaign
+        if unit.contribution_id in quoted or (campaign and campaign in quoted):
+            continue
+        quoted.add(unit.contribution_id)
+        if campaign:
+            quoted.add(campaign)
+        quotes.append(
+            {"contribution_id": unit.contribution_id, "text": unit.text, "start": unit.start}
+        )
+        if len(quotes) >= n_quotes:
+            break
+    if label is None:
+        if support is not None and support.max() > 0:  # those saying most of its words
+            scanned = int((support == support.max()).sum())
+        label_source = pick_label_source([units[indices[k]] for k in order], scanned)
+        label = label_from_unit(label_source.text)
+        # The sentence the label comes from is quoted first, in place of any other sentence
+        # of its contribution (one quote a contribution): the label's words are in a quote.
+        source = {
+            "contribution_id": label_source.contribution_id,
+            "text": label_source.text,
+            "start": label_source.start,
+        }
+        others = [q for q in quotes if q["contribution_id"] != source["contribution_id"]]
+        quotes = [source, *others][:n_quotes]
+    campaigns = Counter(by_id[c].campaign for c in contribution_ids if by_id[c].campaign)
+    dates = sorted(by_id[c].date for c in contribution_ids if by_id[c].date)
+    result.clusters.append(
+        {
+            "id": cluster_id,
+            "theme": theme,
+            "label": label,
+            "keywords": keywords,
+            "size": len(contribution_ids),
+            "people": people,
+            "campaign_copies": sum(campaigns.values()) - len(campaigns),
+            "share": round(len(contribution_ids) / max(1, theme_size), 4),
+            "contributions": contribution_ids,
+            "quotes": quotes,
+            "first_date": dates[0] if dates else None,
+            "last_date": dates[-1] if dates else None,
+            "centroid": centroid.round(6).tolist(),
+        }
+    )
+    for i in indices:
+        result.add_member(cluster_id, units[i], float(embeddings[i] @ centroid))
