@@ -2,9 +2,9 @@
 
 prepare (proposal units, recurring proposals, lemmas: per contribution) → per theme, discover
 (``hybrid.HybridDiscovery``: coherent groups over lexical + semantic similarity, the coherence
-check, a pass over the leftovers; or ``topics.UmapHdbscan``, the previous BERTopic path) → represent (``topics.represent``: BERTopic's
-c-TF-IDF over lemmas, KeyBERT-inspired + MMR) → label (a phrase taken from the most central
-proposal, which a writer can paste as it is) and quotes.
+check, a pass over the leftovers; or ``topics.UmapHdbscan``, the previous BERTopic path) →
+represent (``topics.represent``: BERTopic's c-TF-IDF over lemmas, KeyBERT-inspired + MMR) →
+label (a phrase taken from the most central proposal, which a writer can paste as it is) and quotes.
 """
 
 from __future__ import annotations
