@@ -16,40 +16,26 @@ import numpy as np
 
 from nlp_assises.clustering.coherence import CoherenceCheck
 from nlp_assises.clustering.grouping import Context, HybridGrouping
-from nlp_assises.clustering.lemmas import LemmaAnalyzer
 from nlp_assises.clustering.placement import FittedTheme
 
 
 class HybridDiscovery:
     """Groups one theme's units; ``fit_predict`` gives each unit's group (-1: none).
 
+    ``grouping``: an unfitted ``HybridGrouping`` (its analyzer reads the check's words too);
+    ``core_share`` None turns the check off; see ``ProposalClusterer`` for the parameters.
     After fitting: ``carried_`` (per unit, how many of its group's core words it says; zeros
-    without the check) and ``placing_`` (the passes, as placing other units needs them).
-    ``core_share`` None turns the check off; see ``ProposalClusterer`` for the parameters."""
+    without the check) and ``placing_`` (the passes, as placing other units needs them)."""
 
     def __init__(
         self,
+        grouping: HybridGrouping,
         *,
-        word_weight: float = 0.5,
-        char_weight: float = 0.4,
-        context_weight: float = 1.0,
-        min_similarity: float = 0.10,
-        min_group_size: int = 3,
-        attach_similarity: float | None = None,
-        max_fit_units: int | None = 4000,
-        random_state: int = 42,
         core_share: float | None = 0.5,
         core_prefix: int | None = None,
         leftover_passes: int = 1,
     ) -> None:
-        self.word_weight = word_weight
-        self.char_weight = char_weight
-        self.context_weight = context_weight
-        self.min_similarity = min_similarity
-        self.min_group_size = min_group_size
-        self.attach_similarity = attach_similarity
-        self.max_fit_units = max_fit_units
-        self.random_state = random_state
+        self.grouping = grouping
         self.core_share = core_share
         self.core_prefix = core_prefix
         self.leftover_passes = leftover_passes
@@ -59,34 +45,23 @@ class HybridDiscovery:
         texts: Sequence[str],
         embeddings: np.ndarray,
         owners: Sequence[str],
-        analyzer: LemmaAnalyzer,
         context: Context | None = None,
     ) -> np.ndarray:
-        grouping = HybridGrouping(
-            word_weight=self.word_weight,
-            char_weight=self.char_weight,
-            context_weight=self.context_weight,
-            min_similarity=self.min_similarity,
-            min_group_size=self.min_group_size,
-            attach_similarity=self.attach_similarity,
-            max_fit_units=self.max_fit_units,
-            random_state=self.random_state,
-            analyzer=analyzer,
-        )
+        grouping, min_size = self.grouping, self.grouping.min_group_size
         topics = grouping.fit_predict(texts, embeddings, owners, context)
         check = None
         if self.core_share is not None:  # members must say the group's proposal in its words
             check = CoherenceCheck(
-                analyzer.with_generic(True),
+                grouping.analyzer.with_generic(True),
                 core_share=self.core_share,
-                min_size=self.min_group_size,
+                min_size=min_size,
                 prefix=self.core_prefix,
             )
         topics, carried, stage = self._checked(check, grouping, topics, texts, owners)
         placing = FittedTheme([stage], check)
         for _ in range(self.leftover_passes):  # the units no group kept get another chance
             left = np.flatnonzero(topics == -1)
-            if len(left) < max(10, 2 * self.min_group_size):
+            if len(left) < max(10, 2 * min_size):
                 break
             sub_texts, sub_owners = [texts[i] for i in left], [owners[i] for i in left]
             again = grouping.regroup(sub_texts, embeddings[left], sub_owners, context)

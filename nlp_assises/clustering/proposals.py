@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER
-from nlp_assises.clustering.grouping import Context
+from nlp_assises.clustering.grouping import Context, HybridGrouping
 from nlp_assises.clustering.hybrid import HybridDiscovery
 from nlp_assises.clustering.known import KnownProposals
 from nlp_assises.clustering.labels import (
@@ -413,13 +413,12 @@ class ProposalClusterer:
                 None,
             )
         owners = [u.contribution_id for u in units]
-        analyzer = LemmaAnalyzer.from_pairs(lemmas, drop_generic=False)
         context = None
         if self.context_weight:  # a sentence read with its whole contribution
             ids = list(dict.fromkeys(owners))
             whole = [by_id[i].text for i in ids]
             context = Context(ids, whole, self.embedder.encode(whole))
-        discovery = HybridDiscovery(
+        grouping = HybridGrouping(
             word_weight=self.word_weight,
             char_weight=self.char_weight,
             context_weight=self.context_weight,
@@ -428,15 +427,19 @@ class ProposalClusterer:
             attach_similarity=self.attach_similarity,
             max_fit_units=self.max_fit_units,
             random_state=self.random_state,
+            analyzer=LemmaAnalyzer.from_pairs(lemmas, drop_generic=False),
+        )
+        discovery = HybridDiscovery(
+            grouping,
             core_share=self.core_share,
             core_prefix=self.core_prefix,
             leftover_passes=self.leftover_passes,
         )
-        topics = discovery.fit_predict(texts, embeddings, owners, analyzer, context)
+        topics = discovery.fit_predict(texts, embeddings, owners, context)
         carried, placing = discovery.carried_, discovery.placing_
         keywords = represent(
             self.embedder,
-            analyzer.with_generic(True),
+            grouping.analyzer.with_generic(True),
             texts,
             embeddings,
             topics,
