@@ -63,8 +63,8 @@ CLASSES = [*SCHEME.theme_ids, HORS_THEME]
 MEASURED = ("service", "lien", HORS_THEME)  # the classes the real sample has enough of
 # Writers whose out-of-fold decisions are compared: the new training writers every row has (the
 # latest ones are left out of training in one row, so they are not scored in any)
-OOF_WRITERS = frozenset({"N1", "N3", "N4", "N5", "N6", "N7"})
-LATEST_WRITERS = ("N8", "N9")
+OOF_WRITERS = frozenset({"N1", "N3", "N4", "N5", "N6", "N7", "N8", "N9"})
+LATEST_WRITERS = ("N10", "N11")
 LATEST = ", ".join(LATEST_WRITERS)
 FOLDS = 5
 

@@ -208,14 +208,19 @@ def apply_corrections(
         elif correction.kind == "split_proposal":
             moving = set(correction.payload["contribution_ids"])
             new_id = split_id(correction)
+            # The writer said these contributions make a proposal of their own: wherever a new
+            # run put them in the proposal's theme (not only in the proposal they left), they
+            # go to it; orphaned only when none is left in the theme.
             moved = [
                 r
                 for r in rows
-                if r["cluster_id"] == correction.target and r["contribution_id"] in moving
+                if r["contribution_id"] in moving
+                and by_id.get(r["cluster_id"], {}).get("theme") == target["theme"]
             ]
             if not moved:
                 run.orphaned.append(correction.id)
                 continue
+            left = {r["cluster_id"] for r in moved}
             for r in moved:
                 r["cluster_id"] = new_id
             by_id[new_id] = {
@@ -239,8 +244,7 @@ def apply_corrections(
                 ],
             }
             order.insert(order.index(correction.target) + 1, new_id)
-            target["quotes"] = [q for q in target["quotes"] if q["contribution_id"] not in moving]
-            dirty |= {correction.target, new_id}
+            dirty |= left | {correction.target, new_id}  # recounted, their quotes dropped
         elif correction.kind == "pick_quote":
             quote = {k: correction.payload[k] for k in ("contribution_id", "text", "start")}
             kept = [

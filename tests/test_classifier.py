@@ -334,7 +334,7 @@ def test_scheme_phrases_are_labelled_records_of_their_theme():
     assert len(train) == len(weights) == bundled + len(records) + 1
     assert weights[bundled : bundled + len(records)] == [SCHEME_EXAMPLE_WEIGHT] * len(records)
     assert weights[:bundled] == [1.0] * bundled and train[-1] == extra[0]
-    # a writer's label counts more than a written text, whatever its record's writer field says
-    assert weights[-1] == WRITER_LABEL_WEIGHT > 1.0
-    _, weights = default_classifier_training(scheme, [{**extra[0], "writer": "lot"}])
+    # a writer's label has its own weight, whatever its record's writer field says
     assert weights[-1] == WRITER_LABEL_WEIGHT
+    _, weights = default_classifier_training(scheme, [{**extra[0], "writer": "scheme"}])
+    assert weights[-1] == WRITER_LABEL_WEIGHT != SCHEME_EXAMPLE_WEIGHT

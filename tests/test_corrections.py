@@ -141,11 +141,47 @@ def test_merged_emerging_proposals_stay_merged_after_reclustering(pipeline):
     assert result.params["corrections"]["orphaned"] == []
 
 
+def test_a_split_follows_its_contributions_into_a_new_run(pipeline):
+    """A re-run may group a split's contributions elsewhere in the theme: the writer said they
+    make a proposal of their own, so they leave whichever proposal holds them (the split is not
+    orphaned), and that proposal loses them and their quotes."""
+    from nlp_assises.corrections import Correction, Member, apply_corrections
+
+    result = pipeline.cluster_store()
+    discovered = [c for c in result.clusters if re.search(r"-\d{3}$", c["id"])]
+    by_theme: dict[str, list] = {}
+    for c in discovered:
+        by_theme.setdefault(c["theme"], []).append(c)
+    first, other = next(cs for cs in by_theme.values() if len(cs) >= 2)[:2]
+    chosen = other["contributions"][:2]  # in ``other`` now, split from ``first`` earlier
+    info = {r["contribution_id"]: Member(person=r["contribution_id"]) for r in result.members}
+    split = Correction(
+        "split_proposal", first["id"], {"label": "À part", "contribution_ids": chosen}, id=9999
+    )
+    run = apply_corrections(result.clusters, result.members, [split], info)
+    assert run.orphaned == [] and run.applied == [9999]
+    after = {c["id"]: c for c in run.clusters}
+    new = after[f"{first['id']}-s9999"]
+    assert sorted(new["contributions"]) == sorted(chosen) and new["label"] == "À part"
+    if other["id"] in after:  # it may have had only these two
+        assert not set(chosen) & set(after[other["id"]]["contributions"])
+        assert not {q["contribution_id"] for q in after[other["id"]]["quotes"]} & set(chosen)
+    elsewhere = next(t for t in by_theme if t != first["theme"])  # out of the theme: orphaned
+    away = by_theme[elsewhere][0]["contributions"][:1]
+    split = Correction(
+        "split_proposal", first["id"], {"label": "Ailleurs", "contribution_ids": away}, id=9998
+    )
+    if not set(away) & {i for c in by_theme[first["theme"]] for i in c["contributions"]}:
+        assert apply_corrections(result.clusters, result.members, [split], info).orphaned == [
+            9998
+        ]
+
+
 @pytest.mark.slow
 def test_writers_theme_corrections_become_training_labels(pipeline, tmp_path, embedder):
     import json
 
-    from nlp_assises.bootstrap import train_default_classifier
+    from nlp_assises.bootstrap import WRITER_LABEL_WEIGHT, train_default_classifier
     from nlp_assises.classify import ModelRegistry
     from nlp_assises.datasets import scheme_example_records
     from nlp_assises.scheme import Scheme
@@ -164,8 +200,10 @@ def test_writers_theme_corrections_become_training_labels(pipeline, tmp_path, em
     card = ModelRegistry(settings.classifiers_dir).path(version) / "model_card.json"
     card = json.loads(card.read_text())
     assert card["extra_labels"] == len(labels)
-    # the scheme's short phrases are learnt too, and so are the writers' labels, each counting
-    # as several texts
+    # the scheme's short phrases are learnt too, each counting as several texts; the writers'
+    # labels with their own weight
     phrases = len(scheme_example_records(Scheme.default()))
-    assert card["training"]["weighted"] == phrases + len(labels)
-    assert card["scheme_example_weight"] > 1 and card["writer_label_weight"] > 1
+    relabelled = len(labels) if WRITER_LABEL_WEIGHT != 1 else 0
+    assert card["training"]["weighted"] == phrases + relabelled
+    assert card["scheme_example_weight"] > 1
+    assert card["writer_label_weight"] == WRITER_LABEL_WEIGHT
