@@ -112,6 +112,21 @@ def test_proposal_phrases_are_pasteable(sentence):
     assert pasteable(label_from_unit(sentence))
 
 
+@pytest.mark.parametrize(
+    ("sentence", "label"),
+    [
+        ("Je souhaiterais être informé des suites", "Être informé des suites"),
+        ("J’aimerais simplement être tenu au courant", "Simplement être tenu au courant"),
+        ("Je demande des travaux d'intérêt général", "Des travaux d'intérêt général"),
+        ("Je proposerais des patrouilles à pied", "Des patrouilles à pied"),
+    ],
+)
+def test_a_lead_in_is_cut_at_a_word_boundary(sentence, label):
+    """The writer's lead-in goes ("je souhaite", its conditional, either apostrophe); a longer
+    verb is never cut in the middle ("Rais être informé" came from "Je souhaiterais …")."""
+    assert label_from_unit(sentence) == label
+
+
 def test_threshold_is_loaded_from_package_data(embedder):
     from nlp_assises.datasets import data_path
 

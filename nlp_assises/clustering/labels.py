@@ -49,12 +49,15 @@ GENERIC_WORDS = {
     "fois",
     "jour",
 }
+# A lead-in verb is a whole word ("je souhaite", not the start of "je souhaiterais", which would
+# leave "rais …"); its conditional is a lead-in too; either apostrophe.
 _LEAD_IN = (
-    r"(?:je (?:propose|suggère|souhaite|demande|pense|crois|voudrais|trouve)(?: qu['e]| de\b| d')?|"
-    r"nous (?:proposons|souhaitons|demandons)(?: qu['e]| de\b| d')?|il faudrait(?: qu['e])?|"
-    r"il faut(?: qu['e])?|faudrait|faut|pourquoi ne pas|pourquoi pas|"
-    r"il serait (?:bien|bon|utile|souhaitable|judicieux) (?:de |d'|qu['e])?|"
-    r"ce serait bien (?:de |d'|qu['e])?|on pourrait|on devrait|j'aimerais(?: qu['e])?|"
+    r"(?:je (?:propose|proposerais|suggère|suggérerais|souhaite|souhaiterais|demande|"
+    r"demanderais|pense|crois|voudrais|trouve)\b(?: qu['’e]| de\b| d['’])?|"
+    r"nous (?:proposons|souhaitons|souhaiterions|demandons)\b(?: qu['’e]| de\b| d['’])?|"
+    r"il faudrait(?: qu['’e])?|il faut(?: qu['’e])?|faudrait|faut|pourquoi ne pas|pourquoi pas|"
+    r"il serait (?:bien|bon|utile|souhaitable|judicieux) (?:de |d['’]|qu['’e])?|"
+    r"ce serait bien (?:de |d['’]|qu['’e])?|on pourrait|on devrait|j['’]aimerais(?: qu['’e])?|"
     r"[àa] quand)\s*"
 )
 _LEAD_INS = re.compile(
