@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from common import REPO, Timer, peak_rss_mb, write
+from common import Timer, models_argument, peak_rss_mb, write
 
 from nlp_assises.classify import ModelRegistry
 from nlp_assises.datasets import load_labelled
@@ -14,12 +13,7 @@ from nlp_assises.embedding import load_embedder
 
 def main() -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--models",
-        type=Path,
-        default=REPO / "models",
-        help="models directory (default: the project's); another one compares a model",
-    )
+    models_argument(parser)
     args = parser.parse_args()
     embedder = load_embedder(args.models / "embedders" / "static-fr-core-news-md")
     model = ModelRegistry(args.models / "classifiers").load(embedder=embedder)

@@ -44,6 +44,17 @@ class Timer:
         self.seconds = time.perf_counter() - self.start
 
 
+def models_argument(parser) -> None:
+    """``--models DIR``: the models directory a benchmark loads (default: the project's); another
+    one, built apart, compares a model with the current one."""
+    parser.add_argument(
+        "--models",
+        type=Path,
+        default=REPO / "models",
+        help="models directory (default: the project's); another one compares a model",
+    )
+
+
 def write(name: str, result: dict) -> dict:
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {"benchmark": name, "machine": machine(), **result}

@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from common import REPO, write
+from common import models_argument, write
 
 from nlp_assises.datasets import load_labelled, sample_consultation_path
 from nlp_assises.ingest import read_records
@@ -38,12 +38,7 @@ def _warm_pipeline(warm: list[str], models: Path) -> Pipeline:
 
 def main() -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--models",
-        type=Path,
-        default=REPO / "models",
-        help="models directory (default: the project's); another one compares a model",
-    )
+    models_argument(parser)
     args = parser.parse_args()
     os.environ.setdefault("NLP_ASSISES_DATA_DIR", tempfile.mkdtemp(prefix="portal-path-"))
     warm = [r["text"] for r in load_labelled("train")]

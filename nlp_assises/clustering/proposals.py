@@ -286,12 +286,13 @@ class ProposalClusterer:
                     support=carried[indices],
                     n_quotes=self.n_quotes,
                 )
-        for cluster in result.clusters:
-            cluster["sub_proposals"] = []
-        if self.sub_min_parent is not None:  # a large proposal's main variants
+        if self.sub_min_parent is not None:  # a large proposal's main variants (or [])
             SubProposals(
                 self.embedder, min_parent=self.sub_min_parent, random_state=self.random_state
             ).add(result, prepared.units, lemmas_of, by_id)
+        else:
+            for cluster in result.clusters:
+                cluster["sub_proposals"] = []
         return result
 
     def assign(
