@@ -12,16 +12,18 @@ E and the real ``test`` half are reported, in the same run, never used to choose
 2. **Rows**, the baselines first:
    - thresholds of that model re-learnt on real dev (4 numbers, no retraining: the cheapest
      adaptation; dev figure cross-fitted over 5 folds of dev);
-   - the previous default: the bundled corpora without the latest writers (``LATEST_WRITERS``)
-     plus the scheme's 67 short phrases, each counting as ``bootstrap.SCHEME_EXAMPLE_WEIGHT``
-     texts;
-   - the default now: the same with them (``bootstrap.default_classifier_training``);
+   - the previous default: the default's recipe without the latest writers
+     (``LATEST_WRITERS``);
+   - the default now (``bootstrap.default_classifier_training``), and beside it the other
+     choice for the scheme's 67 short phrases: learnt, each counting as
+     ``PHRASES_COMPARED`` texts, when the default leaves them out (or left out when it learns
+     them, the first row);
    - the default plus real dev labels, as the ``retrain`` job adds the writers' theme
-     corrections (``train_default_classifier(extra=...)``), at weight 1 and 3 (3 is
-     ``bootstrap.WRITER_LABEL_WEIGHT``, chosen here). Their dev figures are out-of-fold: 5
+     corrections (``train_default_classifier(extra=...)``), at weight 1 and 3
+     (``bootstrap.WRITER_LABEL_WEIGHT``, chosen here). Their dev figures are out-of-fold: 5
      folds of dev, each model trained on the default's data and the other four.
 
-The default's phrases, and each new writer, were kept by the rule of
+Whether the default learns the phrases, and each new writer, were decided by the rule of
 ``bench/classifier_independent.py``: writers' strict macro-F1 (here the fit's own writer-grouped
 out-of-fold decisions on the texts of ``OOF_WRITERS``, which every row learns) plus real dev
 strict macro-F1. Rule, fixed before the run: among the real-label rows the
@@ -63,9 +65,12 @@ CLASSES = [*SCHEME.theme_ids, HORS_THEME]
 MEASURED = ("service", "lien", HORS_THEME)  # the classes the real sample has enough of
 # Writers whose out-of-fold decisions are compared: the new training writers every row has (the
 # latest ones are left out of training in one row, so they are not scored in any)
-OOF_WRITERS = frozenset({"N1", "N3", "N4", "N5", "N6", "N7", "N8", "N9"})
-LATEST_WRITERS = ("N10", "N11")
+OOF_WRITERS = frozenset({"N1", "N3", "N4", "N5", "N6", "N7", "N8", "N9", "N10", "N11"})
+LATEST_WRITERS = ("N12", "N13", "N14", "N15")
 LATEST = ", ".join(LATEST_WRITERS)
+# The weight the scheme's phrases had while the default learnt them (measured beside a default
+# that leaves them out)
+PHRASES_COMPARED = 5.0
 FOLDS = 5
 
 
@@ -147,14 +152,16 @@ def main() -> dict:
     matrix = encoder.encode(texts)
     vectors = Fixed(encoder.model_id, encoder.dim, dict(zip(texts, matrix, strict=True)))
 
-    def fit(records: list[dict], weight: float = 1.0) -> ThemeClassifier:
+    def fit(
+        records: list[dict], weight: float = 1.0, phrase_weight: float = SCHEME_EXAMPLE_WEIGHT
+    ) -> ThemeClassifier:
         return ThemeClassifier(vectors, **DEFAULT_CLASSIFIER_PARAMS).fit(
             [r["text"] for r in records],
             [r["themes"] for r in records],
             SCHEME,
             groups=[r.get("writer") or "extra" for r in records],
             sample_weight=[
-                SCHEME_EXAMPLE_WEIGHT
+                phrase_weight
                 if r.get("writer") == SCHEME_WRITER
                 else 1.0
                 if r.get("writer")
@@ -226,30 +233,43 @@ def main() -> dict:
         "seconds": round(timer.seconds, 1)
     }
 
+    # the default learns the scheme's phrases only when bootstrap weighs them (the rule above
+    # decides); the other choice is measured beside it
+    in_default = phrases if SCHEME_EXAMPLE_WEIGHT > 0 else []
+    with_or_without = "with" if in_default else "without"
     before = [r for r in bundled if r.get("writer") not in LATEST_WRITERS]
     with Timer() as timer:
-        previous = fit([*before, *phrases])
-    rows[f"previous default: + the scheme's phrases, without writers {LATEST}"] = report(
-        previous, previous.predict([r["text"] for r in dev]), [*before, *phrases]
-    ) | {"seconds": round(timer.seconds, 1)}
+        previous = fit([*before, *in_default])
+    rows[f"previous default ({with_or_without} the scheme's phrases), without writers {LATEST}"] = (
+        report(previous, previous.predict([r["text"] for r in dev]), [*before, *in_default])
+        | {"seconds": round(timer.seconds, 1)}
+    )
 
-    with Timer() as timer:
-        default = fit([*bundled, *phrases])
-    name = f"default: + the scheme's phrases, with writers {LATEST}"
-    rows[name] = report(
-        default, default.predict([r["text"] for r in dev]), [*bundled, *phrases]
-    ) | {"seconds": round(timer.seconds, 1)}
+    name = f"default ({with_or_without} the scheme's phrases), with writers {LATEST}"
+    if in_default:
+        with Timer() as timer:
+            default = fit([*bundled, *in_default])
+        rows[name] = report(
+            default, default.predict([r["text"] for r in dev]), [*bundled, *in_default]
+        ) | {"seconds": round(timer.seconds, 1)}
+    else:  # the bundled corpora alone, the first row
+        rows[name] = rows["without the scheme's phrases (bundled corpora only)"]
+        with Timer() as timer:
+            other = fit([*bundled, *phrases], phrase_weight=PHRASES_COMPARED)
+        rows[f"with the scheme's phrases, each counting {PHRASES_COMPARED:g}"] = report(
+            other, other.predict([r["text"] for r in dev]), [*bundled, *phrases]
+        ) | {"seconds": round(timer.seconds, 1)}
     print("default", json.dumps(rows[name]["choice"])[:400], flush=True)
 
     for weight in (1.0, 3.0):
         with Timer() as timer:
             oof = [None] * len(dev)
             for train_idx, test_idx in folds:
-                model = fit([*bundled, *phrases, *(dev[i] for i in train_idx)], weight)
+                model = fit([*bundled, *in_default, *(dev[i] for i in train_idx)], weight)
                 made = model.predict([dev[i]["text"] for i in test_idx])
                 for i, d in zip(test_idx, made, strict=True):
                     oof[i] = d
-            model = fit([*bundled, *phrases, *dev], weight)
+            model = fit([*bundled, *in_default, *dev], weight)
         name = f"default + real dev labels (writers' labels), weight {weight:g}"
         rows[name] = report(model, oof) | {"seconds": round(timer.seconds, 1)}
         print(name, json.dumps(rows[name]["choice"], ensure_ascii=False)[:400], flush=True)

@@ -329,12 +329,21 @@ def test_scheme_phrases_are_labelled_records_of_their_theme():
     )
     assert scheme_example_records(bare) == []
     extra = [{"text": "Plus de patrouilles le soir.", "themes": ["service"]}]
-    train, weights = default_classifier_training(scheme, extra)
+    train, weights = default_classifier_training(
+        scheme, extra, scheme_example_weight=5.0, writer_label_weight=3.0
+    )
     bundled = len(default_training_records())
     assert len(train) == len(weights) == bundled + len(records) + 1
-    assert weights[bundled : bundled + len(records)] == [SCHEME_EXAMPLE_WEIGHT] * len(records)
+    assert weights[bundled : bundled + len(records)] == [5.0] * len(records)
     assert weights[:bundled] == [1.0] * bundled and train[-1] == extra[0]
     # a writer's label has its own weight, whatever its record's writer field says
+    assert weights[-1] == 3.0
+    _, weights = default_classifier_training(
+        scheme, [{**extra[0], "writer": "scheme"}], scheme_example_weight=5.0
+    )
     assert weights[-1] == WRITER_LABEL_WEIGHT
-    _, weights = default_classifier_training(scheme, [{**extra[0], "writer": "scheme"}])
-    assert weights[-1] == WRITER_LABEL_WEIGHT != SCHEME_EXAMPLE_WEIGHT
+    # at weight 0 the phrases are left out (the shipped default: docs/classifier.md)
+    train, weights = default_classifier_training(scheme, extra, scheme_example_weight=0.0)
+    assert len(train) == bundled + 1 and not any(r.get("writer") == "scheme" for r in train)
+    shipped, _ = default_classifier_training(scheme, extra)
+    assert len(shipped) == bundled + (len(records) if SCHEME_EXAMPLE_WEIGHT > 0 else 0) + 1
