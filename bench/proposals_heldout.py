@@ -19,6 +19,7 @@ Nothing is tuned here; all parameters are the shipped defaults (chosen on writer
 docs/proposals.md).
 
     nice -n 10 .venv/bin/python bench/proposals_heldout.py [--folds 5] [--seed 0] [--only NAME...]
+        [--run-folds 0 1] [--sets held_out_writer_E]   # a shorter screening run
 """
 
 from __future__ import annotations
@@ -81,6 +82,17 @@ VARIANTS = {
     # the leftover pass with a looser check: core words carried by a quarter of a group,
     # compared by their first 6 letters without accents (measured, not the default)
     "leftover_pass_core_share_0.25_prefix_6": {"core_share": 0.25, "core_prefix": 6},
+    # core words counted as concepts: lemmas whose centred static vectors reach the cosine
+    # (``concepts.py``), so a paraphrase can carry its group's core word
+    "core_concepts_0.6": {"core_concepts": 0.6},
+    "core_concepts_0.7": {"core_concepts": 0.7},
+    "core_concepts_0.8": {"core_concepts": 0.8},
+    # a member without a core word stays when its centred sentence embedding is this close to
+    # the centroid of the members that carry one (``CoherenceCheck.rescue``)
+    "core_rescue_0.4": {"core_rescue": 0.4},
+    "core_rescue_0.5": {"core_rescue": 0.5},
+    "core_rescue_0.6": {"core_rescue": 0.6},
+    "core_rescue_0.7": {"core_rescue": 0.7},
     # main before issue 13's second pass: units read with half their contribution, cut at 0.12,
     # recognition learnt from writers A-D only (``"train": "a_d"``), calibrated threshold 0.8
     "previous_default_hybrid_a_d_threshold_0.8": {
@@ -141,6 +153,15 @@ def main() -> dict:
     parser.add_argument(
         "--only", nargs="*", help="variants and baselines to run (default: all); a shorter run"
     )
+    parser.add_argument(
+        "--run-folds", nargs="*", type=int, help="which of the folds to run (default: all)"
+    )
+    parser.add_argument(
+        "--sets",
+        nargs="*",
+        choices=["held_out_writer_E", "sample_consultation"],
+        help="which sets to score (default: both)",
+    )
     args = parser.parse_args()
     variants = {k: v for k, v in VARIANTS.items() if not args.only or k in args.only}
     need_a_d = any(v.get("train") == "a_d" for v in variants.values())
@@ -154,8 +175,13 @@ def main() -> dict:
     folds = build_folds(train, catalogue, args.folds, args.seed)
     folds_a_d = build_folds(load_labelled("train"), catalogue, args.folds, args.seed)
     with Timer() as timer:
-        sets = {"held_out_writer_E": held_out(), "sample_consultation": sample()}
+        sets = {"held_out_writer_E": held_out, "sample_consultation": sample}
+        sets = {k: load() for k, load in sets.items() if not args.sets or k in args.sets}
+    if args.run_folds:
+        folds = [folds[i] for i in args.run_folds]
+        folds_a_d = [folds_a_d[i] for i in args.run_folds]
     out: dict = {
+        "run_folds": args.run_folds or "all",
         "only": args.only or "all",
         "folds": args.folds,
         "seed": args.seed,

@@ -307,6 +307,16 @@ def main() -> dict:
             items, embedder, core_share=None, leftover_passes=0
         ),
         "main_default_no_leftover_pass": lambda: ours(items, embedder, leftover_passes=0),
+        # core words counted as concepts (clustering/concepts.py), at three cosine cuts
+        **{
+            f"core_concepts_{cut}": lambda cut=cut: ours(items, embedder, core_concepts=cut)
+            for cut in (0.6, 0.7, 0.8)
+        },
+        # a member without a core word kept when its sentence is close to those with one
+        **{
+            f"core_rescue_{cut}": lambda cut=cut: ours(items, embedder, core_rescue=cut)
+            for cut in (0.4, 0.5, 0.6, 0.7)
+        },
         "previous_default_hybrid": lambda: ours(
             items, embedder, min_similarity=0.12, context_weight=0.5, core_share=None
         ),

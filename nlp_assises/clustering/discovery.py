@@ -74,13 +74,14 @@ class HybridSimilarity:
         for weight, matrix in (
             (self.word_weight, self.words_.transform(texts)),
             (self.char_weight, self.chars_.transform([t.lower() for t in texts])),
-            (self.embedding_weight, sparse.csr_matrix(self._centred(embeddings))),
+            (self.embedding_weight, sparse.csr_matrix(self.centred(embeddings))),
         ):
             if weight > 0:
                 blocks.append(normalize(matrix) * np.sqrt(weight))
         return sparse.hstack(blocks, format="csr")
 
-    def _centred(self, embeddings: np.ndarray) -> np.ndarray:
+    def centred(self, embeddings: np.ndarray) -> np.ndarray:
+        """Unit-norm embeddings minus the corpus mean, normalised again."""
         return normalize(normalize(np.asarray(embeddings, dtype=np.float64)) - self.mean_)
 
 

@@ -33,12 +33,18 @@ class HybridDiscovery:
         *,
         core_share: float | None = 0.5,
         core_prefix: int | None = None,
+        core_concepts: float | None = None,
+        core_rescue: float | None = None,
         leftover_passes: int = 1,
+        spacy_model: str = "fr_core_news_md",
     ) -> None:
         self.grouping = grouping
         self.core_share = core_share
         self.core_prefix = core_prefix
+        self.core_concepts = core_concepts
+        self.core_rescue = core_rescue
         self.leftover_passes = leftover_passes
+        self.spacy_model = spacy_model
 
     def fit_predict(
         self,
@@ -56,8 +62,14 @@ class HybridDiscovery:
                 core_share=self.core_share,
                 min_size=min_size,
                 prefix=self.core_prefix,
+                rescue=self.core_rescue,
             )
-        topics, carried, stage = self._checked(check, grouping, topics, texts, owners)
+            if self.core_concepts is not None:  # words close in meaning: one core word
+                check.learn_concepts(texts, owners, self.core_concepts, self.spacy_model)
+        vectors = None  # the units' centred embeddings, for the check's rescue only
+        if check is not None and check.rescue is not None:
+            vectors = grouping.similarity_.centred(embeddings)
+        topics, carried, stage = self._checked(check, grouping, topics, texts, owners, vectors)
         placing = FittedTheme([stage], check)
         for _ in range(self.leftover_passes):  # the units no group kept get another chance
             left = np.flatnonzero(topics == -1)
@@ -68,7 +80,14 @@ class HybridDiscovery:
             found = again.labels(sub_texts, embeddings[left], sub_owners, context)
             offset = int(topics.max()) + 1
             found, found_carried, stage = self._checked(
-                check, again, found, sub_texts, sub_owners, offset, left
+                check,
+                again,
+                found,
+                sub_texts,
+                sub_owners,
+                vectors[left] if vectors is not None else None,
+                offset,
+                left,
             )
             if (found == -1).all():
                 break
@@ -80,12 +99,12 @@ class HybridDiscovery:
         return topics
 
     @staticmethod
-    def _checked(check, grouping, grouped, texts, owners, offset=0, among=None):
+    def _checked(check, grouping, grouped, texts, owners, vectors, offset=0, among=None):
         """One pass's labels after the coherence check (``check``: None, unchanged), how many
         core words each unit carries, and the pass as placing needs it."""
         if check is None:
             refined, carried = np.asarray(grouped), np.zeros(len(texts), dtype=int)
         else:
-            refined, carried = check.refine(grouped, texts, owners), check.carried_
+            refined, carried = check.refine(grouped, texts, owners, vectors), check.carried_
         stage = FittedTheme.stage(grouping, check, grouped, refined, texts, owners, offset, among)
         return refined, carried, stage

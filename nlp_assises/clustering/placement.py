@@ -32,12 +32,14 @@ class Stage:
     """One pass of a theme's discovery: its ``grouping``; ``proposal_of``: each of its groups
     the coherence check kept → the fit's topic, or (once named) the proposal id (None: a kept
     group the fit did not show, e.g. no pasteable label); ``cores``: those groups' core words;
-    ``among``: the theme's units this pass grouped (None: all of them)."""
+    ``among``: the theme's units this pass grouped (None: all of them); ``centroids``: those
+    groups' centroids for the check's ``rescue`` (empty without it)."""
 
     grouping: HybridGrouping
     proposal_of: dict[int, object]
     cores: dict[int, frozenset] = field(default_factory=dict)
     among: np.ndarray | None = None
+    centroids: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,18 +60,26 @@ class FittedTheme:
     def stage(grouping, check, grouped, refined, texts, owners, offset=0, among=None) -> Stage:
         """A pass from the grouping's labels ``grouped`` and the same after ``check.refine``
         (``refined``, which only removes members and renumbers groups, so each kept group has
-        one), its kept groups numbered from ``offset`` (the topics of earlier passes)."""
+        one), its kept groups numbered from ``offset`` (the topics of earlier passes); the
+        check's core words and centroids are those of that ``refine`` call."""
         kept = {a: b for a, b in zip(grouped.tolist(), refined.tolist(), strict=True) if b != -1}
-        cores = {}
+        cores, centroids = {}, {}
         if check is not None:
-            by_refined = check.cores(np.asarray(refined), [check.bag(t) for t in texts], owners)
-            cores = {a: by_refined.get(b, frozenset()) for a, b in kept.items()}
-        return Stage(grouping, {a: b + offset for a, b in kept.items()}, cores, among)
+            cores = {a: check.cores_.get(a, frozenset()) for a in kept}
+            centroids = {a: check.centroids_[a] for a in kept if a in check.centroids_}
+        proposal_of = {a: b + offset for a, b in kept.items()}
+        return Stage(grouping, proposal_of, cores, among, centroids)
 
     def named(self, ids: dict[int, str]) -> FittedTheme:
         """The same with the kept groups named by their proposal ids (None: not shown)."""
         stages = [
-            Stage(s.grouping, {g: ids.get(k) for g, k in s.proposal_of.items()}, s.cores, s.among)
+            Stage(
+                s.grouping,
+                {g: ids.get(k) for g, k in s.proposal_of.items()},
+                s.cores,
+                s.among,
+                s.centroids,
+            )
             for s in self.stages
         ]
         return FittedTheme(stages, self.check)
@@ -92,10 +102,19 @@ class FittedTheme:
             groups = stage.grouping.predict(
                 [texts[i] for i in todo], embeddings[todo], [owners[i] for i in todo], context
             )
+            vectors = None
+            if self.check is not None and self.check.rescue is not None:
+                vectors = stage.grouping.similarity_.centred(embeddings[todo])
             left = []
-            for i, g in zip(todo.tolist(), groups.tolist(), strict=True):
+            for k, (i, g) in enumerate(zip(todo.tolist(), groups.tolist(), strict=True)):
                 if g in stage.proposal_of and (
-                    self.check is None or self.check.bag(texts[i]) & stage.cores.get(g, frozenset())
+                    self.check is None
+                    or self.check.keeps(
+                        self.check.bag(texts[i]),
+                        stage.cores.get(g, frozenset()),
+                        vectors[k] if vectors is not None else None,
+                        stage.centroids.get(g),
+                    )
                 ):
                     out[i] = stage.proposal_of[g]
                 else:

@@ -88,6 +88,15 @@ class ProposalClusterer:
     core_prefix:
         Core words compared by their first ``core_prefix`` letters, accents folded (``None``:
         whole lemmas); looser, so more members stay (measured in docs/proposals.md, off).
+    core_concepts:
+        Core words counted as concepts (``concepts.py``): a theme's lemmas whose centred static
+        word vectors reach this cosine with a more frequent one count as that word, so a
+        paraphrase can carry its group's core word (``None``: lemmas, as before; measured in
+        docs/proposals.md).
+    core_rescue:
+        A member that carries none of its group's core words stays when its sentence's centred
+        embedding reaches this cosine with the centroid of the members that carry them
+        (``None``: never; measured in docs/proposals.md).
     leftover_passes:
         How many times the units no group kept (the check's removals and the loose units) are
         grouped again among themselves, by the same grouping (its features, its cut) and the
@@ -127,6 +136,8 @@ class ProposalClusterer:
         leftover_passes: int = 1,
         core_prefix: int | None = None,
         sub_min_parent: int | None = 12,
+        core_concepts: float | None = None,
+        core_rescue: float | None = None,
     ) -> None:
         self.embedder = embedder
         self.spacy_model = spacy_model
@@ -154,6 +165,8 @@ class ProposalClusterer:
         self.core_share = core_share
         self.leftover_passes = leftover_passes
         self.core_prefix = core_prefix
+        self.core_concepts = core_concepts
+        self.core_rescue = core_rescue
         self.sub_min_parent = sub_min_parent
 
     def get_params(self) -> dict:
@@ -161,7 +174,7 @@ class ProposalClusterer:
             "min_cluster_size n_neighbors n_components random_state n_quotes outlier_threshold"
             " max_fit_units assign_threshold discovery min_similarity word_weight char_weight"
             " min_group_size context_weight attach_similarity core_share leftover_passes"
-            " core_prefix sub_min_parent"
+            " core_prefix core_concepts core_rescue sub_min_parent"
         )
         return {k: getattr(self, k) for k in plain.split()} | {
             "embedder_id": self.embedder.model_id,
@@ -434,7 +447,10 @@ class ProposalClusterer:
             grouping,
             core_share=self.core_share,
             core_prefix=self.core_prefix,
+            core_concepts=self.core_concepts,
+            core_rescue=self.core_rescue,
             leftover_passes=self.leftover_passes,
+            spacy_model=self.spacy_model,
         )
         topics = discovery.fit_predict(texts, embeddings, owners, context)
         carried, placing = discovery.carried_, discovery.placing_
