@@ -201,9 +201,10 @@ def main() -> dict:
         dev_decisions = shipped.predict([r["text"] for r in dev])
     result["diagnosis_real_dev"] = diagnosis(dev, dev_decisions)
     result["diagnosis_real_test"] = diagnosis(test, shipped.predict([r["text"] for r in test]))
-    rows["without the scheme's phrases (bundled corpora only)"] = report(
-        shipped, dev_decisions, bundled
-    ) | {"seconds": round(timer.seconds, 1)}
+    bundled_only = "without the scheme's phrases (bundled corpora only)"
+    rows[bundled_only] = report(shipped, dev_decisions, bundled) | {
+        "seconds": round(timer.seconds, 1)
+    }
     print("diagnosis", json.dumps(result["diagnosis_real_dev"], ensure_ascii=False), flush=True)
 
     # thresholds re-learnt on real dev, cross-fitted: each dev fold is decided with thresholds
@@ -233,32 +234,29 @@ def main() -> dict:
         "seconds": round(timer.seconds, 1)
     }
 
+    def measured(records: list[dict], phrase_weight: float = SCHEME_EXAMPLE_WEIGHT) -> dict:
+        """A row for a model fitted on ``records``: its figures and its fitting time."""
+        with Timer() as timer:
+            model = fit(records, phrase_weight=phrase_weight)
+        decisions = model.predict([r["text"] for r in dev])
+        return report(model, decisions, records) | {"seconds": round(timer.seconds, 1)}
+
     # the default learns the scheme's phrases only when bootstrap weighs them (the rule above
     # decides); the other choice is measured beside it
     in_default = phrases if SCHEME_EXAMPLE_WEIGHT > 0 else []
     with_or_without = "with" if in_default else "without"
     before = [r for r in bundled if r.get("writer") not in LATEST_WRITERS]
-    with Timer() as timer:
-        previous = fit([*before, *in_default])
     rows[f"previous default ({with_or_without} the scheme's phrases), without writers {LATEST}"] = (
-        report(previous, previous.predict([r["text"] for r in dev]), [*before, *in_default])
-        | {"seconds": round(timer.seconds, 1)}
+        measured([*before, *in_default])
     )
-
     name = f"default ({with_or_without} the scheme's phrases), with writers {LATEST}"
     if in_default:
-        with Timer() as timer:
-            default = fit([*bundled, *in_default])
-        rows[name] = report(
-            default, default.predict([r["text"] for r in dev]), [*bundled, *in_default]
-        ) | {"seconds": round(timer.seconds, 1)}
+        rows[name] = measured([*bundled, *in_default])
     else:  # the bundled corpora alone, the first row
-        rows[name] = rows["without the scheme's phrases (bundled corpora only)"]
-        with Timer() as timer:
-            other = fit([*bundled, *phrases], phrase_weight=PHRASES_COMPARED)
-        rows[f"with the scheme's phrases, each counting {PHRASES_COMPARED:g}"] = report(
-            other, other.predict([r["text"] for r in dev]), [*bundled, *phrases]
-        ) | {"seconds": round(timer.seconds, 1)}
+        rows[name] = rows[bundled_only]
+        rows[f"with the scheme's phrases, each counting {PHRASES_COMPARED:g}"] = measured(
+            [*bundled, *phrases], phrase_weight=PHRASES_COMPARED
+        )
     print("default", json.dumps(rows[name]["choice"])[:400], flush=True)
 
     for weight in (1.0, 3.0):

@@ -175,8 +175,8 @@ def main() -> dict:
     folds = build_folds(train, catalogue, args.folds, args.seed)
     folds_a_d = build_folds(load_labelled("train"), catalogue, args.folds, args.seed)
     with Timer() as timer:
-        sets = {"held_out_writer_E": held_out, "sample_consultation": sample}
-        sets = {k: load() for k, load in sets.items() if not args.sets or k in args.sets}
+        loaders = {"held_out_writer_E": held_out, "sample_consultation": sample}
+        sets = {k: load() for k, load in loaders.items() if not args.sets or k in args.sets}
     if args.run_folds:
         folds = [folds[i] for i in args.run_folds]
         folds_a_d = [folds_a_d[i] for i in args.run_folds]
