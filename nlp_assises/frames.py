@@ -47,13 +47,14 @@ def contributions_frame(source: Store | Pipeline, role: str | None = "writer") -
     ``language``, ``flags`` (list), ``not_french``, ``n_repairs``, ``n_pseudonyms``,
     ``n_chars``, ``n_words``, ``campaign``, ``themes_gold`` (labels that came with the input, or
     None), the latest classification (``model_version``, ``primary``, ``labels``,
-    ``needs_review``, ``margin`` and one ``score_<theme>`` column per theme) and ``clusters`` (ids
+    ``needs_review``, ``margin``, ``confidence`` (probability that ``primary`` is right) and one
+    ``score_<theme>`` column per theme) and ``clusters`` (ids
     of the current clustering run's proposals it belongs to).
 
     Example::
 
         df = contributions_frame(store)
-        df[df.needs_review].sort_values("margin").head()
+        df[df.needs_review].sort_values("confidence").head()
     """
     store = _store(source)
     contributions = store.contributions()
@@ -89,6 +90,7 @@ def contributions_frame(source: Store | Pipeline, role: str | None = "writer") -
             "labels": list(d.labels) if d else [],
             "needs_review": bool(d.needs_review) if d else None,
             "margin": d.margin if d else None,
+            "confidence": d.confidence if d else None,
             "clusters": clusters.get(c.id, []),
         }
         for theme, score in (d.scores if d else {}).items():

@@ -37,7 +37,16 @@ YES = {"x", "1", "oui", "o", "yes", "y", "vrai", "true", "✓", "✔"}
 NO = {"", "0", "non", "n", "no", "faux", "false"}
 FORMULA_STARTS = ("=", "+", "-", "@")
 # Columns of an exported batch that are information, not labels.
-INFO_COLUMNS = {"id", "text", "primary", "labels", "needs_review", "margin", "commentaire"}
+INFO_COLUMNS = {
+    "id",
+    "text",
+    "primary",
+    "labels",
+    "needs_review",
+    "margin",
+    "confidence",
+    "commentaire",
+}
 
 
 class LabelBatchError(InputError):
@@ -51,12 +60,14 @@ def review_queue(
     exclude_labelled: bool = True,
 ) -> pd.DataFrame:
     """Contributions to label first (uncertainty sampling): those the classifier sent to review,
-    then by smallest margin to a threshold. Contributions not in French, empty ones, and (with
-    ``exclude_labelled``) those already labelled by a writer or in the input are left out.
+    then the least sure first (lowest probability that the primary theme is right; by smallest
+    margin to a threshold for models that give no such probability). Contributions not in
+    French, empty ones, and (with ``exclude_labelled``) those already labelled by a writer or
+    in the input are left out.
 
     Example::
 
-        review_queue(store, n=40)[["primary", "margin", "text"]]
+        review_queue(store, n=40)[["primary", "confidence", "text"]]
     """
     store = _store(source)
     frame = contributions_frame(store)
@@ -67,7 +78,12 @@ def review_queue(
     if exclude_labelled:
         corrected = set(store.theme_corrections())
         frame = frame[frame["themes_gold"].isna() & ~frame.index.isin(corrected)]
-    frame = frame.sort_values(["needs_review", "margin"], ascending=[False, True], kind="stable")
+    frame = frame.sort_values(
+        ["needs_review", "confidence", "margin"],
+        ascending=[False, True, True],
+        kind="stable",
+        na_position="last",
+    )
     return frame.head(n) if n is not None else frame
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from nlp_assises.classify import ModelRegistry, ThemeClassifier, ZeroShotClassifier, load_model
-from nlp_assises.classify.decision import decide
+from nlp_assises.classify.decision import decide, primary_confidence
+from nlp_assises.classify.estimator import _level_for_target
 from nlp_assises.datasets import load_labelled
 from nlp_assises.errors import ConfigurationError
 from nlp_assises.evaluation import evaluate, expected_calibration_error
@@ -127,10 +128,62 @@ def test_zero_shot_start(embedder, tmp_path):
 
 
 def test_decision_rules():
-    (d,) = decide(np.array([[0.9, 0.55, 0.1, 0.2]]), ["a", "b", "c", "d"], [0.5] * 4)
+    sure_a = np.array([[0.9, 0.55, 0.1, 0.2]])
+    (d,) = decide(sure_a, ["a", "b", "c", "d"], [0.5] * 4)
     assert d.labels == ["a", "b"] and d.primary == "a" and d.needs_review  # b is near its threshold
-    (d,) = decide(np.array([[0.1, 0.05, 0.2, 0.0]]), ["a", "b", "c", "d"], [0.5] * 4)
+    off = np.array([[0.1, 0.05, 0.2, 0.0]])
+    (d,) = decide(off, ["a", "b", "c", "d"], [0.5] * 4)
     assert d.primary == HORS_THEME and not d.needs_review
+    # by confidence: the primary's probability, or that no theme applies for hors_theme
+    assert primary_confidence(sure_a, [0.5] * 4)[0] == pytest.approx(0.9)
+    assert primary_confidence(off, [0.5] * 4)[0] == pytest.approx(0.9 * 0.95 * 0.8 * 1.0)
+    (d,) = decide(sure_a, ["a", "b", "c", "d"], [0.5] * 4, review_confidence=0.8)
+    assert d.primary == "a" and not d.needs_review  # b near its threshold leaves "a" right
+    (d,) = decide(off, ["a", "b", "c", "d"], [0.5] * 4, review_confidence=0.8)
+    assert d.primary == HORS_THEME and d.needs_review and d.confidence == pytest.approx(0.684)
+
+
+def test_the_learnt_confidence_keeps_its_promise_out_of_fold(trained):
+    """``review_target``: outside review, the out-of-fold decisions are right that often, and
+    the level is the lowest that does it (a lower one breaks the promise)."""
+    train = load_labelled("train")
+    labels = [r["themes"] for r in train]
+    proba, thresholds = trained.oof_proba_, trained.thresholds_
+    themes = Scheme.default().theme_ids
+    gold = [set(g) or {HORS_THEME} for g in labels]
+
+    def right_outside(level: float) -> float:
+        made = decide(proba, themes, thresholds, review_confidence=level)
+        kept = [d.primary in g for d, g in zip(made, gold, strict=True) if not d.needs_review]
+        return sum(kept) / len(kept)
+
+    level = _level_for_target("confidence", proba, thresholds, labels, themes, 0.97)
+    assert 0 < level < 0.995
+    assert right_outside(level) >= 0.97 > right_outside(level - 0.005)
+    fitted = ThemeClassifier(trained.embedder, cv=3, review_target=0.97).fit(
+        [r["text"] for r in train], labels, Scheme.default()
+    )
+    assert fitted.review_by == "confidence" and fitted.review_confidence == level
+
+
+def test_a_model_saved_before_the_confidence_rule_still_reviews_by_margin(
+    trained, embedder, tmp_path
+):
+    trained.save(tmp_path / "m")
+    card_path = tmp_path / "m" / "model_card.json"
+    card = json.loads(card_path.read_text())
+    for key in ("review_by", "review_confidence"):
+        del card["params"][key]
+    card_path.write_text(json.dumps(card))
+    loaded = load_model(tmp_path / "m", embedder)
+    texts = [r["text"] for r in load_labelled("test")]
+    by_margin = [d.margin < loaded.review_band for d in loaded.predict(texts)]
+    assert loaded.review_by == "margin"
+    assert [d.needs_review for d in loaded.predict(texts)] == by_margin
+    by_confidence = [d.confidence < trained.review_confidence for d in trained.predict(texts)]
+    assert [d.needs_review for d in trained.predict(texts)] == by_confidence != by_margin
+    with pytest.raises(ConfigurationError, match="review_by"):
+        ThemeClassifier(embedder, review_by="entropy")
 
 
 def test_strict_and_lenient_primary_differ_only_on_multi_theme_records():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 
+import numpy as np
 import pytest
 
 import nlp_assises as na
@@ -53,9 +54,11 @@ def test_review_queue_is_uncertainty_sampling(pipeline):
     queue = na.review_queue(pipeline.store)
     flags = queue["needs_review"].tolist()
     assert flags == sorted(flags, reverse=True)  # to review first
-    for flag in (True, False):
-        margins = queue.loc[queue["needs_review"] == flag, "margin"].tolist()
-        assert margins == sorted(margins)
+    for flag in (True, False):  # the least sure first: lowest probability of being right
+        sure = queue.loc[queue["needs_review"] == flag, "confidence"].tolist()
+        assert sure == sorted(sure) and not any(c is None or np.isnan(c) for c in sure)
+    reviewed = queue["needs_review"].to_numpy()
+    assert queue["confidence"][reviewed].max() < queue["confidence"][~reviewed].min()
     assert len(na.review_queue(pipeline.store, n=5)) == 5
 
 

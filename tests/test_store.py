@@ -39,7 +39,7 @@ def test_fresh_database_is_migrated_and_in_wal_mode(settings):
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     assert version == _head(store)
-    assert version == "0006_sub_proposals"
+    assert version == "0007_review_confidence"
     Store.from_settings(settings)  # migrating again is a no-op
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, KFold
 
-from nlp_assises.classify.decision import Decision, decide
+from nlp_assises.classify.decision import Decision, decide, primary_confidence
 from nlp_assises.classify.features import LexicalFeatures, dense_to_csr, hstack_csr
 from nlp_assises.embedding.base import Embedder
 from nlp_assises.errors import ConfigurationError, ModelNotFoundError
@@ -56,24 +56,37 @@ def _best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
     return round(best_t, 3)
 
 
-def _band_for_target(
+# Each rule's levels, tried from the smallest review queue up (``_level_for_target``)
+REVIEW_LEVELS = {
+    "margin": np.arange(0.0, 0.301, 0.01),  # the band around the thresholds
+    "confidence": np.arange(0.0, 0.9951, 0.005),  # the probability that primary is right
+}
+
+
+def _level_for_target(
+    rule: str,
     proba: np.ndarray,
     thresholds: np.ndarray,
     labels: Sequence[Sequence[str]],
     theme_ids: Sequence[str],
     target: float,
 ) -> float:
-    """The narrowest review band (0 to 0.3) whose decisions outside review reach ``target``
-    accuracy (primary among the gold themes); the widest when none does."""
+    """The level of ``rule`` that sends the fewest decisions to review while those left out of
+    review are right (primary among the gold themes) at least ``target`` of the time; the
+    strictest level when none does."""
     gold = [set(g) or {HORS_THEME} for g in labels]
     decisions = decide(proba, theme_ids, thresholds, review_band=0.0)
     right = np.array([d.primary in g for d, g in zip(decisions, gold, strict=True)])
-    margins = np.array([d.margin for d in decisions])
-    for band in np.arange(0.0, 0.301, 0.01):
-        kept = margins >= band
+    if rule == "margin":
+        sureness = np.array([d.margin for d in decisions])
+    else:
+        sureness = primary_confidence(proba, thresholds)
+    levels = REVIEW_LEVELS[rule]
+    for level in levels:
+        kept = sureness >= level
         if kept.any() and right[kept].mean() >= target:
-            return round(float(band), 3)
-    return 0.3
+            return round(float(level), 3)
+    return round(float(levels[-1]), 3)
 
 
 class ThemeClassifier:
@@ -91,12 +104,16 @@ class ThemeClassifier:
         Scale of the (unit-norm) embedding block against the lexical block.
     word_weight:
         Scale of the word n-gram block against the character n-gram block (0: characters only).
-    review_band:
-        A probability this close to its threshold makes the decision ``needs_review``.
+    review_by:
+        ``"confidence"``: a decision goes to review when the probability that its ``primary`` is
+        right is under ``review_confidence``; ``"margin"`` (the first rule): when some theme's
+        probability is within ``review_band`` of its threshold (``decision.py`` compares them).
+    review_band, review_confidence:
+        The level of each rule.
     review_target:
-        When set, ``review_band`` is learnt instead: the narrowest band whose out-of-fold
-        decisions outside review are right (lenient primary) at least this often, so the review
-        queue is sized by how often the model is wrong on unseen writers, not by a constant.
+        When set, the rule's level is learnt instead: the smallest review queue whose
+        out-of-fold decisions outside review are right (lenient primary) at least this often, so
+        the queue is sized by how often the model is wrong on unseen writers, not by a constant.
     cv:
         Folds for the out-of-fold scores that calibrate and set thresholds. With ``groups`` given
         to ``fit`` (the writer of each text), folds never split a writer: calibration, thresholds
@@ -113,7 +130,9 @@ class ThemeClassifier:
         C: float = 16.0,
         embedding_weight: float = 1.0,
         word_weight: float = 2.0,
+        review_by: str = "confidence",
         review_band: float = 0.1,
+        review_confidence: float = 0.8,
         review_target: float | None = None,
         cv: int = 5,
         random_state: int = 0,
@@ -123,7 +142,13 @@ class ThemeClassifier:
         self.C = C
         self.embedding_weight = embedding_weight
         self.word_weight = word_weight
+        if review_by not in REVIEW_LEVELS:
+            raise ConfigurationError(
+                f"review_by={review_by!r}: choose one of {', '.join(REVIEW_LEVELS)}"
+            )
+        self.review_by = review_by
         self.review_band = review_band
+        self.review_confidence = review_confidence
         self.review_target = review_target
         self.cv = cv
         self.random_state = random_state
@@ -221,9 +246,13 @@ class ThemeClassifier:
             [_best_f1_threshold(y[:, j], oof_proba[:, j]) for j in range(len(theme_ids))]
         )
         if self.review_target is not None:
-            self.review_band = _band_for_target(
-                oof_proba, self.thresholds_, labels, theme_ids, self.review_target
+            level = _level_for_target(
+                self.review_by, oof_proba, self.thresholds_, labels, theme_ids, self.review_target
             )
+            if self.review_by == "margin":
+                self.review_band = level
+            else:
+                self.review_confidence = level
         self.oof_proba_ = oof_proba
         self.card = {
             "kind": self.kind,
@@ -263,7 +292,9 @@ class ThemeClassifier:
             "C": self.C,
             "embedding_weight": self.embedding_weight,
             "word_weight": self.word_weight,
+            "review_by": self.review_by,
             "review_band": self.review_band,
+            "review_confidence": self.review_confidence,
             "review_target": self.review_target,
             "cv": self.cv,
             "random_state": self.random_state,
@@ -301,6 +332,7 @@ class ThemeClassifier:
             self.scheme.theme_ids,
             self.thresholds_,
             review_band=self.review_band,
+            review_confidence=self.review_confidence if self.review_by == "confidence" else None,
         )
 
     # -- persistence -----------------------------------------------------------------------
@@ -326,7 +358,8 @@ class ThemeClassifier:
         if not card_path.is_file():
             raise ModelNotFoundError(f"{folder}: no model_card.json, not a classifier folder")
         card = json.loads(card_path.read_text())
-        params = card["params"]
+        # models saved before the confidence rule reviewed by margin: they keep doing so
+        params = {"review_by": "margin"} | card["params"]
         model = cls(embedder, **params)
         model.card = card
         model.scheme = Scheme.from_dict(card["scheme"])

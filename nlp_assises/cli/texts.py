@@ -81,6 +81,7 @@ def classify(
         if "not_french" in result.flags or not result.text.strip():
             decision["needs_review"] = True
         decision.pop("margin", None)
+        decision.pop("confidence", None)
         rows.append({"id": record.id, **decision})
     write_atomic(output, jsonl_lines(rows))
     typer.echo(f"{len(rows)} contributions classified -> {output}", err=True)

@@ -250,8 +250,8 @@ class ContributionsMixin:
 
 def insert_classifications(session: Session, rows: Sequence[dict], model_version: str) -> None:
     """``model_version``'s classifications (``{"id", "scores", "labels", "primary",
-    "needs_review", "margin"}`` rows) in one Core executemany: a national run writes millions,
-    and ORM objects cost more than the insert itself."""
+    "needs_review", "margin", "confidence"}`` rows) in one Core executemany: a national run
+    writes millions, and ORM objects cost more than the insert itself."""
     if not rows:
         return
     session.connection().execute(
@@ -265,6 +265,7 @@ def insert_classifications(session: Session, rows: Sequence[dict], model_version
                 "primary": row["primary"],
                 "needs_review": row["needs_review"],
                 "margin": row.get("margin", 0.0),
+                "confidence": row.get("confidence"),
             }
             for row in rows
         ],

@@ -108,6 +108,8 @@ class Classification(Base):
     primary: Mapped[str] = mapped_column(String(64), index=True)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     margin: Mapped[float] = mapped_column(Float, default=0.0)
+    # probability that ``primary`` is right; None before migration 0007 and for zero-shot models
+    confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     contribution: Mapped[Contribution] = relationship(back_populates="classifications")

@@ -23,6 +23,7 @@ def _redact(row: dict, role: str | None) -> dict:
     """The answer as the caller's role may see it (no key: the lowest role)."""
     row = classify_view(row, role)
     row.pop("margin", None)
+    row.pop("confidence", None)
     return row
 
 
