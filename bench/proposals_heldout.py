@@ -107,8 +107,14 @@ VARIANTS = {
     # the similarity learnt from the fold's known proposals (``metric.ProposalMetric``:
     # within-proposal whitening of the embeddings, entropy-weighted terms), off by default
     "learnt_metric": {"learnt_metric": True},
-    # the same with a lower cut: the learnt space's similarities are smaller (generic terms and
-    # the embeddings' common directions discounted), so the unsupervised cut leaves more alone
+    # the same at other cuts: the learnt space's similarities are on another scale (generic
+    # terms and the embeddings' common directions discounted) than the one 0.10 was chosen on
+    # at the cut 0.12: each half alone (the embeddings' whitening, the terms' factors), and
+    # the unsupervised similarity (what the cut alone does)
+    "learnt_metric_embeddings_only_0.12": {"learnt_metric": "embeddings", "min_similarity": 0.12},
+    "learnt_metric_terms_only_0.12": {"learnt_metric": "terms", "min_similarity": 0.12},
+    "unsupervised_min_similarity_0.12": {"min_similarity": 0.12},
+    "learnt_metric_min_similarity_0.12": {"learnt_metric": True, "min_similarity": 0.12},
     "learnt_metric_min_similarity_0.08": {"learnt_metric": True, "min_similarity": 0.08},
     "learnt_metric_min_similarity_0.06": {"learnt_metric": True, "min_similarity": 0.06},
     "ours_discovery_with_threshold_0.15": {"recognition_threshold": 0.15},
@@ -124,8 +130,9 @@ def guided(rows, embedder, known, **params) -> tuple[list, list]:
     """Our path: each row's main cluster, and the learnt slug it was put in (if any).
     ``known``: the learnt proposals by training set (``params["train"]``, default the open
     set ``nlp-assises models setup`` learns from)."""
-    if params.pop("learnt_metric", False):
-        params["metric"] = known["metric"]
+    learnt = params.pop("learnt_metric", False)
+    if learnt:
+        params["metric"] = known["metric"] if learnt is True else known[f"metric_{learnt}"]
     known = known[params.pop("train", "open_set")]
     predicted = ours(rows, embedder, known=known, **params)
     learnt = set(known.classes_)
@@ -136,15 +143,24 @@ def guided(rows, embedder, known, **params) -> tuple[list, list]:
     return predicted, recognised
 
 
-def learn_metric(records, embedder, pairs) -> ProposalMetric:
+def learn_metric(records, embedder, pairs, **params) -> ProposalMetric:
     """``ProposalMetric`` learnt from ``records`` (a fold's training records, or all of them);
     ``pairs``: lemma pairs by text, computed once for the run. Records making no proposal are
     left out (``ProposalMetric.fit`` would drop them)."""
     records = [r for r in records if r["proposal"]]
     texts = [r["text"] for r in records]
-    return ProposalMetric().fit(
+    return ProposalMetric(**params).fit(
         texts, embedder.encode(texts), [r["proposal"] for r in records], [pairs[t] for t in texts]
     )
+
+
+def learn_metrics(records, embedder, pairs) -> dict[str, ProposalMetric]:
+    """The metric, and each of its halves alone, learnt from ``records``."""
+    return {
+        "metric": learn_metric(records, embedder, pairs),
+        "metric_embeddings": learn_metric(records, embedder, pairs, weigh_terms=False),
+        "metric_terms": learn_metric(records, embedder, pairs, whiten=False),
+    }
 
 
 def scored(gold, predicted, held, recognised=None) -> dict:
@@ -256,7 +272,7 @@ def main() -> dict:
     if need_metric:
         texts = list(dict.fromkeys(r["text"] for r in train if r["proposal"]))
         pairs = dict(zip(texts, lemma_pairs(texts), strict=True))
-        known["metric"] = learn_metric(train, embedder, pairs)
+        known |= learn_metrics(train, embedder, pairs)
     out["all_slugs_learnt_reference"] = {}
     for name, rows in sets.items():
         gold = [r["gold"] for r in rows]
@@ -275,7 +291,7 @@ def main() -> dict:
             if need_a_d:
                 known["a_d"] = learn_fold(fold_a_d, catalogue, embedder)
             if need_metric:  # from the fold's training records only
-                known["metric"] = learn_metric(fold.train, embedder, pairs)
+                known |= learn_metrics(fold.train, embedder, pairs)
             for name, rows in sets.items():
                 gold = [r["gold"] for r in rows]
                 for variant, params in variants.items():

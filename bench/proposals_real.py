@@ -146,11 +146,13 @@ def ours(items, embedder, **params) -> tuple[dict, Counter, list[dict]]:
     return main, sizes, shown
 
 
-def learnt_metric(embedder) -> ProposalMetric:
+def learnt_metric(embedder, **params) -> ProposalMetric:
     """``ProposalMetric`` learnt from every training record making one of the 40 proposals."""
     records = [r for r in proposal_training_records() if r["proposal"]]
     texts = [r["text"] for r in records]
-    return ProposalMetric().fit(texts, embedder.encode(texts), [r["proposal"] for r in records])
+    return ProposalMetric(**params).fit(
+        texts, embedder.encode(texts), [r["proposal"] for r in records]
+    )
 
 
 def kmeans_lemmas(items, k: int) -> dict:
@@ -334,11 +336,20 @@ def main() -> dict:
         # the similarity learnt from the 40 known proposals' training records (as models setup
         # learns them: ``proposal_training_records``), off by default
         "learnt_metric": lambda: ours(items, embedder, metric=learnt_metric(embedder)),
+        # at the cut 0.12: each half alone (the embeddings' whitening, the terms' factors), and
+        # the unsupervised similarity (what the cut alone does)
+        "learnt_metric_embeddings_only_0.12": lambda: ours(
+            items, embedder, metric=learnt_metric(embedder, weigh_terms=False), min_similarity=0.12
+        ),
+        "learnt_metric_terms_only_0.12": lambda: ours(
+            items, embedder, metric=learnt_metric(embedder, whiten=False), min_similarity=0.12
+        ),
+        "unsupervised_min_similarity_0.12": lambda: ours(items, embedder, min_similarity=0.12),
         **{
             f"learnt_metric_min_similarity_{cut}": lambda cut=cut: ours(
                 items, embedder, metric=learnt_metric(embedder), min_similarity=cut
             )
-            for cut in (0.08, 0.06)
+            for cut in (0.12, 0.08, 0.06)
         },
         "previous_default_hybrid": lambda: ours(
             items, embedder, min_similarity=0.12, context_weight=0.5, core_share=None

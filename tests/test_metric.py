@@ -103,3 +103,19 @@ def test_the_clusterer_uses_the_metric_only_when_given_one(metric, hidden, embed
     learnt.fit(items, themes)
     stages = [s for theme in learnt.groupings_.values() for s in theme.stages]
     assert stages and all(s.grouping.similarity_.whitening_ is not None for s in stages)
+
+
+def test_the_known_proposals_keep_their_learnt_metric(metric, fold, embedder, tmp_path):
+    from nlp_assises.clustering.known import KnownProposals
+
+    records = [r for r in fold.train if r["proposal"]][:300]
+    catalogue = [p for p in load_proposals() if p["slug"] in fold.learnt]
+    known = KnownProposals(embedder).fit(
+        [r["text"] for r in records], [r["proposal"] for r in records], catalogue
+    )
+    known.save(tmp_path / "plain")
+    assert KnownProposals.load(tmp_path / "plain", embedder).metric_ is None
+    known.metric_ = metric
+    loaded = KnownProposals.load(known.save(tmp_path / "with"), embedder).metric_
+    np.testing.assert_allclose(loaded.whitening_, metric.whitening_)
+    assert loaded.card == metric.card

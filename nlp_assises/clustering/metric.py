@@ -50,6 +50,9 @@ class ProposalMetric:
         Character n-gram lengths, as discovery reads them (``HybridSimilarity.char_ngrams``).
     spacy_model:
         Lemmatises the training texts (the word terms are lemmas, as discovery's).
+    whiten, weigh_terms:
+        Learn the embeddings' whitening, the terms' factors (off: identity, every factor 1;
+        for measuring each half alone).
 
     Fitted attributes: ``whitening_`` (d × d), ``terms_`` / ``term_factors_`` (lemmas and lemma
     pairs), ``ngrams_`` / ``ngram_factors_``, ``card`` (what it was learnt from).
@@ -62,11 +65,15 @@ class ProposalMetric:
         entropy_power: float = 0.5,
         char_ngrams: tuple[int, int] = (3, 5),
         spacy_model: str = "fr_core_news_md",
+        whiten: bool = True,
+        weigh_terms: bool = True,
     ) -> None:
         self.shrinkage = shrinkage
         self.entropy_power = entropy_power
         self.char_ngrams = char_ngrams
         self.spacy_model = spacy_model
+        self.whiten = whiten
+        self.weigh_terms = weigh_terms
 
     def get_params(self) -> dict:
         return {
@@ -74,6 +81,8 @@ class ProposalMetric:
             "entropy_power": self.entropy_power,
             "char_ngrams": list(self.char_ngrams),
             "spacy_model": self.spacy_model,
+            "whiten": self.whiten,
+            "weigh_terms": self.weigh_terms,
         }
 
     def fit(
@@ -93,7 +102,18 @@ class ProposalMetric:
         kept = [texts[i] for i in keep]
         vectors = normalize(np.asarray(embeddings, dtype=np.float64)[keep])
         centred = normalize(vectors - vectors.mean(axis=0))
-        self.whitening_ = within_whitening(centred, y, self.shrinkage)
+        self.whitening_ = np.eye(centred.shape[1])
+        if self.whiten:
+            self.whitening_ = within_whitening(centred, y, self.shrinkage)
+        self.card = {
+            "kind": "proposal-metric",
+            "params": self.get_params(),
+            "training": {"n": len(kept), "proposals": sorted(set(y))},
+        }
+        self.terms_ = self.ngrams_ = np.asarray([], dtype=str)
+        self.term_factors_ = self.ngram_factors_ = np.asarray([], dtype=np.float64)
+        if not self.weigh_terms:
+            return self
         pairs = (
             [pairs[i] for i in keep] if pairs is not None else lemma_pairs(kept, self.spacy_model)
         )
@@ -106,11 +126,6 @@ class ProposalMetric:
         present = chars.fit_transform([ANY_PLACEHOLDER.sub(" ", t).lower() for t in kept])
         self.ngrams_ = np.asarray(chars.get_feature_names_out(), dtype=str)
         self.ngram_factors_ = entropy_factors(present, y, self.entropy_power)
-        self.card = {
-            "kind": "proposal-metric",
-            "params": self.get_params(),
-            "training": {"n": len(kept), "proposals": sorted(set(y))},
-        }
         return self
 
     def word_factors(self, vocabulary: Sequence[str]) -> np.ndarray:
