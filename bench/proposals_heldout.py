@@ -109,6 +109,8 @@ VARIANTS = {
     "learnt_metric": {"learnt_metric": True},
     # the same at other cuts: the learnt space's similarities are on another scale (generic
     # terms and the embeddings' common directions discounted) than the one 0.10 was chosen on
+    # the embeddings' whitening alone at the default cut
+    "learnt_metric_embeddings_only": {"learnt_metric": "embeddings"},
     # at the cut 0.12: each half alone (the embeddings' whitening, the terms' factors), and
     # the unsupervised similarity (what the cut alone does)
     "learnt_metric_embeddings_only_0.12": {"learnt_metric": "embeddings", "min_similarity": 0.12},

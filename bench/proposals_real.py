@@ -336,6 +336,10 @@ def main() -> dict:
         # the similarity learnt from the 40 known proposals' training records (as models setup
         # learns them: ``proposal_training_records``), off by default
         "learnt_metric": lambda: ours(items, embedder, metric=learnt_metric(embedder)),
+        # the embeddings' whitening alone at the default cut
+        "learnt_metric_embeddings_only": lambda: ours(
+            items, embedder, metric=learnt_metric(embedder, weigh_terms=False)
+        ),
         # at the cut 0.12: each half alone (the embeddings' whitening, the terms' factors), and
         # the unsupervised similarity (what the cut alone does)
         "learnt_metric_embeddings_only_0.12": lambda: ours(
