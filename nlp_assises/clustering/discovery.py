@@ -36,6 +36,11 @@ class HybridSimilarity:
     ``transform`` returns one sparse row per text whose dot products are that similarity (each
     block L2-normalised and scaled by the square root of its weight), so similarities of a
     large corpus are computed in batches without a dense n × n matrix.
+
+    ``metric``: a fitted ``metric.ProposalMetric`` (None: unsupervised). With it, each word and
+    character n-gram column is multiplied by its learnt factor and the centred embeddings are
+    whitened (``word_factors_``, ``char_factors_``, ``whitening_``: all the fitted similarity
+    keeps of it).
     """
 
     def __init__(
@@ -45,11 +50,13 @@ class HybridSimilarity:
         char_weight: float = 0.3,
         analyzer: Callable[[str], list[str]] | None = None,
         char_ngrams: tuple[int, int] = (3, 5),
+        metric=None,
     ) -> None:
         self.word_weight = word_weight
         self.char_weight = char_weight
         self.analyzer = analyzer
         self.char_ngrams = char_ngrams
+        self.metric = metric
 
     @property
     def embedding_weight(self) -> float:
@@ -66,19 +73,36 @@ class HybridSimilarity:
         self.chars_ = TfidfVectorizer(
             analyzer="char_wb", ngram_range=self.char_ngrams, sublinear_tf=True, min_df=2
         ).fit([t.lower() for t in texts])
+        self.word_factors_ = self.char_factors_ = self.whitening_ = None
+        if self.metric is not None:  # learnt from the known proposals (metric.py)
+            self.word_factors_ = self.metric.word_factors(self.words_.get_feature_names_out())
+            self.char_factors_ = self.metric.char_factors(self.chars_.get_feature_names_out())
+            self.whitening_ = self.metric.whitening_
         return self
 
     def transform(self, texts: Sequence[str], embeddings: np.ndarray) -> sparse.csr_matrix:
         texts = [ANY_PLACEHOLDER.sub(" ", t) for t in texts]
         blocks = []
+        words = self.words_.transform(texts) if self.word_weight > 0 else None
+        chars = self.chars_.transform([t.lower() for t in texts]) if self.char_weight > 0 else None
+        if getattr(self, "word_factors_", None) is not None and words is not None:
+            words = words @ sparse.diags(self.word_factors_)
+        if getattr(self, "char_factors_", None) is not None and chars is not None:
+            chars = chars @ sparse.diags(self.char_factors_)
         for weight, matrix in (
-            (self.word_weight, self.words_.transform(texts)),
-            (self.char_weight, self.chars_.transform([t.lower() for t in texts])),
-            (self.embedding_weight, sparse.csr_matrix(self.centred(embeddings))),
+            (self.word_weight, words),
+            (self.char_weight, chars),
+            (self.embedding_weight, self.embedded(embeddings) if self.embedding_weight else None),
         ):
             if weight > 0:
-                blocks.append(normalize(matrix) * np.sqrt(weight))
+                blocks.append(normalize(sparse.csr_matrix(matrix)) * np.sqrt(weight))
         return sparse.hstack(blocks, format="csr")
+
+    def embedded(self, embeddings: np.ndarray) -> np.ndarray:
+        """The embedding block before its weight: centred, and whitened with a learnt metric."""
+        centred = self.centred(embeddings)
+        whitening = getattr(self, "whitening_", None)
+        return centred if whitening is None else normalize(centred @ whitening)
 
     def centred(self, embeddings: np.ndarray) -> np.ndarray:
         """Unit-norm embeddings minus the corpus mean, normalised again."""

@@ -47,7 +47,8 @@ class HybridGrouping:
     """Coherent groups over lexical + semantic similarity (``discovery.py``), as an estimator.
 
     Parameters are those of ``ProposalClusterer`` (its docstring says what each one does);
-    ``batch_size``: units per chunk in :meth:`predict`.
+    ``batch_size``: units per chunk in :meth:`predict`; ``metric``: a fitted
+    ``metric.ProposalMetric`` the similarity uses (None: unsupervised).
 
     Fitted attributes: ``similarity_`` (a fitted ``HybridSimilarity``), ``sample_`` (indices of
     the grouped units among those given to ``fit``), ``sample_labels_`` (their groups, -1:
@@ -68,6 +69,7 @@ class HybridGrouping:
         random_state: int = 42,
         analyzer: LemmaAnalyzer | None = None,
         batch_size: int = 2048,
+        metric=None,
     ) -> None:
         self.word_weight = word_weight
         self.char_weight = char_weight
@@ -79,6 +81,7 @@ class HybridGrouping:
         self.random_state = random_state
         self.analyzer = analyzer
         self.batch_size = batch_size
+        self.metric = metric
 
     def fit(
         self,
@@ -90,7 +93,10 @@ class HybridGrouping:
         """``owners``: each unit's contribution (a group's size counts contributions);
         ``context``: the owners' whole contributions, or None."""
         self.similarity_ = HybridSimilarity(
-            word_weight=self.word_weight, char_weight=self.char_weight, analyzer=self.analyzer
+            word_weight=self.word_weight,
+            char_weight=self.char_weight,
+            analyzer=self.analyzer,
+            metric=self.metric,
         ).fit(texts, embeddings)
         return self._group(texts, embeddings, owners, context)
 
@@ -207,7 +213,11 @@ class HybridGrouping:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         similarity = self.similarity_
-        params = {k: v for k, v in vars(self).items() if not k.endswith("_") and k != "analyzer"}
+        params = {
+            k: v
+            for k, v in vars(self).items()
+            if not k.endswith("_") and k not in ("analyzer", "metric")
+        }
         state = {
             "params": params,
             "similarity": {
@@ -221,6 +231,11 @@ class HybridGrouping:
         }
         (folder / "grouping.json").write_text(json.dumps(state, ensure_ascii=False))
         sums = self.group_sums_.tocsr()
+        learnt = {  # what the similarity keeps of a learnt metric (none: unsupervised)
+            key: value
+            for key in ("word_factors_", "char_factors_", "whitening_")
+            if (value := getattr(similarity, key, None)) is not None
+        }
         np.savez_compressed(
             folder / "grouping.npz",
             words_idf=similarity.words_.idf_,
@@ -233,6 +248,7 @@ class HybridGrouping:
             counts=self.group_counts_,
             sample=self.sample_,
             sample_labels=self.sample_labels_,
+            **learnt,
         )
 
     @classmethod
@@ -253,6 +269,8 @@ class HybridGrouping:
         similarity.mean_ = arrays["mean"]
         similarity.words_ = _vectorizer(state["words"], arrays["words_idf"], analyzer)
         similarity.chars_ = _vectorizer(state["chars"], arrays["chars_idf"], None)
+        for key in ("word_factors_", "char_factors_", "whitening_"):
+            setattr(similarity, key, arrays[key] if key in arrays.files else None)
         model.similarity_ = similarity
         model.group_sums_ = sparse.csr_matrix(
             (arrays["sums_data"], arrays["sums_indices"], arrays["sums_indptr"]),

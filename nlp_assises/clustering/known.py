@@ -22,6 +22,7 @@ from sklearn.linear_model import LogisticRegression
 
 from nlp_assises.classify.estimator import FORMAT_VERSION, check_embedder, data_hash
 from nlp_assises.classify.features import LexicalFeatures
+from nlp_assises.clustering.metric import ProposalMetric
 from nlp_assises.embedding.base import Embedder
 from nlp_assises.errors import ConfigurationError
 
@@ -60,6 +61,9 @@ class KnownProposals:
         self.word_weight = word_weight
         self.proposals: dict[str, dict] = {}
         self.card: dict = {}
+        # the similarity learnt from the same records for discovery (``metric.py``), when
+        # ``bootstrap.train_default_proposals(learnt_metric=True)`` learnt one; saved with it
+        self.metric_: ProposalMetric | None = None
 
     def get_params(self) -> dict:
         return {
@@ -144,6 +148,8 @@ class KnownProposals:
         self._lexical.save(folder)
         (folder / "classes.json").write_text(json.dumps(self.classes_, ensure_ascii=False))
         (folder / "model_card.json").write_text(json.dumps(self.card, indent=2, ensure_ascii=False))
+        if self.metric_ is not None:
+            self.metric_.save(folder / "metric")
         return folder
 
     @classmethod
@@ -157,5 +163,7 @@ class KnownProposals:
         with np.load(folder / "weights.npz", allow_pickle=False) as data:
             model.coef_, model.intercept_ = data["coef"], data["intercept"]
         model._lexical = LexicalFeatures.load(folder)
+        if (folder / "metric" / "metric.json").is_file():
+            model.metric_ = ProposalMetric.load(folder / "metric")
         check_embedder(card, embedder, folder)
         return model

@@ -26,6 +26,7 @@ from nlp_assises.clustering.labels import (
     pasteable,
 )
 from nlp_assises.clustering.lemmas import KEYWORD_STOP, LemmaAnalyzer, LemmaPairs, lemma_pairs
+from nlp_assises.clustering.metric import ProposalMetric
 from nlp_assises.clustering.placement import FittedTheme
 from nlp_assises.clustering.proposal_record import emit_proposal
 from nlp_assises.clustering.recognition import Thresholds, read_thresholds, recognise
@@ -107,6 +108,11 @@ class ProposalClusterer:
     sub_min_parent:
         Proposals of at least this many contributions get their main variants as
         ``sub_proposals`` (``subproposals.SubProposals``); ``None``: none.
+    metric:
+        A similarity learnt from the known proposals (a fitted ``metric.ProposalMetric``:
+        within-proposal whitening of the embeddings, proposal-specific terms weighted up) that
+        the hybrid path's grouping, and the placing of other units, use; ``None`` (default):
+        the unsupervised similarity. Measured in docs/proposals.md, off by default.
     """
 
     def __init__(
@@ -138,6 +144,7 @@ class ProposalClusterer:
         sub_min_parent: int | None = 12,
         core_concepts: float | None = None,
         core_rescue: float | None = None,
+        metric: ProposalMetric | None = None,
     ) -> None:
         self.embedder = embedder
         self.spacy_model = spacy_model
@@ -168,6 +175,7 @@ class ProposalClusterer:
         self.core_concepts = core_concepts
         self.core_rescue = core_rescue
         self.sub_min_parent = sub_min_parent
+        self.metric = metric
 
     def get_params(self) -> dict:
         plain = (
@@ -182,6 +190,7 @@ class ProposalClusterer:
             "non_answers": self.non_answers is not None,
             "recognition_threshold": self._thresholds().default,
             "recognition_per_proposal": dict(self._thresholds().per_proposal),
+            "metric": self.metric.card.get("training", {}).get("n") if self.metric else None,
         }
 
     def _thresholds(self) -> Thresholds:
@@ -442,6 +451,7 @@ class ProposalClusterer:
             max_fit_units=self.max_fit_units,
             random_state=self.random_state,
             analyzer=LemmaAnalyzer.from_pairs(lemmas, drop_generic=False),
+            metric=self.metric,
         )
         discovery = HybridDiscovery(
             grouping,
