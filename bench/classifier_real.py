@@ -47,7 +47,6 @@ from sklearn.model_selection import StratifiedKFold
 
 from nlp_assises.bootstrap import DEFAULT_CLASSIFIER_PARAMS, SCHEME_EXAMPLE_WEIGHT
 from nlp_assises.classify import ThemeClassifier
-from nlp_assises.classify.decision import decide
 from nlp_assises.classify.estimator import _best_f1_threshold, labels_to_matrix
 from nlp_assises.datasets import (
     SCHEME_WRITER,
@@ -172,9 +171,7 @@ def main() -> dict:
 
     def writers_oof(model: ThemeClassifier, records: list[dict]) -> dict:
         """Writer-grouped out-of-fold decisions of the fit itself, on the new writers' texts."""
-        made = decide(
-            model.oof_proba_, SCHEME.theme_ids, model.thresholds_, review_band=model.review_band
-        )
+        made = model.decide(model.oof_proba_)
         keep = [i for i, r in enumerate(records) if r.get("writer") in OOF_WRITERS]
         return scores_of([records[i] for i in keep], [made[i] for i in keep])
 
@@ -186,7 +183,12 @@ def main() -> dict:
                 name: summary(recs, model.predict([r["text"] for r in recs]))
                 for name, recs in reported.items()
             },
-            "review_band": model.review_band,
+            "review": {
+                "by": model.review_by,
+                "level": model.review_band
+                if model.review_by == "margin"
+                else model.review_confidence,
+            },
             "thresholds": dict(zip(SCHEME.theme_ids, model.thresholds_.tolist(), strict=True)),
         }
 
@@ -220,12 +222,7 @@ def main() -> dict:
 
         crossed = [None] * len(dev)
         for train_idx, test_idx in folds:
-            made = decide(
-                proba[test_idx],
-                SCHEME.theme_ids,
-                learnt(train_idx),
-                review_band=shipped.review_band,
-            )
+            made = shipped.decide(proba[test_idx], learnt(train_idx))
             for i, d in zip(test_idx, made, strict=True):
                 crossed[i] = d
         retuned = copy.copy(shipped)

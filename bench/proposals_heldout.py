@@ -148,12 +148,8 @@ def guided(rows, embedder, known, **params) -> tuple[list, list]:
 def learn_metric(records, embedder, pairs, **params) -> ProposalMetric:
     """``ProposalMetric`` learnt from ``records`` (a fold's training records, or all of them);
     ``pairs``: lemma pairs by text, computed once for the run. Records making no proposal are
-    left out (``ProposalMetric.fit`` would drop them)."""
-    records = [r for r in records if r["proposal"]]
-    texts = [r["text"] for r in records]
-    return ProposalMetric(**params).fit(
-        texts, embedder.encode(texts), [r["proposal"] for r in records], [pairs[t] for t in texts]
-    )
+    left out (``fit_records``)."""
+    return ProposalMetric(**params).fit_records(records, embedder, pairs)
 
 
 def learn_metrics(records, embedder, pairs) -> dict[str, ProposalMetric]:

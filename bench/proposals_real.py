@@ -148,11 +148,7 @@ def ours(items, embedder, **params) -> tuple[dict, Counter, list[dict]]:
 
 def learnt_metric(embedder, **params) -> ProposalMetric:
     """``ProposalMetric`` learnt from every training record making one of the 40 proposals."""
-    records = [r for r in proposal_training_records() if r["proposal"]]
-    texts = [r["text"] for r in records]
-    return ProposalMetric(**params).fit(
-        texts, embedder.encode(texts), [r["proposal"] for r in records]
-    )
+    return ProposalMetric(**params).fit_records(proposal_training_records(), embedder)
 
 
 def kmeans_lemmas(items, k: int) -> dict:

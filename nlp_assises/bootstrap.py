@@ -148,10 +148,8 @@ def train_default_proposals(
         [r["text"] for r in train], [r["proposal"] for r in train], load_proposals()
     )
     if learnt_metric:
-        making = [r for r in train if r["proposal"]]
-        texts = [r["text"] for r in making]
-        model.metric_ = ProposalMetric(spacy_model=settings.spacy_model).fit(
-            texts, embedder.encode(texts), [r["proposal"] for r in making]
+        model.metric_ = ProposalMetric(spacy_model=settings.spacy_model).fit_records(
+            train, embedder
         )
     model.card["origin"] = BUNDLED_DEFAULT
     return ModelRegistry(settings.proposals_dir).add(model, promote=True, prefix="prop")

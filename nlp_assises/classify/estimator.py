@@ -327,10 +327,17 @@ class ThemeClassifier:
     def predict(
         self, texts: Sequence[str], *, embeddings: np.ndarray | None = None
     ) -> list[Decision]:
+        return self.decide(self.predict_proba(texts, embeddings=embeddings))
+
+    def decide(
+        self, probabilities: np.ndarray, thresholds: np.ndarray | None = None
+    ) -> list[Decision]:
+        """Decisions for calibrated ``probabilities`` (``predict_proba``, ``oof_proba_``) by this
+        model's thresholds (or ``thresholds``) and its own review rule."""
         return decide(
-            self.predict_proba(texts, embeddings=embeddings),
+            probabilities,
             self.scheme.theme_ids,
-            self.thresholds_,
+            self.thresholds_ if thresholds is None else thresholds,
             review_band=self.review_band,
             review_confidence=self.review_confidence if self.review_by == "confidence" else None,
         )

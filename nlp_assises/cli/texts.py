@@ -126,12 +126,9 @@ def train(
         cleaned, labels, the_scheme
     )
     # Out-of-fold figures: the model card carries metrics no training row has graded itself.
-    from nlp_assises.classify.decision import decide
     from nlp_assises.evaluation import evaluate
 
-    oof = decide(
-        model.oof_proba_, the_scheme.theme_ids, model.thresholds_, review_band=model.review_band
-    )
+    oof = model.decide(model.oof_proba_)
     model.card["metrics"] = {"cross_validated": evaluate(labels, oof, the_scheme.theme_ids)}
     model.card["version"] = output.name
     tmp = output.with_name(f".{output.name}.partial")

@@ -85,9 +85,9 @@ class HybridSimilarity:
         blocks = []
         words = self.words_.transform(texts) if self.word_weight > 0 else None
         chars = self.chars_.transform([t.lower() for t in texts]) if self.char_weight > 0 else None
-        if getattr(self, "word_factors_", None) is not None and words is not None:
+        if self.word_factors_ is not None and words is not None:
             words = words @ sparse.diags(self.word_factors_)
-        if getattr(self, "char_factors_", None) is not None and chars is not None:
+        if self.char_factors_ is not None and chars is not None:
             chars = chars @ sparse.diags(self.char_factors_)
         for weight, matrix in (
             (self.word_weight, words),
@@ -101,8 +101,7 @@ class HybridSimilarity:
     def embedded(self, embeddings: np.ndarray) -> np.ndarray:
         """The embedding block before its weight: centred, and whitened with a learnt metric."""
         centred = self.centred(embeddings)
-        whitening = getattr(self, "whitening_", None)
-        return centred if whitening is None else normalize(centred @ whitening)
+        return centred if self.whitening_ is None else normalize(centred @ self.whitening_)
 
     def centred(self, embeddings: np.ndarray) -> np.ndarray:
         """Unit-norm embeddings minus the corpus mean, normalised again."""

@@ -128,16 +128,27 @@ class ProposalMetric:
         self.ngram_factors_ = entropy_factors(present, y, self.entropy_power)
         return self
 
+    def fit_records(
+        self, records: Sequence[dict], embedder, pairs: dict[str, LemmaPairs] | None = None
+    ) -> ProposalMetric:
+        """:meth:`fit` on labelled records (``text``, ``proposal``) as ``KnownProposals`` learns
+        them; only those making a proposal are encoded. ``pairs``: lemma pairs by text, when
+        already computed."""
+        making = [r for r in records if r["proposal"]]
+        texts = [r["text"] for r in making]
+        return self.fit(
+            texts,
+            embedder.encode(texts),
+            [r["proposal"] for r in making],
+            None if pairs is None else [pairs[t] for t in texts],
+        )
+
     def word_factors(self, vocabulary: Sequence[str]) -> np.ndarray:
         """The factor of each of ``vocabulary``'s terms (1 for a term never seen in training)."""
         return _lookup(self.terms_, self.term_factors_, vocabulary)
 
     def char_factors(self, vocabulary: Sequence[str]) -> np.ndarray:
         return _lookup(self.ngrams_, self.ngram_factors_, vocabulary)
-
-    def whiten(self, centred: np.ndarray) -> np.ndarray:
-        """Centred, normalised embeddings in the learnt space, normalised again."""
-        return normalize(np.asarray(centred, dtype=np.float64) @ self.whitening_)
 
     # -- saving: JSON + npz, never pickle ---------------------------------------------------
     def save(self, folder: str | Path) -> Path:
