@@ -1,7 +1,8 @@
-"""The hand proposal labels of 500 real answers (data/labels/realdata_proposals.jsonl and its
+"""The hand proposal labels of 900 real answers (data/labels/realdata_proposals.jsonl and its
 inventory) stay well-formed: they measure how precisely the 40 learnt proposals are recognised, so
 a slug that drifts from proposals.json, a typo or a drifting split would skew that measure
-silently."""
+silently. The second labeller's blind labels of the test half (realdata_proposals_second.jsonl,
+``bench/label_agreement.py``) are held to the same rules."""
 
 from __future__ import annotations
 
@@ -18,20 +19,23 @@ INVENTORY = REPO / "data" / "labels" / "realdata_proposal_inventory.json"
 LEARNT = REPO / "nlp_assises" / "data" / "proposals.json"
 IDEAS = REPO / "data" / "written" / "ideas.json"
 REALDATA = SHARED / "realdata" / "granddebat_q134_incivilites.jsonl"
-KEYS = {"id", "substantive", "proposals", "split", "note"}
+SECOND = REPO / "data" / "labels" / "realdata_proposals_second.jsonl"
+SECOND_INVENTORY = REPO / "data" / "labels" / "realdata_proposal_inventory_second.json"
+KEYS = {"id", "substantive", "proposals", "split", "batch", "note"}
 
 
-def _rows() -> list[dict]:
-    return [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines()]
+def _rows(path=LABELS) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def _inventory() -> dict[str, dict]:
-    return {p["slug"]: p for p in json.loads(INVENTORY.read_text(encoding="utf-8"))["proposals"]}
+def _inventory(path=INVENTORY) -> dict[str, dict]:
+    return {p["slug"]: p for p in json.loads(path.read_text(encoding="utf-8"))["proposals"]}
 
 
 def test_rows_follow_the_split_rule_and_name_inventory_slugs():
     rows, inventory = _rows(), _inventory()
-    assert len(rows) == 500 and len({r["id"] for r in rows}) == 500
+    assert len(rows) == 900 and len({r["id"] for r in rows}) == 900
+    assert [r["batch"] for r in rows] == ["1"] * 500 + ["2a"] * 400
     for row in rows:
         assert set(row) <= KEYS and KEYS - {"note"} <= set(row), row["id"]
         digest = int(hashlib.sha256(row["id"].encode()).hexdigest(), 16)
@@ -42,6 +46,26 @@ def test_rows_follow_the_split_rule_and_name_inventory_slugs():
             assert props == [], row["id"]
     used = {s for r in rows for s in r["proposals"]}
     assert used == set(inventory), "the inventory lists exactly the slugs the labels use"
+
+
+def test_second_labels_cover_the_first_test_half_with_known_or_own_slugs():
+    first = {r["id"]: r for r in _rows()}
+    second, own = _rows(SECOND), _inventory(SECOND_INVENTORY)
+    assert {r["id"] for r in second} == {
+        i for i, r in first.items() if r["split"] == "test" and r["batch"] == "1"
+    }
+    assert len(second) == len({r["id"] for r in second})
+    themes = set(Scheme.default().theme_ids) | {HORS_THEME}
+    assert all(s.startswith("r2-") and p["theme"] in themes for s, p in own.items())
+    for row in second:
+        assert set(row) <= KEYS - {"batch"} and KEYS - {"note", "batch"} <= set(row), row["id"]
+        assert row["split"] == first[row["id"]]["split"], row["id"]
+        props = row["proposals"]
+        assert len(set(props)) == len(props), row["id"]
+        assert set(props) <= set(_inventory()) | set(own), row["id"]
+        if not row["substantive"]:
+            assert props == [], row["id"]
+    assert {s for r in second for s in r["proposals"]} >= set(own)
 
 
 def test_inventory_reuses_learnt_and_idea_slugs_verbatim():
@@ -61,10 +85,11 @@ def test_inventory_reuses_learnt_and_idea_slugs_verbatim():
 
 
 @pytest.mark.skipif(not REALDATA.is_file(), reason="../shared/realdata is absent")
-def test_labels_name_real_answers_and_carry_no_text():
+@pytest.mark.parametrize("path", [LABELS, SECOND], ids=["first", "second"])
+def test_labels_name_real_answers_and_carry_no_text(path):
     with REALDATA.open(encoding="utf-8") as handle:
         texts = {row["id"]: row["text"] for row in map(json.loads, handle)}
-    for row in _rows():
+    for row in _rows(path):
         assert row["id"] in texts, row["id"]
         # a note is a few words of the labeller's, never a copy of the answer
         note = row.get("note", "")
