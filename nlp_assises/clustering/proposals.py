@@ -31,6 +31,7 @@ from nlp_assises.clustering.placement import FittedTheme
 from nlp_assises.clustering.proposal_record import emit_proposal
 from nlp_assises.clustering.recognition import Thresholds, read_thresholds, recognise
 from nlp_assises.clustering.results import ClusteringResult, Contribution, Prepared, rank_groups
+from nlp_assises.clustering.splitting import KeywordSplit
 from nlp_assises.clustering.subproposals import SubProposals
 from nlp_assises.clustering.topics import UmapHdbscan, build_bertopic, min_topic_size, represent
 from nlp_assises.clustering.units import Unit, UnitExtractor
@@ -113,6 +114,16 @@ class ProposalClusterer:
         within-proposal whitening of the embeddings, proposal-specific terms weighted up) that
         the hybrid path's grouping, and the placing of other units, use; ``None`` (default):
         the unsupervised similarity. Measured in docs/proposals.md, off by default.
+    split_share, split_min_parent, split_distinct:
+        A discovered group of at least ``split_min_parent`` contributions whose members add a
+        second word to its core words ("pédagogie" → "pédagogie et sanctions", "pédagogie puis
+        répression") is split by that word (``splitting.KeywordSplit``): a word carried by at
+        least ``split_share`` of its contributions, whose carriers are closer to each other
+        than to the rest of the group by ``split_distinct`` (mean cosine of centred
+        embeddings), makes a proposal of its own (``split_share`` None: no split). Chosen on
+        the real answers' DEV half: ``supported`` 0.739 against 0.694 without the split
+        (241 and 261 members judged, 363 labelled answers clustered either way); writer E's
+        discovery ARI is unchanged (0.330: none of its groups reaches 20 contributions).
     """
 
     def __init__(
@@ -145,6 +156,9 @@ class ProposalClusterer:
         core_concepts: float | None = None,
         core_rescue: float | None = None,
         metric: ProposalMetric | None = None,
+        split_share: float | None = 0.1,
+        split_min_parent: int = 20,
+        split_distinct: float = 0.125,
     ) -> None:
         self.embedder = embedder
         self.spacy_model = spacy_model
@@ -176,13 +190,17 @@ class ProposalClusterer:
         self.core_rescue = core_rescue
         self.sub_min_parent = sub_min_parent
         self.metric = metric
+        self.split_share = split_share
+        self.split_min_parent = split_min_parent
+        self.split_distinct = split_distinct
 
     def get_params(self) -> dict:
         plain = (
             "min_cluster_size n_neighbors n_components random_state n_quotes outlier_threshold"
             " max_fit_units assign_threshold discovery min_similarity word_weight char_weight"
             " min_group_size context_weight attach_similarity core_share leftover_passes"
-            " core_prefix core_concepts core_rescue sub_min_parent"
+            " core_prefix core_concepts core_rescue sub_min_parent split_share split_min_parent"
+            " split_distinct"
         )
         return {k: getattr(self, k) for k in plain.split()} | {
             "embedder_id": self.embedder.model_id,
@@ -460,6 +478,14 @@ class ProposalClusterer:
             core_concepts=self.core_concepts,
             core_rescue=self.core_rescue,
             leftover_passes=self.leftover_passes,
+            split=KeywordSplit(
+                min_parent=self.split_min_parent,
+                share=self.split_share,
+                min_size=self.min_group_size,
+                min_distinct=self.split_distinct,
+            )
+            if self.split_share is not None
+            else None,
             spacy_model=self.spacy_model,
         )
         topics = discovery.fit_predict(texts, embeddings, owners, context)
