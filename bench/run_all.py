@@ -16,6 +16,8 @@ BENCHMARKS = [
     "classifier.py",
     "classifier_independent.py",  # new writers and proposals; real-text rows need ../shared
     "classifier_real.py",  # real answers: diagnosis, real labels; needs ../shared, else a skip
+    "adaptation_curve.py",  # how many of the consultation's labels, which first; needs ../shared
+    "label_agreement.py",  # a second labeller against the first: the real figures' ceiling
     "zero_shot.py",  # zero-shot old vs new; the real-text rows need ../shared/realdata
     "proposals.py",
     "proposals_heldout.py",  # discovery: proposals hidden from what is learnt, 5 folds

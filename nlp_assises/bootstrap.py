@@ -41,16 +41,16 @@ DEFAULT_CLASSIFIER_PARAMS = {"review_target": 0.975}
 # ``bench/classifier_real.py`` (writers' strict out-of-fold macro-F1 + real dev strict
 # macro-F1): ×5 won while the writers went up to N11 (1.294 against 1.289), leaving them out
 # won once N12-N15 joined (1.325 against 1.317), again with N16-N19 (1.351 against 1.308) and
-# with N20-N23 (1.346 against 1.341);
-# docs/classifier.md, "On real answers".
-SCHEME_EXAMPLE_WEIGHT = 0.0
+# with N20-N23 (1.346 against 1.341); ×5 won again once N24-N27 (answers to a questionnaire's
+# open questions) joined (1.390 against 1.383); docs/classifier.md, "On real answers".
+SCHEME_EXAMPLE_WEIGHT = 5.0
 # How many written texts one label of the consultation's own answers counts as (the writers'
 # theme corrections the ``retrain`` job adds, a labelled batch in notebook 02). Chosen on real
 # dev, out of fold, by ``bench/classifier_real.py`` (highest strict macro-F1): ×3 won with the
 # writers up to N7, ×1 with those up to N11, ×3 with N12-N15 (0.600 against 0.597), ×1 with
-# N16-N19 (0.618 against 0.602) and with N20-N23 (0.592 against 0.589): a near tie that each
-# run's rule decides (docs/classifier.md).
-WRITER_LABEL_WEIGHT = 1.0
+# N16-N19 (0.618 against 0.602) and with N20-N23 (0.592 against 0.589), ×3 with N24-N27 (0.612
+# against 0.602): a near tie that each run's rule decides (docs/classifier.md).
+WRITER_LABEL_WEIGHT = 3.0
 
 
 def default_classifier_training(
