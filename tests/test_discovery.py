@@ -30,6 +30,7 @@ from nlp_assises.datasets import (
 )
 from nlp_assises.errors import ConfigurationError
 from tests.conftest import REPO, SHARED
+from tests.proposal_scores import supported_share
 
 THEMES = ["communication", "service", "lien", "participation"]
 REALDATA = SHARED / "realdata" / "granddebat_q134_incivilites.jsonl"
@@ -442,7 +443,7 @@ def test_a_leftover_pass_groups_what_the_check_left_out_and_keeps_its_promise(em
 
 @pytest.mark.skipif(not REALDATA.is_file(), reason="../shared/realdata is absent")
 def test_coherence_check_puts_more_real_answers_under_a_proposal_they_make(embedder):
-    """On the 500 hand-labelled real answers (clustered alone, as one open question): among the
+    """On the 900 hand-labelled real answers (clustered alone, as one open question): among the
     labelled answers of a proposal, the share making the proposal most of the others make
     (bench/proposals_real.py's ``supported``) is higher with the check than without it."""
     from nlp_assises.open_question import cluster_items
@@ -456,19 +457,7 @@ def test_coherence_check_puts_more_real_answers_under_a_proposal_they_make(embed
     gold = {r["id"]: r["proposals"] for r in labels if r["substantive"] and r["proposals"]}
 
     def supported(**params) -> float:
-        result = cluster_items(items, embedder, **params)
-        members: dict[str, list[str]] = {}
-        for i, found in result.assignments.items():
-            if found and i in gold:
-                members.setdefault(found[0], []).append(i)
-        judged = made = 0
-        for ids in members.values():
-            counts = Counter(p for i in ids for p in gold[i])
-            for i in ids if len(ids) >= 2 else ():
-                others = counts - Counter(gold[i])
-                judged += 1
-                made += bool(others) and others.most_common(1)[0][0] in gold[i]
-        return made / judged
+        return supported_share(cluster_items(items, embedder, **params).assignments, gold)[0]
 
     checked, unchecked = supported(), supported(core_share=None)
     print(f"supported: with the check {checked:.3f}, without {unchecked:.3f}")

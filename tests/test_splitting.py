@@ -5,7 +5,6 @@ the real answers are read from ../shared when it is there."""
 from __future__ import annotations
 
 import json
-from collections import Counter
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ import pytest
 from nlp_assises.clustering import Contribution
 from nlp_assises.clustering.splitting import KeywordSplit
 from tests.conftest import REPO, SHARED
+from tests.proposal_scores import supported_share
 
 REALDATA = SHARED / "realdata" / "granddebat_q134_incivilites.jsonl"
 REAL_LABELS = REPO / "data" / "labels" / "realdata_proposals.jsonl"
@@ -129,19 +129,7 @@ def test_the_split_puts_more_real_answers_beside_answers_making_their_proposal(e
     cached = CachedEmbedder(embedder, MemoryEmbeddingCache())
 
     def scores(**params) -> tuple[float, int]:
-        result = cluster_items(items, cached, **params)
-        members: dict[str, list[str]] = {}
-        for i in gold:  # in the labels' order, as the benchmark counts (ties: first seen)
-            if result.assignments.get(i):
-                members.setdefault(result.assignments[i][0], []).append(i)
-        judged = made = 0
-        for ids in members.values():
-            counts = Counter(p for i in ids for p in gold[i])
-            for i in ids if len(ids) >= 2 else ():
-                others = counts - Counter(gold[i])
-                judged += 1
-                made += bool(others) and others.most_common(1)[0][0] in gold[i]
-        return made / judged, sum(len(ids) for ids in members.values())
+        return supported_share(cluster_items(items, cached, **params).assignments, gold)
 
     (split, clustered), (whole, clustered_whole) = scores(), scores(split_share=None)
     print(f"supported: with the split {split:.3f}, without {whole:.3f}")
