@@ -2,7 +2,8 @@
 ``nlp-assises train --scheme`` need to reach a usable classifier on a new 4-theme scheme?
 
 Data: the 500 real answers to Grand Débat 2019 Q134 (``../shared/realdata``), labelled by hand with
-the proposals they make (``data/labels/realdata_proposals.jsonl``); each proposal mapped by hand
+the proposals they make (``data/labels/realdata_proposals.jsonl``, batch ``1``: the mapping below
+was written for its slugs before batch ``2a`` was labelled); each proposal mapped by hand
 to the themes of ``data/labels/q134_scheme.toml`` (``data/labels/q134_slug_themes.json``). An
 answer's themes are its proposals' themes, main proposal first; no proposal or a non-answer is
 ``hors_theme``. The ``dev`` half (259) is the labelled set; the ``test`` half (241) is only
@@ -40,6 +41,8 @@ from nlp_assises.scheme import HORS_THEME, Scheme  # noqa: E402
 
 LABELS = REPO / "data" / "labels" / "realdata_proposals.jsonl"
 SLUG_THEMES = REPO / "data" / "labels" / "q134_slug_themes.json"
+# the labelled batch the hand mapping covers (its 500 answers: dev 259, test 241)
+FEW_LABEL_BATCH = "1"
 SCHEME_PATH = REPO / "data" / "labels" / "q134_scheme.toml"
 SIZES = (50, 100, 200)
 
@@ -65,6 +68,8 @@ def q134_records() -> dict[str, list[dict]] | None:
     splits: dict[str, list[dict]] = {"dev": [], "test": []}
     for line in LABELS.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
+        if row["batch"] != FEW_LABEL_BATCH:
+            continue
         themes = answer_themes(row["proposals"], slug_themes)
         splits[row["split"]].append({"id": row["id"], "text": texts[row["id"]], "themes": themes})
     return splits
