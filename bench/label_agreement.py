@@ -93,6 +93,7 @@ def themes_agreement(texts: dict[str, str], embedder) -> dict:
         for k, i in enumerate(ids)
         if "low" in (first[i].get("confidence"), second[i].get("confidence"))
     ]
+    unsure = set(low)
     rows = {
         "second labeller against the first": theme_scores(a, as_decisions(b)),
         "first labeller against the second": theme_scores(b, as_decisions(a)),
@@ -123,7 +124,7 @@ def themes_agreement(texts: dict[str, str], embedder) -> dict:
         if low
         else None,
         "dominant_agreement_both_confident": round(
-            float(np.mean([agree[k] for k in range(len(ids)) if k not in set(low)])), 4
+            float(np.mean([same for k, same in enumerate(agree) if k not in unsure])), 4
         ),
         "rows": rows,
         "shipped_classifier_review": {
@@ -136,19 +137,19 @@ def themes_agreement(texts: dict[str, str], embedder) -> dict:
     }
 
 
+def main_proposals(rows) -> dict[str, str | None]:
+    """Each answer's main proposal (None: a non-answer or no proposal), a labeller's clustering."""
+    return {
+        r["id"]: (r["proposals"][0] if r["substantive"] and r["proposals"] else None) for r in rows
+    }
+
+
 def proposals_agreement(records: list[dict], embedder) -> dict:
     first = read_jsonl(LABELS / "realdata_proposals.jsonl")
     second = read_jsonl(LABELS / "realdata_proposals_second.jsonl")
     rows = [first[i] for i in second]
-    second_main = {
-        i: (r["proposals"][0] if r["substantive"] and r["proposals"] else None)
-        for i, r in second.items()
-    }
-    first_as_clusters = {
-        i: (r["proposals"][0] if r["substantive"] and r["proposals"] else None)
-        for i, r in first.items()
-        if i in second
-    }
+    second_main = main_proposals(second.values())
+    first_as_clusters = main_proposals(first[i] for i in second)
     n = sum(r["substantive"] for r in rows)
     human = cluster_scores(rows, second_main, Counter(v for v in second_main.values() if v), n)
     reverse = cluster_scores(

@@ -103,8 +103,8 @@ class KeywordSplit:
     @staticmethod
     def _distinctness(inside: np.ndarray, outside: np.ndarray) -> float:
         """Mean pairwise cosine within ``inside`` minus its mean cosine with ``outside``."""
-        m = len(inside)
-        within = float(((inside @ inside.T).sum() - np.trace(inside @ inside.T)) / (m * (m - 1)))
+        m, gram = len(inside), inside @ inside.T
+        within = float((gram.sum() - np.trace(gram)) / (m * (m - 1)))
         return within - float((inside @ outside.T).mean())
 
     @staticmethod
