@@ -20,11 +20,13 @@ docs/proposals.md).
 
     nice -n 10 .venv/bin/python bench/proposals_heldout.py [--folds 5] [--seed 0] [--only NAME...]
         [--run-folds 0 1] [--sets held_out_writer_E]   # a shorter screening run
+        [--params '{"min_similarity": 0.12}']   # adds the variant ours_params: these settings
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from statistics import mean
 
 import numpy as np
@@ -200,8 +202,14 @@ def main() -> dict:
         choices=["held_out_writer_E", "sample_consultation"],
         help="which sets to score (default: both)",
     )
+    parser.add_argument(
+        "--params",
+        help="JSON: our clusterer's parameters for an extra variant, ours_params (a candidate"
+        " setting checked against ours_default in the same run)",
+    )
     args = parser.parse_args()
-    variants = {k: v for k, v in VARIANTS.items() if not args.only or k in args.only}
+    candidates = VARIANTS | ({"ours_params": json.loads(args.params)} if args.params else {})
+    variants = {k: v for k, v in candidates.items() if not args.only or k in args.only}
     need_a_d = any(v.get("train") == "a_d" for v in variants.values())
     need_metric = any(v.get("learnt_metric") for v in variants.values())
 
