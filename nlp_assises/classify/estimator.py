@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, KFold
 
+from nlp_assises.classify.clauses import pool_max, split_clauses, witness_mask
 from nlp_assises.classify.decision import Decision, decide, primary_confidence
 from nlp_assises.classify.features import LexicalFeatures, dense_to_csr, hstack_csr
 from nlp_assises.embedding.base import Embedder
@@ -89,6 +91,9 @@ def _level_for_target(
     return round(float(levels[-1]), 3)
 
 
+POOLINGS = ("text", "clauses")
+
+
 class ThemeClassifier:
     """Multi-label theme classifier.
 
@@ -114,6 +119,11 @@ class ThemeClassifier:
         When set, the rule's level is learnt instead: the smallest review queue whose
         out-of-fold decisions outside review are right (lenient primary) at least this often, so
         the queue is sized by how often the model is wrong on unseen writers, not by a constant.
+    pooling:
+        ``"text"``: one score per theme for the whole contribution; ``"clauses"``: the highest of
+        the whole text's and its clauses' scores, each regression learning from clauses as well
+        (``clauses.py``: one clause asking for a theme carries it, as the real answers'
+        labellers read them). Measured in docs/classifier.md, *Clause pooling*.
     cv:
         Folds for the out-of-fold scores that calibrate and set thresholds. With ``groups`` given
         to ``fit`` (the writer of each text), folds never split a writer: calibration, thresholds
@@ -134,6 +144,7 @@ class ThemeClassifier:
         review_band: float = 0.1,
         review_confidence: float = 0.8,
         review_target: float | None = None,
+        pooling: str = "text",
         cv: int = 5,
         random_state: int = 0,
     ) -> None:
@@ -150,6 +161,9 @@ class ThemeClassifier:
         self.review_band = review_band
         self.review_confidence = review_confidence
         self.review_target = review_target
+        if pooling not in POOLINGS:
+            raise ConfigurationError(f"pooling={pooling!r}: choose one of {', '.join(POOLINGS)}")
+        self.pooling = pooling
         self.cv = cv
         self.random_state = random_state
         self.scheme: Scheme | None = None
@@ -168,6 +182,20 @@ class ThemeClassifier:
     def _new_lr(self) -> LogisticRegression:
         return LogisticRegression(
             C=self.C, class_weight="balanced", max_iter=2000, solver="liblinear"
+        )
+
+    def _fit_theme(self, X, y, weights, parts=None) -> LogisticRegression:
+        """One theme's regression; with clause pooling, refitted on the texts plus the clauses
+        ``witness_mask`` keeps (``parts``: their features and the row of the text of each)."""
+        lr = self._new_lr().fit(X, y, sample_weight=weights)
+        if parts is None or parts[0].shape[0] == 0:
+            return lr
+        X_parts, owners = parts
+        keep = witness_mask(y, owners, lr.decision_function(X_parts))
+        return self._new_lr().fit(
+            sparse.vstack([X, X_parts[keep]], format="csr"),
+            np.r_[y, y[owners[keep]]],
+            sample_weight=None if weights is None else np.r_[weights, weights[owners[keep]]],
         )
 
     # -- fitting ---------------------------------------------------------------------------
@@ -208,6 +236,9 @@ class ThemeClassifier:
         if self.lexical:
             self._lexical = LexicalFeatures(word_weight=self.word_weight).fit(texts)
         X = self._features(texts, embeddings)
+        owners, parts = split_clauses(texts) if self.pooling == "clauses" else (None, [])
+        part_embeddings = self.embedder.encode(parts) if parts else None
+        X_parts = self._features(parts, part_embeddings) if parts else None
 
         # Out-of-fold scores: calibration and thresholds are learnt on predictions made on
         # contributions the model did not see.
@@ -219,24 +250,32 @@ class ThemeClassifier:
                 )
                 saved, self._lexical = self._lexical, fold_lex
                 X_fold = self._features(texts, embeddings)
+                X_parts_fold = self._features(parts, part_embeddings) if parts else None
                 self._lexical = saved
             else:
-                X_fold = X
+                X_fold, X_parts_fold = X, X_parts
+            fold_parts = self._fold_parts(X_parts_fold, owners, len(texts), train_idx, test_idx)
             for j in range(len(theme_ids)):
                 if y[train_idx, j].min() == y[train_idx, j].max():
                     continue
-                lr = self._new_lr().fit(
+                lr = self._fit_theme(
                     X_fold[train_idx],
                     y[train_idx, j],
-                    sample_weight=None if weights is None else weights[train_idx],
+                    None if weights is None else weights[train_idx],
+                    fold_parts["train"],
                 )
                 oof[test_idx, j] = lr.decision_function(X_fold[test_idx])
+                if fold_parts["test"] is not None:
+                    X_held, held_owners = fold_parts["test"]
+                    oof[test_idx, j] = pool_max(
+                        oof[test_idx, j], held_owners, lr.decision_function(X_held)
+                    )
 
         self.coef_ = np.zeros((len(theme_ids), X.shape[1]), dtype=np.float32)
         self.intercept_ = np.zeros(len(theme_ids), dtype=np.float32)
         self.platt_ = np.zeros((len(theme_ids), 2), dtype=np.float64)
         for j in range(len(theme_ids)):
-            lr = self._new_lr().fit(X, y[:, j], sample_weight=weights)
+            lr = self._fit_theme(X, y[:, j], weights, None if not parts else (X_parts, owners))
             self.coef_[j] = lr.coef_.ravel()
             self.intercept_[j] = lr.intercept_[0]
             platt = LogisticRegression(C=1e4).fit(oof[:, [j]], y[:, j])
@@ -273,6 +312,21 @@ class ThemeClassifier:
         }
         return self
 
+    @staticmethod
+    def _fold_parts(X_parts, owners, n_texts: int, train_idx, test_idx) -> dict:
+        """The clauses of a fold's training texts and of its held-out texts, each with the row
+        of its text on that side of the fold (``None``: no clauses)."""
+        sides: dict = {"train": None, "test": None}
+        if X_parts is None:
+            return sides
+        for side, idx in (("train", train_idx), ("test", test_idx)):
+            row = np.full(n_texts, -1, dtype=np.int64)
+            row[idx] = np.arange(len(idx))
+            mine = row[owners] >= 0
+            if mine.any():
+                sides[side] = (X_parts[mine], row[owners[mine]])
+        return sides
+
     def _oof_splits(self, y: np.ndarray, groups: Sequence[str] | None):
         """Folds for the out-of-fold scores: by group when given (at least two groups)."""
         if groups is not None:
@@ -296,6 +350,7 @@ class ThemeClassifier:
             "review_band": self.review_band,
             "review_confidence": self.review_confidence,
             "review_target": self.review_target,
+            "pooling": self.pooling,
             "cv": self.cv,
             "random_state": self.random_state,
         }
@@ -306,8 +361,16 @@ class ThemeClassifier:
 
     # -- prediction ------------------------------------------------------------------------
     def decision_function(self, texts: Sequence[str], *, embeddings: np.ndarray | None = None):
+        """Each theme's score: of the whole text, or with clause pooling the highest of the
+        whole text's and its clauses'."""
         X = self._features(texts, embeddings)
-        return np.asarray(X @ self._coef_columns()) + self.intercept_
+        scores = np.asarray(X @ self._coef_columns()) + self.intercept_
+        if self.pooling == "clauses":
+            owners, parts = split_clauses(texts)
+            if parts:
+                part_scores = np.asarray(self._features(parts) @ self._coef_columns())
+                scores = pool_max(scores, owners, part_scores + self.intercept_)
+        return scores
 
     def _coef_columns(self) -> np.ndarray:
         """``coef_.T`` laid out by rows: scipy would otherwise copy it on every product."""
@@ -366,7 +429,7 @@ class ThemeClassifier:
             raise ModelNotFoundError(f"{folder}: no model_card.json, not a classifier folder")
         card = json.loads(card_path.read_text())
         # models saved before the confidence rule reviewed by margin: they keep doing so
-        params = {"review_by": "margin"} | card["params"]
+        params = {"review_by": "margin"} | card["params"]  # "pooling" absent: "text"
         model = cls(embedder, **params)
         model.card = card
         model.scheme = Scheme.from_dict(card["scheme"])
