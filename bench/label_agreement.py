@@ -29,16 +29,13 @@ from collections import Counter
 import numpy as np
 from classifier_real import MEASURED, measured_macro_f1
 from common import REALDATA, REPO, Timer, write
-from proposals_real import cluster_scores, ours
+from proposals_real import answer_items, cluster_scores, ours, substantive_answers
 from sklearn.metrics import cohen_kappa_score
 
 from nlp_assises.classify import ModelRegistry
 from nlp_assises.classify.decision import Decision
-from nlp_assises.cleaning import Cleaner
-from nlp_assises.clustering import Contribution
 from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
 from nlp_assises.evaluation import evaluate
-from nlp_assises.non_answers import NonAnswerDetector
 from nlp_assises.scheme import HORS_THEME, Scheme
 
 LABELS = REPO / "data" / "labels"
@@ -158,12 +155,8 @@ def proposals_agreement(records: list[dict], embedder) -> dict:
         Counter(v for v in first_as_clusters.values() if v),
         n,
     )
-    cleaned = Cleaner(detect_language=False).clean_many([r["text"] for r in records])
-    items = [
-        Contribution(id=r["id"], text=c.text, themes=[])
-        for r, c in zip(records, cleaned, strict=True)
-    ]
-    substantive = sum(not NonAnswerDetector().is_non_answer(c.text) for c in items)
+    items = answer_items(records)
+    substantive = substantive_answers(items)
     with Timer() as timer:
         main_of, sizes, _ = ours(items, embedder)
     shipped = cluster_scores(rows, main_of, sizes, substantive)

@@ -78,6 +78,21 @@ def load_labels() -> list[dict]:
     return [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines() if line]
 
 
+def answer_items(records: list[dict]) -> list[Contribution]:
+    """The answers cleaned as the pipeline cleans them, as one open question's (no themes)."""
+    cleaned = Cleaner(detect_language=False).clean_many([r["text"] for r in records])
+    return [
+        Contribution(id=r["id"], text=c.text, themes=[])
+        for r, c in zip(records, cleaned, strict=True)
+    ]
+
+
+def substantive_answers(items: list[Contribution]) -> int:
+    """How many answers are not non-answers: the denominator of a proposal's share."""
+    detector = NonAnswerDetector()
+    return sum(not detector.is_non_answer(c.text) for c in items)
+
+
 def cluster_scores(labels: list[dict], main: dict[str, str | None], sizes: Counter, n: int):
     """Scores of one method on the labelled answers of one split (see the module docstring).
     ``main``: each answer's main cluster (None: unclustered); ``sizes``: answers per cluster
@@ -197,7 +212,7 @@ def main() -> dict:
         MemoryEmbeddingCache(),
     )
     with Timer() as timer:
-        cleaned = Cleaner(detect_language=False).clean_many([r["text"] for r in records])
+        items = answer_items(records)
     out: dict = {
         "corpus": REALDATA.name,
         "answers": len(records),
@@ -206,10 +221,6 @@ def main() -> dict:
         "cleaning_seconds": round(timer.seconds, 1),
         "clustered_as": "one open question (cluster --no-themes / na.cluster_texts)",
     }
-    items = [
-        Contribution(id=r["id"], text=c.text, themes=[])
-        for r, c in zip(records, cleaned, strict=True)
-    ]
     cleaned_by_id = {c.id: c.text for c in items}
 
     # Recognition of the learnt proposals: calibrated on dev, reported on both halves.
@@ -309,8 +320,7 @@ def main() -> dict:
             encoding="utf-8",
         )
 
-    detector = NonAnswerDetector()
-    substantive = sum(not detector.is_non_answer(c.text) for c in items)  # a share's denominator
+    substantive = substantive_answers(items)
     out["substantive_answers"] = substantive
     k = len({r["proposals"][0] for r in labels if r["substantive"] and r["proposals"]})
     methods = {

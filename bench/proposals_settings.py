@@ -43,12 +43,9 @@ import argparse
 import json
 
 from common import REALDATA, REPO, RESULTS, Timer, write
-from proposals_real import cluster_scores, load_labels, ours
+from proposals_real import answer_items, cluster_scores, load_labels, ours, substantive_answers
 
-from nlp_assises.cleaning import Cleaner
-from nlp_assises.clustering import Contribution
 from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
-from nlp_assises.non_answers import NonAnswerDetector
 
 MIN_COVERAGE = 345  # 95 % of the 363 labelled DEV answers the defaults cluster
 TIE = 0.005
@@ -85,9 +82,14 @@ def key(params: dict) -> str:
     return json.dumps(dict(sorted(params.items())))
 
 
+def eligible(row: dict) -> bool:
+    """Clusters enough labelled DEV answers, and has a ``supported`` figure."""
+    return row["dev"]["clustered"] >= MIN_COVERAGE and row["dev"]["supported"] is not None
+
+
 def ranked(rows: list[dict]) -> list[dict]:
     """The eligible rows in the rule's order (the first is the rule's choice)."""
-    left = [r for r in rows if r["dev"]["clustered"] >= MIN_COVERAGE and r["dev"]["supported"]]
+    left = [r for r in rows if eligible(r)]
     order = []
     while left:
         best = max(r["dev"]["supported"] for r in left)
@@ -99,8 +101,7 @@ def ranked(rows: list[dict]) -> list[dict]:
 
 
 def eligible_supported(row: dict) -> float:
-    ok = row["dev"]["clustered"] >= MIN_COVERAGE and row["dev"]["supported"] is not None
-    return row["dev"]["supported"] if ok else -1.0
+    return row["dev"]["supported"] if eligible(row) else -1.0
 
 
 class Scan:
@@ -110,13 +111,8 @@ class Scan:
     def __init__(self) -> None:
         self.labels = load_labels()
         records = [json.loads(line) for line in REALDATA.read_text(encoding="utf-8").splitlines()]
-        cleaned = Cleaner(detect_language=False).clean_many([r["text"] for r in records])
-        self.items = [
-            Contribution(id=r["id"], text=c.text, themes=[])
-            for r, c in zip(records, cleaned, strict=True)
-        ]
-        detector = NonAnswerDetector()
-        self.substantive = sum(not detector.is_non_answer(c.text) for c in self.items)
+        self.items = answer_items(records)
+        self.substantive = substantive_answers(self.items)
         self.embedder = CachedEmbedder(
             load_embedder(REPO / "models" / "embedders" / "static-fr-core-news-md"),
             MemoryEmbeddingCache(),

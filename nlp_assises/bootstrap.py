@@ -161,20 +161,25 @@ def _current_is_stale(
     data: str,
     params: dict,
     extra_card: dict | None = None,
+    params_in_use=dict,
 ) -> bool:
     """Is the registry's current model unusable or out of date?
 
     A model is only valid with the embedder it was trained on (rebuilt: retrain). A default one
     is also retrained when the bundled corpus (``data`` hash), its defaults (``params``) or the
     card's other training settings (``extra_card``) changed; a model someone trained and
-    promoted is never replaced.
+    promoted is never replaced. ``params_in_use`` reads a card's parameters as the model runs
+    with them, so a parameter added since the model was saved, at the value that keeps its
+    behaviour, does not make it stale.
     """
     card = json.loads((registry.path() / "model_card.json").read_text())
     if card.get("embedder_id") != embedder_id:
         return True
     return card.get("origin") == BUNDLED_DEFAULT and (
         card["training"]["data_hash"] != data
-        or not _same_params(card.get("params"), params)
+        or not _same_params(
+            None if card.get("params") is None else params_in_use(card["params"]), params
+        )
         or any(card.get(key) != value for key, value in (extra_card or {}).items())
     )
 
@@ -215,6 +220,7 @@ def ensure_default_models(settings: Settings) -> dict:
             ),
             ThemeClassifier(**DEFAULT_CLASSIFIER_PARAMS).get_params(),
             {"scheme_example_weight": SCHEME_EXAMPLE_WEIGHT},
+            ThemeClassifier.params_in_use,
         )
     ):
         version = train_default_classifier(settings, embedder=embedder)

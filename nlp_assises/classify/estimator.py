@@ -188,7 +188,7 @@ class ThemeClassifier:
         """One theme's regression; with clause pooling, refitted on the texts plus the clauses
         ``witness_mask`` keeps (``parts``: their features and the row of the text of each)."""
         lr = self._new_lr().fit(X, y, sample_weight=weights)
-        if parts is None or parts[0].shape[0] == 0:
+        if parts is None:
             return lr
         X_parts, owners = parts
         keep = witness_mask(y, owners, lr.decision_function(X_parts))
@@ -275,7 +275,7 @@ class ThemeClassifier:
         self.intercept_ = np.zeros(len(theme_ids), dtype=np.float32)
         self.platt_ = np.zeros((len(theme_ids), 2), dtype=np.float64)
         for j in range(len(theme_ids)):
-            lr = self._fit_theme(X, y[:, j], weights, None if not parts else (X_parts, owners))
+            lr = self._fit_theme(X, y[:, j], weights, (X_parts, owners) if parts else None)
             self.coef_[j] = lr.coef_.ravel()
             self.intercept_[j] = lr.intercept_[0]
             platt = LogisticRegression(C=1e4).fit(oof[:, [j]], y[:, j])
@@ -355,6 +355,13 @@ class ThemeClassifier:
             "random_state": self.random_state,
         }
 
+    @classmethod
+    def params_in_use(cls, saved: dict) -> dict:
+        """The parameters a model saved with ``saved`` runs with: a parameter its card lacks
+        keeps the behaviour of the version that saved it (before the confidence rule, review by
+        margin; before pooling, none), so ``load`` and the staleness check read a card alike."""
+        return cls(**({"review_by": "margin"} | saved)).get_params()
+
     def _calibrate(self, scores: np.ndarray) -> np.ndarray:
         z = scores * self.platt_[:, 0] + self.platt_[:, 1]
         return 1.0 / (1.0 + np.exp(-z))
@@ -428,9 +435,7 @@ class ThemeClassifier:
         if not card_path.is_file():
             raise ModelNotFoundError(f"{folder}: no model_card.json, not a classifier folder")
         card = json.loads(card_path.read_text())
-        # models saved before the confidence rule reviewed by margin: they keep doing so
-        params = {"review_by": "margin"} | card["params"]  # "pooling" absent: "text"
-        model = cls(embedder, **params)
+        model = cls(embedder, **cls.params_in_use(card["params"]))
         model.card = card
         model.scheme = Scheme.from_dict(card["scheme"])
         with np.load(folder / "weights.npz", allow_pickle=False) as data:
