@@ -20,7 +20,11 @@ per split:
   precision reaches 0.9 there), and at the per-proposal thresholds calibrated on DEV
   (``recognition.calibrate_per_proposal``: a proposal right at least twice there with a
   precision that stays ≥ 0.9 gets its own threshold, the others a common one), reported on
-  both halves; ``--save-threshold`` writes them to
+  both halves; and with every proposal its own threshold (``recognition.calibrate_each``,
+  never under a floor chosen on DEV by cross-fitting, ``recognition.choose_floor``). Rule, fixed
+  before the run: *each* replaces the per-proposal calibration when its cross-fitted DEV
+  precision reaches 0.9 and its cross-fitted DEV recall is higher (both on DEV alone; the TEST
+  half is only reported). ``--save-threshold`` writes the chosen thresholds to
   ``nlp_assises/data/recognition_threshold.json``.
 
 Baselines in the same run: main's default before the coherence check (``core_share=None``:
@@ -55,8 +59,12 @@ from nlp_assises.clustering.metric import ProposalMetric
 from nlp_assises.clustering.recognition import (
     THRESHOLD_FILE,
     Thresholds,
+    applied,
     calibrate,
+    calibrate_each,
     calibrate_per_proposal,
+    choose_floor,
+    cross_fitted,
     precision_recall,
 )
 from nlp_assises.datasets import (
@@ -72,6 +80,12 @@ from nlp_assises.open_question import cluster_items
 
 LABELS = REPO / "data" / "labels" / "realdata_proposals.jsonl"
 CATCH_ALL_SHARE = 0.15
+
+
+def per_proposal_thresholds(predicted, gold, learnt) -> Thresholds:
+    """The previous calibration (``calibrate_per_proposal``) as thresholds, for cross-fitting."""
+    per = calibrate_per_proposal(predicted, gold, learnt)
+    return Thresholds(per["common"]["chosen"]["threshold"], per["per_proposal"])
 
 
 def load_labels() -> list[dict]:
@@ -242,14 +256,21 @@ def main() -> dict:
     per = calibrate_per_proposal(
         [predicted[r["id"]] for r in dev], [r["proposals"] for r in dev], learnt
     )
-    thresholds = Thresholds(per["common"]["chosen"]["threshold"], per["per_proposal"])
+    per_thresholds = Thresholds(per["common"]["chosen"]["threshold"], per["per_proposal"])
+    dev_predicted, dev_gold = [predicted[r["id"]] for r in dev], [r["proposals"] for r in dev]
+    floor = choose_floor(dev_predicted, dev_gold, learnt)
+    each_thresholds = calibrate_each(
+        dev_predicted, dev_gold, learnt, floor=floor["chosen"]["floor"]
+    )
+    per_crossed = cross_fitted(dev_predicted, dev_gold, learnt, per_proposal_thresholds)
+    each_wins = (floor["chosen"]["precision"] or 0.0) >= floor["target"] and (
+        floor["chosen"]["recall"] or 0.0
+    ) > (per_crossed["recall"] or 0.0)
+    thresholds = each_thresholds if each_wins else per_thresholds
 
-    def per_proposal_scores(rows: list[dict]) -> dict:
-        kept = []
-        for r in rows:
-            slug, p = predicted[r["id"]]
-            kept.append((slug, 1.0) if slug and p >= thresholds.of(slug) else (None, 0.0))
-        return precision_recall(kept, [r["proposals"] for r in rows], learnt, 1.0) | {
+    def scores_at(rows: list[dict], chosen: Thresholds) -> dict:
+        kept = applied([predicted[r["id"]] for r in rows], chosen)
+        return precision_recall(kept, [r["proposals"] for r in rows], learnt, 0.0) | {
             "threshold": None
         }
 
@@ -257,7 +278,16 @@ def main() -> dict:
         "known_proposals": known.card.get("version"),
         "calibrated_on": "dev",
         "threshold": threshold,
-        "per_proposal": {"common": thresholds.default, "per_proposal": per["per_proposal"]},
+        "per_proposal": {"common": per_thresholds.default, "per_proposal": per["per_proposal"]},
+        "each_proposal": {
+            "floor": floor,
+            "thresholds": {
+                "common": each_thresholds.default,
+                "per_proposal": dict(each_thresholds.per_proposal),
+            },
+        },
+        "cross_fitted_on_dev": {"per_proposal": per_crossed, "each_proposal": floor["chosen"]},
+        "chosen": "each_proposal" if each_wins else "per_proposal",
         "dev_grid": calibration["grid"],
         **{
             split: {
@@ -273,7 +303,8 @@ def main() -> dict:
                     learnt,
                     0.15,
                 ),
-                "per_proposal_calibrated": per_proposal_scores(rows),
+                "per_proposal_calibrated": scores_at(rows, per_thresholds),
+                "each_proposal_calibrated": scores_at(rows, each_thresholds),
             }
             for split, rows in split_rows.items()
         },
@@ -308,7 +339,10 @@ def main() -> dict:
                     "target_precision": calibration["target"],
                     "calibrated_on": "DEV half of data/labels/realdata_proposals.jsonl "
                     f"({len(dev)} real answers, Grand Débat Q134)",
-                    "dev": per_proposal_scores(dev),
+                    "method": "each_proposal" if each_wins else "per_proposal",
+                    "floor": floor["chosen"]["floor"] if each_wins else None,
+                    "dev": scores_at(dev, thresholds),
+                    "cross_fitted_on_dev": floor["chosen"] if each_wins else per_crossed,
                     "command": "nice -n 10 .venv/bin/python bench/proposals_real.py "
                     "--save-threshold",
                     "date": datetime.now(UTC).date().isoformat(),

@@ -16,7 +16,10 @@ from nlp_assises.clustering.recognition import (
     FALLBACK,
     Thresholds,
     calibrate,
+    calibrate_each,
     calibrate_per_proposal,
+    choose_floor,
+    cross_fitted,
     precision_recall,
     read_threshold,
     read_thresholds,
@@ -140,6 +143,13 @@ def test_threshold_is_loaded_from_package_data(embedder):
     explicit = ProposalClusterer(embedder, recognition_threshold=0.5)
     assert explicit.get_params()["recognition_threshold"] == 0.5
     assert explicit.get_params()["recognition_per_proposal"] == {}  # one threshold for all
+    mapped = ProposalClusterer(
+        embedder, recognition_threshold={"min_probability": 0.6, "per_proposal": {"a": 0.3}}
+    )
+    assert mapped.get_params()["recognition_threshold"] == 0.6
+    assert mapped.get_params()["recognition_per_proposal"] == {"a": 0.3}
+    with pytest.raises(ConfigurationError):
+        ProposalClusterer(embedder, recognition_threshold={"per_proposal": {}}).get_params()
 
 
 def test_threshold_file_is_checked(tmp_path):
@@ -185,6 +195,40 @@ def test_per_proposal_calibration_trusts_only_proposals_precise_on_their_own():
     assert found["per_proposal"] == {"a": 0.25}  # b: wrong at 0.9; c: never right
     assert found["common"]["chosen"]["recognised"] == 0  # b and c: nothing precise enough
     assert found["common"]["chosen"]["threshold"] == 0.95
+
+
+def test_each_proposal_gets_a_threshold_above_its_own_mistakes():
+    """``calibrate_each``: a proposal wrong at 0.8 is trusted only above it, one never wrong
+    and one never seen get the floor."""
+    learnt = {"a", "b", "c"}
+    predicted = [("a", 0.8), ("a", 0.95), ("b", 0.4), ("b", 0.7)]
+    gold = [["x"], ["a"], ["b"], ["b"]]
+    found = calibrate_each(predicted, gold, learnt, target=0.9, floor=0.3)
+    assert found == Thresholds(0.3, {"a": 0.85})
+    assert found.of("b") == 0.3 and found.of("c") == 0.3
+    assert calibrate_each(predicted, gold, learnt, floor=0.9) == Thresholds(0.9)
+
+
+def test_cross_fitting_sees_the_mistakes_calibration_learnt_away():
+    """In sample, a proposal wrong once is blocked and precision is 1.0; judged on answers it
+    was not calibrated on, its one mistake counts (a new consultation's proposal the DEV half
+    never saw), and a higher floor is chosen."""
+    learnt = {"a", "b"}
+    predicted = [("a", 0.9)] * 8 + [("b", 0.5)]
+    gold = [["a"]] * 8 + [["x"]]
+    in_sample = calibrate_each(predicted, gold, learnt, floor=0.15)
+    assert in_sample.of("b") > 0.5
+    kept = [(s, p) for s, p in predicted if p >= in_sample.of(s)]
+    assert all(s == "a" for s, _ in kept)
+
+    def calibrator(p, g, lr):
+        return calibrate_each(p, g, lr, floor=0.15)
+
+    crossed = cross_fitted(predicted, gold, learnt, calibrator, folds=3, seeds=(0,))
+    assert crossed["recognised"] == 9 and crossed["right"] == 8
+    chosen = choose_floor(predicted, gold, learnt, target=0.95, floors=(0.15, 0.6, 0.99))
+    assert [r["precision"] for r in chosen["floors"]][:2] == [pytest.approx(8 / 9, abs=1e-3), 1.0]
+    assert chosen["chosen"]["floor"] == 0.6
 
 
 def test_recognition_uses_each_proposals_own_threshold(shipped_known):

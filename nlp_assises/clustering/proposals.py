@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -29,7 +29,12 @@ from nlp_assises.clustering.lemmas import KEYWORD_STOP, LemmaAnalyzer, LemmaPair
 from nlp_assises.clustering.metric import ProposalMetric
 from nlp_assises.clustering.placement import FittedTheme
 from nlp_assises.clustering.proposal_record import emit_proposal
-from nlp_assises.clustering.recognition import Thresholds, read_thresholds, recognise
+from nlp_assises.clustering.recognition import (
+    Thresholds,
+    read_thresholds,
+    recognise,
+    thresholds_from,
+)
 from nlp_assises.clustering.results import ClusteringResult, Contribution, Prepared, rank_groups
 from nlp_assises.clustering.splitting import KeywordSplit
 from nlp_assises.clustering.subproposals import SubProposals
@@ -104,8 +109,9 @@ class ProposalClusterer:
         grouped again among themselves, by the same grouping (its features, its cut) and the
         same check: a proposal the first pass's groups hid can emerge (0: never).
     recognition_threshold:
-        Probability from which a learnt proposal is trusted; ``None``: those calibrated on
-        real answers, common and per proposal (``nlp_assises/data/recognition_threshold.json``).
+        Probability from which a learnt proposal is trusted: one for all, or a mapping in the
+        form of ``nlp_assises/data/recognition_threshold.json`` (``min_probability`` and
+        ``per_proposal``); ``None``: those calibrated on real answers, stored in that file.
     sub_min_parent:
         Proposals of at least this many contributions get their main variants as
         ``sub_proposals`` (``subproposals.SubProposals``); ``None``: none.
@@ -146,7 +152,7 @@ class ProposalClusterer:
         word_weight: float = 0.5,
         char_weight: float = 0.4,
         min_group_size: int = 3,
-        recognition_threshold: float | None = None,
+        recognition_threshold: float | Mapping | None = None,
         context_weight: float = 1.0,
         attach_similarity: float | None = None,
         core_share: float | None = 0.5,
@@ -212,8 +218,8 @@ class ProposalClusterer:
         }
 
     def _thresholds(self) -> Thresholds:
-        if self.recognition_threshold is not None:  # one for all, per-proposal ones ignored
-            return Thresholds(self.recognition_threshold)
+        if self.recognition_threshold is not None:
+            return thresholds_from(self.recognition_threshold)
         return read_thresholds()
 
     def _bertopic_params(self) -> dict:
