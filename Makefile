@@ -22,7 +22,7 @@ help:
 	@echo "make test-fast   the quick tier (no real servers, no whole-pipeline runs): the default loop"
 	@echo "make test-pg     the whole suite with every test's store on PostgreSQL"
 	@echo "make bench  run the benchmarks in bench/ (JSON results in bench/results/)"
-	@echo "make lint   ruff"
+	@echo "make lint   ruff (checks and formatting)"
 	@echo "make notebooks         JupyterLab on notebooks/ (store and models copied under var/notebooks)"
 	@echo "make strip-notebooks   remove outputs from notebooks/*.ipynb before committing"
 
@@ -91,6 +91,7 @@ screenshots: models browser
 
 lint: install
 	$(BIN)/ruff check nlp_assises service tests bench
+	$(BIN)/ruff format --check nlp_assises service tests bench
 
 bench: models
 	$(BIN)/python bench/run_all.py

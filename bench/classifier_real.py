@@ -31,11 +31,15 @@ highest real dev (out-of-fold) strict macro-F1 is chosen. The shipped default ca
 ``../shared`` (a fresh install does not have it): the real-label rows measure what a
 consultation gains by labelling its own answers.
 
-    nice -n 10 .venv/bin/python bench/classifier_real.py
+    nice -n 10 .venv/bin/python bench/classifier_real.py [--latest-writers-only]
+
+``--latest-writers-only`` runs the two rows that decide whether the latest writers join (the
+previous default and the default), about a quarter of the run.
 """
 
 from __future__ import annotations
 
+import argparse
 import collections
 import copy
 import json
@@ -134,6 +138,9 @@ def scores_of(records, decisions) -> dict:
 
 
 def main() -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latest-writers-only", action="store_true")
+    args = parser.parse_args()
     real = real_records()
     if real is None:
         return write("classifier_real", {"skipped": f"{REALDATA} is absent (../shared/realdata)"})
@@ -198,6 +205,28 @@ def main() -> dict:
         )
     )
     rows, result = {}, {}
+
+    def measured(records: list[dict], phrase_weight: float = SCHEME_EXAMPLE_WEIGHT) -> dict:
+        """A row for a model fitted on ``records``: its figures and its fitting time."""
+        with Timer() as timer:
+            model = fit(records, phrase_weight=phrase_weight)
+        decisions = model.predict([r["text"] for r in dev])
+        return report(model, decisions, records) | {"seconds": round(timer.seconds, 1)}
+
+    # the default learns the scheme's phrases only when bootstrap weighs them (the rule above
+    # decides); the other choice is measured beside it
+    in_default = phrases if SCHEME_EXAMPLE_WEIGHT > 0 else []
+    with_or_without = "with" if in_default else "without"
+    before = [r for r in bundled if r.get("writer") not in LATEST_WRITERS]
+    phrased = f"({with_or_without} the scheme's phrases)"
+    previous = f"previous default {phrased}, without writers {LATEST}"
+    name = f"default {phrased}, with writers {LATEST}"
+    if args.latest_writers_only:
+        rows = {previous: measured([*before, *in_default]), name: measured([*bundled, *in_default])}
+        return write(
+            "classifier_real_latest_writers",
+            {"rule": "writers' strict OOF + real dev strict macro-F1", "rows": rows},
+        )
     with Timer() as timer:
         shipped = fit(bundled)
         dev_decisions = shipped.predict([r["text"] for r in dev])
@@ -231,22 +260,7 @@ def main() -> dict:
         "seconds": round(timer.seconds, 1)
     }
 
-    def measured(records: list[dict], phrase_weight: float = SCHEME_EXAMPLE_WEIGHT) -> dict:
-        """A row for a model fitted on ``records``: its figures and its fitting time."""
-        with Timer() as timer:
-            model = fit(records, phrase_weight=phrase_weight)
-        decisions = model.predict([r["text"] for r in dev])
-        return report(model, decisions, records) | {"seconds": round(timer.seconds, 1)}
-
-    # the default learns the scheme's phrases only when bootstrap weighs them (the rule above
-    # decides); the other choice is measured beside it
-    in_default = phrases if SCHEME_EXAMPLE_WEIGHT > 0 else []
-    with_or_without = "with" if in_default else "without"
-    before = [r for r in bundled if r.get("writer") not in LATEST_WRITERS]
-    rows[f"previous default ({with_or_without} the scheme's phrases), without writers {LATEST}"] = (
-        measured([*before, *in_default])
-    )
-    name = f"default ({with_or_without} the scheme's phrases), with writers {LATEST}"
+    rows[previous] = measured([*before, *in_default])
     if in_default:
         rows[name] = measured([*bundled, *in_default])
     else:  # the bundled corpora alone, the first row

@@ -235,9 +235,7 @@ def sign_in(client, key: str, base: str = "", suite: str = "/"):
     page = client.get(f"{base}/connexion")
     assert page.status_code == 200, page.text
     token = re.search(r'name="csrftoken" value="([^"]+)"', page.text).group(1)
-    return client.post(
-        f"{base}/connexion", data={"cle": key, "suite": suite, "csrftoken": token}
-    )
+    return client.post(f"{base}/connexion", data={"cle": key, "suite": suite, "csrftoken": token})
 
 
 def wait_for_job(client, job_id: int, headers: dict, seconds: float = 300) -> dict:
@@ -249,4 +247,3 @@ def wait_for_job(client, job_id: int, headers: dict, seconds: float = 300) -> di
             return job
         time.sleep(0.2)
     raise AssertionError(f"job {job_id} did not finish in {seconds} s")
-

@@ -133,7 +133,6 @@ def test_pages_ask_for_a_key_then_show_the_overview(client):
     assert client.get("/openapi.json").json()["paths"]["/v1/classify"]
 
 
-
 def test_admin_ingest_jobs_search_report_and_members(client):
     from nlp_assises.datasets import load_labelled
 

@@ -172,9 +172,7 @@ def test_a_split_follows_its_contributions_into_a_new_run(pipeline):
         "split_proposal", first["id"], {"label": "Ailleurs", "contribution_ids": away}, id=9998
     )
     if not set(away) & {i for c in by_theme[first["theme"]] for i in c["contributions"]}:
-        assert apply_corrections(result.clusters, result.members, [split], info).orphaned == [
-            9998
-        ]
+        assert apply_corrections(result.clusters, result.members, [split], info).orphaned == [9998]
 
 
 @pytest.mark.slow

@@ -58,7 +58,6 @@ def _docx_text(content: bytes) -> str:
     return "\n".join([p.text for p in document.paragraphs] + cells)
 
 
-
 def _api_answers(client, headers: dict) -> dict[str, str]:
     """Every read endpoint's answer (as sent) for the caller, keyed by what was asked."""
     out: dict[str, str] = {}

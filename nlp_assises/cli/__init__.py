@@ -9,6 +9,7 @@ line. Importing the modules registers their commands on ``app``, in the order ``
 
 # isort: off
 from nlp_assises.cli import texts, consultation, models, keys  # noqa: F401  (registers commands)
+
 # isort: on
 from nlp_assises.cli.common import app
 from nlp_assises.cli.entry import main
