@@ -68,8 +68,8 @@ CLASSES = [*SCHEME.theme_ids, HORS_THEME]
 MEASURED = ("service", "lien", HORS_THEME)  # the classes the real sample has enough of
 # Writers whose out-of-fold decisions are compared: the new training writers every row has (the
 # latest ones are left out of training in one row, so they are not scored in any)
-OOF_WRITERS = frozenset({"N1", *(f"N{i}" for i in range(3, 24))})
-LATEST_WRITERS = ("N24", "N25", "N26", "N27")
+OOF_WRITERS = frozenset({"N1", *(f"N{i}" for i in range(3, 28))})
+LATEST_WRITERS = ("N28", "N29", "N30", "N31")
 LATEST = ", ".join(LATEST_WRITERS)
 # The weight the scheme's phrases had while the default learnt them (measured beside a default
 # that leaves them out)
