@@ -3,7 +3,7 @@
 Data, all built from what is committed (``scripts/build_corpus.py``, ``data/labels/``):
 
 - the first corpus: writers A-D (one brief, one quota plan) and its held-out writer E;
-- the independent corpus: new writers without a quota plan. ``train`` = writers N1, N3-N27 minus
+- the independent corpus: new writers without a quota plan. ``train`` = writers N1, N3-N31 minus
   every text making one of 13 held-out ideas; ``test`` = writer N2 (new writer, and its texts on
   the held-out ideas are new proposals); ``unseen_proposal`` = the training writers' texts on the
   held-out ideas;

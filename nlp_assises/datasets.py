@@ -57,7 +57,7 @@ def load_independent(split: str | None = None) -> list[dict]:
 
 def default_training_records() -> list[dict]:
     """What the default theme classifier learns from: the first corpus's train split (writers
-    A-D) and the independent corpus's train split (writers N1, N3–N27 without the held-out
+    A-D) and the independent corpus's train split (writers N1, N3–N31 without the held-out
     ideas). Both held-out splits (writer E; writer N2 and the unseen proposals) stay unread.
     ``bootstrap.default_classifier_training`` can add the scheme's own phrases
     (``scheme_example_records``)."""
@@ -91,7 +91,7 @@ def scheme_example_records(scheme: Scheme) -> list[dict]:
 
 def proposal_training_records() -> list[dict]:
     """What the recurring proposals (``KnownProposals``) learn from: writers A-D's train split
-    and the independent corpus's train split (writers N1, N3–N27), read as an open set.
+    and the independent corpus's train split (writers N1, N3–N31), read as an open set.
 
     Learnt on A-D alone, the "none" class had seen almost none of the near-misses real answers
     are made of (sanctions, school, justice), so "sanctionner" went to "Mieux protéger les forces

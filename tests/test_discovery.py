@@ -271,7 +271,7 @@ def test_reading_each_sentence_with_its_whole_contribution_finds_more_proposals(
 
 
 def test_training_records_read_the_independent_writers_as_an_open_set():
-    """The recurring proposals learn from writers A-D and N1, N3-N27: the catalogue's proposals
+    """The recurring proposals learn from writers A-D and N1, N3-N31: the catalogue's proposals
     as themselves, the writers' other ideas (sanctions, school, justice...) as "none"; a record
     whose main idea is another but that also makes a catalogue proposal is left out."""
     slugs = {p["slug"] for p in load_proposals()}
