@@ -1,13 +1,15 @@
 """Few-label retraining for another consultation (issue 14, item 4): how many real labels does
 ``nlp-assises train --scheme`` need to reach a usable classifier on a new 4-theme scheme?
 
-Data: the 500 real answers to Grand Débat 2019 Q134 (``../shared/realdata``), labelled by hand with
-the proposals they make (``data/labels/realdata_proposals.jsonl``, batch ``1``: the mapping below
-was written for its slugs before batch ``2a`` was labelled); each proposal mapped by hand
-to the themes of ``data/labels/q134_scheme.toml`` (``data/labels/q134_slug_themes.json``). An
-answer's themes are its proposals' themes, main proposal first; no proposal or a non-answer is
-``hors_theme``. The ``dev`` half (259) is the labelled set; the ``test`` half (241) is only
-reported, never used to choose anything.
+Data: the 900 real answers to Grand Débat 2019 Q134 (``../shared/realdata``), labelled by hand with
+the proposals they make (``data/labels/realdata_proposals.jsonl``, batches ``1`` and ``2a``; the
+mapping below was written for batch 1's slugs before batch 2a was labelled, and for batch 2a's
+new slugs from their labels only, before any classifier ran on its answers under this scheme);
+each proposal mapped by hand to the themes of ``data/labels/q134_scheme.toml``
+(``data/labels/q134_slug_themes.json``). An answer's themes are its proposals' themes, main
+proposal first; no proposal or a non-answer is ``hors_theme``. The ``dev`` half (431) is the
+labelled set; the ``test`` half (469) is only reported, never used to choose anything.
+``--batches 1`` gives the first run's data (dev 259, test 241).
 
 Texts are cleaned as ``nlp-assises train`` cleans them. Approaches: a TF-IDF words + logistic
 regression baseline; ``ThemeClassifier`` with its default settings (the static embedder: what
@@ -16,7 +18,7 @@ with ``C`` and ``word_weight`` chosen by repeated 5-fold cross-validation inside
 (highest mean macro-F1). Learning curve: trained on 50, 100, 200 dev answers (stratified subsets,
 several seeds) and on all of them.
 
-    nice -n 10 .venv/bin/python bench/few_label.py [--no-use] [--seeds 5]
+    nice -n 10 .venv/bin/python bench/few_label.py [--no-use] [--seeds 5] [--batches 1 2a]
 """
 
 from __future__ import annotations
@@ -41,8 +43,8 @@ from nlp_assises.scheme import HORS_THEME, Scheme  # noqa: E402
 
 LABELS = REPO / "data" / "labels" / "realdata_proposals.jsonl"
 SLUG_THEMES = REPO / "data" / "labels" / "q134_slug_themes.json"
-# the labelled batch the hand mapping covers (its 500 answers: dev 259, test 241)
-FEW_LABEL_BATCH = "1"
+# the labelled batches the hand mapping covers (900 answers: dev 431, test 469)
+FEW_LABEL_BATCHES = ("1", "2a")
 SCHEME_PATH = REPO / "data" / "labels" / "q134_scheme.toml"
 SIZES = (50, 100, 200)
 
@@ -58,7 +60,7 @@ def answer_themes(proposals: list[str], slug_themes: dict[str, list[str]]) -> li
     return themes or [HORS_THEME]
 
 
-def q134_records() -> dict[str, list[dict]] | None:
+def q134_records(batches: tuple[str, ...] = FEW_LABEL_BATCHES) -> dict[str, list[dict]] | None:
     """The labelled real answers by split (``dev``, ``test``) as records of the Q134 scheme
     (``id``, ``text``, ``themes``), or None when ``../shared/realdata`` is absent."""
     if not REALDATA.is_file():
@@ -68,7 +70,7 @@ def q134_records() -> dict[str, list[dict]] | None:
     splits: dict[str, list[dict]] = {"dev": [], "test": []}
     for line in LABELS.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        if row["batch"] != FEW_LABEL_BATCH:
+        if row["batch"] not in batches:
             continue
         themes = answer_themes(row["proposals"], slug_themes)
         splits[row["split"]].append({"id": row["id"], "text": texts[row["id"]], "themes": themes})
@@ -207,9 +209,12 @@ def main() -> dict:
     parser.add_argument("--no-use", action="store_true", help="leave out the USE encoder rows")
     parser.add_argument("--seeds", type=int, default=5, help="seeds per learning-curve subset")
     parser.add_argument("--repeats", type=int, default=2, help="repeats of the 5-fold dev CV")
+    parser.add_argument(
+        "--batches", nargs="+", default=list(FEW_LABEL_BATCHES), help="labelled batches to read"
+    )
     args = parser.parse_args()
 
-    splits = q134_records()
+    splits = q134_records(tuple(args.batches))
     if splits is None:
         message = f"{REALDATA} is absent (../shared/realdata): nothing to measure"
         print(f"few_label skipped: {message}", file=sys.stderr)

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from bench.few_label import (
-    FEW_LABEL_BATCH,
+    FEW_LABEL_BATCHES,
     LABELS,
     REALDATA,
     SCHEME_PATH,
@@ -39,8 +39,8 @@ def test_every_proposal_slug_is_mapped_to_scheme_themes():
     mapping = json.loads(SLUG_THEMES.read_text(encoding="utf-8"))["themes"]
     inventory = json.loads(INVENTORY.read_text(encoding="utf-8"))["proposals"]
     rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines()]
-    used_slugs = {s for r in rows if r["batch"] == FEW_LABEL_BATCH for s in r["proposals"]}
-    # every slug the mapped batch uses, in the inventory's order, and nothing else
+    used_slugs = {s for r in rows if r["batch"] in FEW_LABEL_BATCHES for s in r["proposals"]}
+    # every slug the mapped batches use, in the inventory's order, and nothing else
     assert list(mapping) == [p["slug"] for p in inventory if p["slug"] in used_slugs]
     for slug, themes in mapping.items():
         assert themes and len(set(themes)) == len(themes), slug
