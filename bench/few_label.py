@@ -38,6 +38,7 @@ from bench.common import REALDATA, REPO, THEME_METRICS, Timer, real_texts, write
 from nlp_assises.classify import ThemeClassifier  # noqa: E402
 from nlp_assises.classify.decision import Decision  # noqa: E402
 from nlp_assises.classify.small_data import small_set_params  # noqa: E402
+from nlp_assises.classify.tuning import cross_validated, tune  # noqa: E402
 from nlp_assises.evaluation import evaluate  # noqa: E402
 from nlp_assises.scheme import HORS_THEME, Scheme  # noqa: E402
 
@@ -95,7 +96,7 @@ class TfidfBaseline:
     def __init__(self, scheme: Scheme) -> None:
         self.scheme = scheme
 
-    def fit(self, texts: list[str], labels: list[list[str]]) -> TfidfBaseline:
+    def fit(self, texts: list[str], labels: list[list[str]], scheme=None) -> TfidfBaseline:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
@@ -139,34 +140,13 @@ Factory = Callable[[], object]
 
 
 def fit(factory: Factory, records: list[dict], scheme: Scheme):
-    model = factory()
-    texts, labels = [r["text"] for r in records], [r["themes"] for r in records]
-    if isinstance(model, TfidfBaseline):
-        return model.fit(texts, labels)
-    return model.fit(texts, labels, scheme)
+    return factory().fit([r["text"] for r in records], [r["themes"] for r in records], scheme)
 
 
 def cross_validate(factory: Factory, dev: list[dict], scheme: Scheme, repeats: int) -> dict:
-    """Repeated stratified 5-fold CV inside the dev half: out-of-fold decisions pooled over the
-    folds of a repeat, scored once per repeat, averaged over repeats."""
-    from sklearn.model_selection import StratifiedKFold
-
-    dominant = [r["themes"][0] for r in dev]
-    runs = []
-    for repeat in range(repeats):
-        decisions: list[Decision | None] = [None] * len(dev)
-        folds = StratifiedKFold(5, shuffle=True, random_state=repeat)
-        for train_idx, test_idx in folds.split(dev, dominant):
-            model = fit(factory, [dev[i] for i in train_idx], scheme)
-            for i, decision in zip(
-                test_idx, model.predict([dev[i]["text"] for i in test_idx]), strict=True
-            ):
-                decisions[i] = decision
-        runs.append(scores([r["themes"] for r in dev], decisions, scheme.theme_ids))
-    return {
-        k: round(float(np.mean([run[k] for run in runs])), 4)
-        for k in ("macro_f1", "macro_f1_strict", "ece", "accuracy_when_not_reviewed")
-    }
+    """Repeated stratified 5-fold CV inside the dev half (``classify.tuning.cross_validated``)."""
+    texts, labels = [r["text"] for r in dev], [r["themes"] for r in dev]
+    return cross_validated(factory, texts, labels, scheme, repeats=repeats)
 
 
 def subset(dev: list[dict], size: int, seed: int) -> list[dict]:
@@ -242,27 +222,31 @@ def main() -> dict:
     def classifier(encoder: str, **params) -> Factory:
         return lambda: ThemeClassifier(encoders[encoder], **params)
 
-    # Settings chosen by CV inside the dev half only.
-    grid = {}
+    # Settings chosen by CV inside the dev half only, as `train --tune` chooses them.
+    grid, chosen = {}, {}
     for encoder in encoders:
-        for C in (1.0, 4.0, 16.0):
-            for word_weight in (0.0, 1.0, 2.0):
-                key = f"{encoder} C={C:g} word_weight={word_weight:g}"
-                with Timer() as timer:
-                    grid[key] = cross_validate(
-                        classifier(encoder, C=C, word_weight=word_weight), dev, scheme, args.repeats
-                    )
-                grid[key].update(
-                    encoder=encoder, C=C, word_weight=word_weight, seconds=round(timer.seconds, 1)
-                )
-                print(key, json.dumps(grid[key]), flush=True)
-    chosen = {
-        encoder: max(
-            (k for k in grid if grid[k]["encoder"] == encoder),
-            key=lambda k: grid[k]["macro_f1"],
+
+        def show(done: int, total: int, row: dict, encoder: str = encoder) -> None:
+            print(encoder, f"{done}/{total}", json.dumps(row), flush=True)
+
+        found = tune(
+            encoders[encoder],
+            [r["text"] for r in dev],
+            [r["themes"] for r in dev],
+            scheme,
+            repeats=args.repeats,
+            progress=show,
         )
-        for encoder in encoders
-    }
+        for row in found["grid"]:
+            C, word_weight = row["params"]["C"], row["params"]["word_weight"]
+            key = f"{encoder} C={C:g} word_weight={word_weight:g}"
+            grid[key] = {k: v for k, v in row.items() if k != "params"} | {
+                "encoder": encoder,
+                "C": C,
+                "word_weight": word_weight,
+            }
+            if row["params"] == found["params"]:
+                chosen[encoder] = key
 
     candidates: dict[str, Factory] = {
         "TF-IDF words + LR (baseline)": lambda: TfidfBaseline(scheme),

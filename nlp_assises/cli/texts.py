@@ -106,6 +106,13 @@ def train(
     register: Annotated[
         bool, typer.Option(help="Also add it to the registry and promote it.")
     ] = False,
+    tune: Annotated[
+        bool,
+        typer.Option(
+            help="Choose C and the word n-gram weight by cross-validation on these labels "
+            "(9 settings x 5 folds x 2 repeats) instead of the fixed settings."
+        ),
+    ] = False,
 ) -> None:
     """Train a classifier on labelled records; write a model folder with its model card."""
     import shutil
@@ -120,16 +127,30 @@ def train(
     the_scheme = Scheme.load(scheme)
     texts, labels = _labelled(labeled, the_scheme)
     cleaned = [c.text for c in Cleaner(pseudonymize=False, detect_language=False).clean_many(texts)]
-    # A few hundred labels get their own settings (measured in bench/few_label.py).
-    params = small_set_params(len(texts))
-    model = ThemeClassifier(load_embedder(settings.embedder_spec), **params).fit(
-        cleaned, labels, the_scheme
-    )
+    embedder = load_embedder(settings.embedder_spec)
+    tuning = None
+    if tune:
+        from nlp_assises.classify.tuning import tune as tune_settings
+
+        def show(done: int, total: int, row: dict) -> None:
+            typer.echo(
+                f"tuning {done}/{total}: {row['params']} cross-validated macro-F1 "
+                f"{row['macro_f1']:.3f}",
+                err=True,
+            )
+
+        tuning = tune_settings(embedder, cleaned, labels, the_scheme, progress=show)
+        params = tuning["params"]
+    else:  # a few hundred labels get their own settings (measured in bench/few_label.py)
+        params = small_set_params(len(texts))
+    model = ThemeClassifier(embedder, **params).fit(cleaned, labels, the_scheme)
     # Out-of-fold figures: the model card carries metrics no training row has graded itself.
     from nlp_assises.evaluation import evaluate
 
     oof = model.decide(model.oof_proba_)
     model.card["metrics"] = {"cross_validated": evaluate(labels, oof, the_scheme.theme_ids)}
+    if tuning is not None:  # what was tried, so the choice can be read again
+        model.card["tuning"] = tuning
     model.card["version"] = output.name
     tmp = output.with_name(f".{output.name}.partial")
     if tmp.exists():
