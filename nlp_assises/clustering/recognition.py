@@ -57,9 +57,8 @@ class Thresholds:
 def thresholds_from(value: float | Mapping) -> Thresholds:
     """A :class:`Thresholds` from one probability for all proposals, or from a mapping in the
     file's form (``min_probability`` and optional ``per_proposal``)."""
-    if isinstance(value, Mapping):
-        return _parse(json.dumps(dict(value)), "recognition_threshold")
-    return _parse(json.dumps({"min_probability": value}), "recognition_threshold")
+    data = value if isinstance(value, Mapping) else {"min_probability": value}
+    return _validated(data, "recognition_threshold")
 
 
 def read_threshold(path: str | Path | None = None) -> float:
@@ -87,6 +86,14 @@ def _packaged() -> Thresholds:
 def _parse(text: str, where: str) -> Thresholds:
     try:
         data = json.loads(text)
+    except ValueError as error:
+        raise ConfigurationError(f"{where}: no min_probability ({error})") from None
+    return _validated(data, where)
+
+
+def _validated(data, where: str) -> Thresholds:
+    """The thresholds of a mapping in the file's form, each checked to be in (0, 1]."""
+    try:
         value = data["min_probability"]
         per_proposal = data.get("per_proposal") or {}
     except (ValueError, KeyError, TypeError, AttributeError) as error:
@@ -103,7 +110,7 @@ def recognise(known, texts: Sequence[str], thresholds: Thresholds) -> list[str |
     """Each text's learnt proposal (``KnownProposals``), or None when its probability is below
     that proposal's threshold."""
     predicted = known.predict(list(texts), min_probability=thresholds.lowest)
-    return [slug if slug and p >= thresholds.of(slug) else None for slug, p in predicted]
+    return [slug for slug, _ in applied(predicted, thresholds)]
 
 
 def precision_recall(
@@ -169,8 +176,7 @@ def calibrate_per_proposal(
     then calibrated (:func:`calibrate`) on the answers whose top proposal is one of them."""
     per_proposal = {}
     for slug in sorted({s for s, _ in predicted if s}):
-        mine = [(s, p) if s == slug else (None, 0.0) for s, p in predicted]
-        rows = [precision_recall(mine, gold, {slug}, t) for t in grid]
+        rows = _own_grid(predicted, gold, slug, grid)
         for row, ok in zip(rows, _tail_holds(rows, target), strict=True):
             if row["right"] >= min_right and ok:
                 per_proposal[slug] = row["threshold"]
@@ -178,6 +184,18 @@ def calibrate_per_proposal(
     rest = [(s, p) if s not in per_proposal else (None, 0.0) for s, p in predicted]
     common = calibrate(rest, gold, learnt - set(per_proposal), target, grid)
     return {"per_proposal": per_proposal, "common": common}
+
+
+def _own_grid(
+    predicted: Sequence[tuple[str | None, float]],
+    gold: Sequence[Sequence[str]],
+    slug: str,
+    grid: Sequence[float],
+) -> list[dict]:
+    """Precision and recall of ``slug`` alone (the answers it is the top proposal of) at each
+    threshold of ``grid``."""
+    mine = [(s, p) if s == slug else (None, 0.0) for s, p in predicted]
+    return [precision_recall(mine, gold, {slug}, t) for t in grid]
 
 
 def _tail_holds(rows: Sequence[dict], target: float) -> list[bool]:
@@ -204,8 +222,7 @@ def calibrate_each(
     grid = sorted({max(t, floor) for t in grid})
     per_proposal = {}
     for slug in sorted({s for s, _ in predicted if s} & learnt):
-        mine = [(s, p) if s == slug else (None, 0.0) for s, p in predicted]
-        rows = [precision_recall(mine, gold, {slug}, t) for t in grid]
+        rows = _own_grid(predicted, gold, slug, grid)
         holds = _tail_holds(rows, target)
         threshold = next((r["threshold"] for r, ok in zip(rows, holds, strict=True) if ok), 1.0)
         if threshold > floor:
