@@ -165,8 +165,8 @@ def test_refit_after_new_contributions_keeps_ids_and_never_reuses_one(clusterer)
 
 
 def test_assign_places_new_contributions_without_refit(clusterer):
-    # The team's corpus trusts its learnt proposals from 0.15 (the calibrated default, 0.8, is
-    # set for real answers): this test is about placing newcomers, recognised ones included.
+    # The team's corpus trusts its learnt proposals from 0.15 (the calibrated default is set for
+    # real answers): this test is about placing newcomers, recognised ones included.
     clusterer = ProposalClusterer(
         clusterer.embedder, known=clusterer.known, recognition_threshold=0.15
     )
@@ -181,13 +181,16 @@ def test_assign_places_new_contributions_without_refit(clusterer):
     for c in placed:
         for cluster_id in assigned.assignments[c.id]:
             assert by_id[cluster_id]["theme"] in c.themes  # never outside its themes
-    # Newcomers making a recurring proposal the run has: mostly placed in it.
+    # Newcomers making a recurring proposal the run has, which the recogniser gives that
+    # proposal: placed in it (the others, "none" for the recogniser, go to discovery).
     gold = {r["id"]: r["proposal"] for r in load_labelled("test")}
     slugs = {i.split("-", 1)[1]: i for i in by_id}
     makers = [c for c in newcomers if gold[c.id] in slugs]
-    right = [c for c in makers if slugs[gold[c.id]] in assigned.assignments[c.id]]
-    print(f"{len(right)}/{len(makers)} newcomers in their recurring proposal")
-    assert len(right) >= 0.8 * len(makers) > 0
+    recognised = clusterer.known.predict([c.text for c in makers], min_probability=0.15)
+    found = [c for c, (slug, _) in zip(makers, recognised, strict=True) if slug == gold[c.id]]
+    right = [c for c in found if slugs[gold[c.id]] in assigned.assignments[c.id]]
+    print(f"{len(right)}/{len(found)}/{len(makers)} newcomers placed/recognised/making one")
+    assert len(right) >= 0.9 * len(found) and len(found) >= 0.4 * len(makers) > 0
     for member in assigned.members:
         text = next(c.text for c in newcomers if c.id == member["contribution_id"])
         assert text[member["unit_start"] :].startswith(member["unit_text"])
