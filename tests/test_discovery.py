@@ -487,7 +487,7 @@ def test_a_leftover_pass_groups_what_the_check_left_out_and_keeps_its_promise(em
 
 @pytest.mark.skipif(not REALDATA.is_file(), reason="../shared/realdata is absent")
 def test_coherence_check_puts_more_real_answers_under_a_proposal_they_make(embedder):
-    """On the 900 hand-labelled real answers (clustered alone, as one open question): among the
+    """On the 1,300 hand-labelled real answers (clustered alone, as one open question): among the
     labelled answers of a proposal, the share making the proposal most of the others make
     (bench/proposals_real.py's ``supported``) is higher with the check than without it."""
     from nlp_assises.open_question import cluster_items

@@ -1,4 +1,4 @@
-"""The hand proposal labels of 900 real answers (data/labels/realdata_proposals.jsonl and its
+"""The hand proposal labels of 1,300 real answers (data/labels/realdata_proposals.jsonl and its
 inventory) stay well-formed: they measure how precisely the 40 learnt proposals are recognised, so
 a slug that drifts from proposals.json, a typo or a drifting split would skew that measure
 silently. The second labeller's blind labels of the test half (realdata_proposals_second.jsonl,
@@ -34,8 +34,8 @@ def _inventory(path=INVENTORY) -> dict[str, dict]:
 
 def test_rows_follow_the_split_rule_and_name_inventory_slugs():
     rows, inventory = _rows(), _inventory()
-    assert len(rows) == 900 and len({r["id"] for r in rows}) == 900
-    assert [r["batch"] for r in rows] == ["1"] * 500 + ["2a"] * 400
+    assert len(rows) == 1300 and len({r["id"] for r in rows}) == 1300
+    assert [r["batch"] for r in rows] == ["1"] * 500 + ["2a"] * 400 + ["2b"] * 400
     for row in rows:
         assert set(row) <= KEYS and KEYS - {"note"} <= set(row), row["id"]
         digest = int(hashlib.sha256(row["id"].encode()).hexdigest(), 16)
