@@ -123,7 +123,11 @@ def test_the_split_loses_no_real_answer_beside_answers_making_their_proposal(emb
         Contribution(id=r["id"], text=c.text, themes=[])
         for r, c in zip(records, cleaned, strict=True)
     ]
-    gold = {r["id"]: r["proposals"] for r in labels if r["substantive"] and r["proposals"]}
+    gold = {
+        r["id"]: r["proposals"]
+        for r in labels
+        if r["split"] == "dev" and r["substantive"] and r["proposals"]
+    }
     cached = CachedEmbedder(embedder, MemoryEmbeddingCache())
 
     def scores(**params) -> tuple[float, int]:
