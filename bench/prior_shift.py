@@ -19,12 +19,10 @@ Rule, fixed before the run: kept if, on the real DEV half, strict macro-F1 rises
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 from classifier_independent import SCHEME, real_records
 from classifier_real import measured_macro_f1
-from common import REALDATA, REPO, write
+from common import REALDATA, REPO, real_texts, write
 
 from nlp_assises.bootstrap import default_classifier_training
 from nlp_assises.classify import ModelRegistry
@@ -55,10 +53,11 @@ def em_frequencies(p: np.ndarray, old: np.ndarray, iters: int = 500, tol: float 
     return new
 
 
-def judged(model, records: list[dict], pool: list[str], old: np.ndarray) -> dict:
+def judged(model, records: list[dict], new: np.ndarray, old: np.ndarray) -> dict:
+    """The split's figures with the training frequencies ``old`` and with those EM estimated
+    for its consultation, ``new``."""
     ids = SCHEME.theme_ids
     probabilities = model.predict_proba([r["text"] for r in records])
-    new = em_frequencies(model.predict_proba(pool), old)
     row = {"estimated_frequencies": dict(zip(ids, np.round(new, 4).tolist(), strict=True))}
     for name, p in (
         ("default", probabilities),
@@ -77,20 +76,23 @@ def main() -> dict:
     if real is None:
         return write("prior_shift", {"skipped": f"{REALDATA} or the real labels are absent"})
     embedder = load_embedder(REPO / "models" / "embedders" / "static-fr-core-news-md")
-    model = ModelRegistry(REPO / "models" / "classifiers").load(embedder=embedder)
+    registry = ModelRegistry(REPO / "models" / "classifiers")
+    model = registry.load(embedder=embedder)
     train, _ = default_classifier_training(SCHEME)
     old = labels_to_matrix([r["themes"] for r in train], SCHEME.theme_ids).mean(axis=0)
     detector = NonAnswerDetector()
-    answers = [
-        json.loads(line)["text"] for line in REALDATA.read_text(encoding="utf-8").splitlines()
-    ]
-    pool = [t for t in answers if not detector.is_non_answer(t)]
+    pool = [t for t in real_texts().values() if not detector.is_non_answer(t)]
+    real_frequencies = em_frequencies(model.predict_proba(pool), old)  # both halves' pool
     n2, e = load_independent("test"), load_labelled("test")
+
+    def own(records: list[dict]) -> np.ndarray:
+        return em_frequencies(model.predict_proba([r["text"] for r in records]), old)
+
     rows = {
-        "real_dev": judged(model, real["dev"], pool, old),
-        "real_test": judged(model, real["test"], pool, old),
-        "N2": judged(model, n2, [r["text"] for r in n2], old),
-        "E": judged(model, e, [r["text"] for r in e], old),
+        "real_dev": judged(model, real["dev"], real_frequencies, old),
+        "real_test": judged(model, real["test"], real_frequencies, old),
+        "N2": judged(model, n2, own(n2), old),
+        "E": judged(model, e, own(e), old),
     }
     dev = rows["real_dev"]
     kept = (
@@ -101,8 +103,7 @@ def main() -> dict:
     return write(
         "prior_shift",
         {
-            "model": model.card.get("version")
-            or str(ModelRegistry(REPO / "models" / "classifiers").current),
+            "model": model.card.get("version") or registry.current,
             "training_frequencies": dict(
                 zip(SCHEME.theme_ids, np.round(old, 4).tolist(), strict=True)
             ),

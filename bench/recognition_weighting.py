@@ -42,6 +42,7 @@ from nlp_assises.datasets import (
     proposal_training_records,
 )
 from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
+from nlp_assises.proposal_folds import proposals_made
 
 PREVIOUS = "balanced_C16"
 SETTINGS = {
@@ -52,11 +53,6 @@ SETTINGS = {
 }
 MIN_GAIN = 0.05
 MIN_RECALL_SHARE = 0.8
-
-
-def gold_of(record: dict) -> list[str]:
-    """Every proposal a writer's record makes."""
-    return record.get("proposals") or ([record["proposal"]] if record.get("proposal") else [])
 
 
 def judged(known: KnownProposals, real: dict, writers: dict) -> dict:
@@ -117,7 +113,7 @@ def main() -> dict:
         for split in ("dev", "test")
     }
     writers = {
-        name: ([r["text"] for r in rows], [gold_of(r) for r in rows])
+        name: ([r["text"] for r in rows], [proposals_made(r) for r in rows])
         for name, rows in (
             ("writer_E", load_labelled("test")),
             ("writer_N2", load_independent("test")),

@@ -44,7 +44,7 @@ def slug_folds(slugs: Sequence[str], n_folds: int = 5, seed: int = 0) -> list[li
     return [sorted(order[i::n_folds]) for i in range(n_folds)]
 
 
-def _makes(record: dict) -> list[str]:
+def proposals_made(record: dict) -> list[str]:
     """Every proposal a training record makes (the independent corpus lists several)."""
     return record.get("proposals") or ([record["proposal"]] if record["proposal"] else [])
 
@@ -63,7 +63,7 @@ def build_folds(
                 index=index,
                 held_out=hidden,
                 learnt=frozenset(slugs) - hidden,
-                train=tuple(r for r in train if not set(_makes(r)) & hidden),
+                train=tuple(r for r in train if not set(proposals_made(r)) & hidden),
             )
         )
     return out
