@@ -104,6 +104,24 @@ def test_lemmas_take_each_words_most_frequent_lemma_and_read_text_at_regex_speed
     )
 
 
+def test_clitics_are_read_apart_from_their_word_as_spacy_reads_them():
+    texts = [
+        "Plus d'éducation civique et l'éducation des parents",
+        "Faut-il des amendes ? Qu'ils paient l’amende !",
+        "éducation, amendes",
+    ]
+    analyzer = LemmaAnalyzer.from_pairs(lemma_pairs(texts))
+    words = {w for t in texts for w in analyzer(t) if " " not in w}
+    assert {"éducation", "amende", "civique", "parent"} <= words
+    # no elided article or pronoun glued to a word, no inverted pronoun, in any lemma
+    assert not any("'" in w or "’" in w or w.endswith("-il") for w in words), words
+    assert analyzer("l'éducation") == analyzer("éducation") == ["éducation"]
+    # an analyzer saved before the option existed reads words whole, as it was fitted
+    saved = {k: v for k, v in analyzer.to_dict().items() if k != "split_clitics"}
+    assert LemmaAnalyzer.from_dict(saved)("l'éducation") == ["l'éducation"]
+    assert LemmaAnalyzer.from_dict(analyzer.to_dict())("l'éducation") == ["éducation"]
+
+
 def test_prepare_lemmatises_each_unit_once_and_fit_gives_the_same_without_them(embedder):
     rows = [r for r in load_labelled("test") if r["proposal"]][:120]
     items = [Contribution(r["id"], r["text"], r["themes"][:1]) for r in rows]

@@ -34,9 +34,17 @@ from nlp_assises.clustering.concepts import concept_table, fold, word_vectors
 from nlp_assises.clustering.lemmas import LemmaAnalyzer
 
 # Words that join sentences without naming what they propose: light verbs and quantities
-# ("mettre en place", "développer", "pas grand chose") and the question's own subject.
+# ("mettre en place", "développer", "pas grand chose"), verbs of more or less ("augmenter le
+# nombre de policiers" proposes policemen) and the question's own subject.
 LIGHT_WORDS = frozenset(
     {
+        "augmenter",
+        "nombre",
+        "renforcer",
+        "accroître",
+        "multiplier",
+        "diminuer",
+        "réduire",
         "mettre",
         "place",
         "développer",

@@ -70,6 +70,12 @@ KEYWORD_STOP = {
     "quoi",
 }
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# French clitics glued to a word: an elided article, pronoun or conjunction before it
+# ("l'éducation", "d'amendes", "qu'ils") and an inverted subject pronoun after it ("faut-il",
+# "peut-on"). Read with them, "l'éducation" and "éducation" were two words to the lexical
+# features and the coherence check, and "qu'ils" or "c'est" could be a group's core word.
+_ELIDED = re.compile(r"\b(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu|quoiqu)['’](?=[^\W\d_])")
+_INVERTED = re.compile(r"-(?:t-)?(?:ils?|elles?|on|je|tu|nous|vous|ce)\b")
 
 
 def lemma_pairs(
@@ -107,11 +113,16 @@ class LemmaAnalyzer:
     pairs of consecutive lemmas.
 
     ``lemma_of``: word → lemma, learnt from spaCy (:meth:`from_pairs`); a word it does not
-    know stays as it is."""
+    know stays as it is. ``split_clitics``: read "l'éducation" as "éducation" and "faut-il" as
+    "faut", as spaCy's tokenizer does (an analyzer saved before this option reads words whole,
+    so that a saved fit places new texts as it was fitted)."""
 
-    def __init__(self, lemma_of: dict[str, str], *, drop_generic: bool = True) -> None:
+    def __init__(
+        self, lemma_of: dict[str, str], *, drop_generic: bool = True, split_clitics: bool = True
+    ) -> None:
         self.lemma_of = lemma_of
         self.drop_generic = drop_generic
+        self.split_clitics = split_clitics
         self.stop = stop_words(drop_generic)
 
     @classmethod
@@ -126,11 +137,16 @@ class LemmaAnalyzer:
 
     def with_generic(self, drop_generic: bool) -> LemmaAnalyzer:
         """The same lemmas with the other stop list (the table is shared, not copied)."""
-        return LemmaAnalyzer(self.lemma_of, drop_generic=drop_generic)
+        return LemmaAnalyzer(
+            self.lemma_of, drop_generic=drop_generic, split_clitics=self.split_clitics
+        )
 
     def __call__(self, text: str) -> list[str]:
         tokens = []
-        for match in _WORD.finditer(ANY_PLACEHOLDER.sub(" ", text).lower()):
+        text = ANY_PLACEHOLDER.sub(" ", text).lower()
+        if self.split_clitics:
+            text = _INVERTED.sub(" ", _ELIDED.sub(" ", text))
+        for match in _WORD.finditer(text):
             word = match.group(0)
             lemma = self.lemma_of.get(word, word)
             if len(lemma) > 2 and lemma not in self.stop and word not in self.stop:
@@ -138,8 +154,16 @@ class LemmaAnalyzer:
         return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
 
     def to_dict(self) -> dict:
-        return {"lemma_of": self.lemma_of, "drop_generic": self.drop_generic}
+        return {
+            "lemma_of": self.lemma_of,
+            "drop_generic": self.drop_generic,
+            "split_clitics": self.split_clitics,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> LemmaAnalyzer:
-        return cls(dict(data["lemma_of"]), drop_generic=bool(data["drop_generic"]))
+        return cls(
+            dict(data["lemma_of"]),
+            drop_generic=bool(data["drop_generic"]),
+            split_clitics=bool(data.get("split_clitics", False)),
+        )
