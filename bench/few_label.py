@@ -1,15 +1,16 @@
 """Few-label retraining for another consultation (issue 14, item 4): how many real labels does
 ``nlp-assises train --scheme`` need to reach a usable classifier on a new 4-theme scheme?
 
-Data: the 900 real answers to Grand Débat 2019 Q134 (``../shared/realdata``), labelled by hand with
-the proposals they make (``data/labels/realdata_proposals.jsonl``, batches ``1`` and ``2a``; the
-mapping below was written for batch 1's slugs before batch 2a was labelled, and for batch 2a's
-new slugs from their labels only, before any classifier ran on its answers under this scheme);
-each proposal mapped by hand to the themes of ``data/labels/q134_scheme.toml``
+Data: the 1,300 real answers to Grand Débat 2019 Q134 (``../shared/realdata``), labelled by hand
+with the proposals they make (``data/labels/realdata_proposals.jsonl``, batches ``1``, ``2a`` and
+``2b``; the mapping below was written for batch 1's slugs before batch 2a was labelled, and for
+each later batch's new slugs from their labels only, before any classifier ran on its answers
+under this scheme); each proposal mapped by hand to the themes of ``data/labels/q134_scheme.toml``
 (``data/labels/q134_slug_themes.json``). An answer's themes are its proposals' themes, main
-proposal first; no proposal or a non-answer is ``hors_theme``. The ``dev`` half (431) is the
-labelled set; the ``test`` half (469) is only reported, never used to choose anything.
-``--batches 1`` gives the first run's data (dev 259, test 241).
+proposal first; no proposal or a non-answer is ``hors_theme``. The ``dev`` half (626) is the
+labelled set; the ``test`` half (674) is only reported, never used to choose anything.
+``--batches 1`` gives the first run's data (dev 259, test 241), ``--batches 1 2a`` the second's
+(dev 431, test 469).
 
 Texts are cleaned as ``nlp-assises train`` cleans them. Approaches: a TF-IDF words + logistic
 regression baseline; ``ThemeClassifier`` with its default settings (the static embedder: what
@@ -18,7 +19,7 @@ with ``C`` and ``word_weight`` chosen by repeated 5-fold cross-validation inside
 (highest mean macro-F1). Learning curve: trained on 50, 100, 200 dev answers (stratified subsets,
 several seeds) and on all of them.
 
-    nice -n 10 .venv/bin/python bench/few_label.py [--no-use] [--seeds 5] [--batches 1 2a]
+    nice -n 10 .venv/bin/python bench/few_label.py [--no-use] [--seeds 5] [--batches 1 2a 2b]
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ from nlp_assises.scheme import HORS_THEME, Scheme  # noqa: E402
 
 LABELS = REPO / "data" / "labels" / "realdata_proposals.jsonl"
 SLUG_THEMES = REPO / "data" / "labels" / "q134_slug_themes.json"
-# the labelled batches the hand mapping covers (900 answers: dev 431, test 469)
-FEW_LABEL_BATCHES = ("1", "2a")
+# the labelled batches the hand mapping covers (1,300 answers: dev 626, test 674)
+FEW_LABEL_BATCHES = ("1", "2a", "2b")
 SCHEME_PATH = REPO / "data" / "labels" / "q134_scheme.toml"
 SIZES = (50, 100, 200)
 
