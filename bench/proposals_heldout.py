@@ -83,6 +83,11 @@ VARIANTS = {
     },
     # main before the split of large groups by a distinct second word (splitting.py)
     "main_default_no_split": {"split_share": None},
+    # main before small groups were left unchecked: the coherence check on every group
+    "check_every_group": {"core_from_size": None},
+    # small groups unchecked below other sizes (the default: 8)
+    "check_from_5": {"core_from_size": 5},
+    "check_from_12": {"core_from_size": 12},
     # main before the leftover pass: the coherence check's removals stay unassigned
     "main_default_no_leftover_pass": {"leftover_passes": 0},
     # the leftover pass with a looser check: core words carried by a quarter of a group,

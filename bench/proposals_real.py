@@ -363,6 +363,12 @@ def main() -> dict:
         "main_default_no_leftover_pass": lambda: ours(items, embedder, leftover_passes=0),
         # main before the split of large groups by a distinct second word (splitting.py)
         "main_default_no_split": lambda: ours(items, embedder, split_share=None),
+        # main before small groups were left unchecked; other sizes (the default: 8)
+        "check_every_group": lambda: ours(items, embedder, core_from_size=None),
+        **{
+            f"check_from_{size}": lambda size=size: ours(items, embedder, core_from_size=size)
+            for size in (5, 12)
+        },
         # core words counted as concepts (clustering/concepts.py), at three cosine cuts
         **{
             f"core_concepts_{cut}": lambda cut=cut: ours(items, embedder, core_concepts=cut)

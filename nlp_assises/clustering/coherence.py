@@ -19,6 +19,9 @@ is better than an answer shown under a proposal it does not make.
 Two looser options, measured and off by default (docs/proposals.md): words close in meaning
 counted as one core word (``concepts``, ``concepts.py``), and a member without a core word kept
 when its sentence is very like the members that carry one (``rescue``).
+A small group is not checked (``from_size``): a proposal a handful of people make in their own
+words rarely shares a core word among all of them, and a small group is no catch-all (measured
+on held-out proposals and on the real DEV answers, docs/proposals.md).
 """
 
 from __future__ import annotations
@@ -87,7 +90,8 @@ class CoherenceCheck:
     (``concepts.py``, learnt by :meth:`learn_concepts`), so that words close in meaning count
     as one core word; a word the table does not hold is its own concept. ``rescue``: a member
     that carries no core word stays when the cosine of its centred embedding with the centroid
-    of the members that carry them reaches it (None: never).
+    of the members that carry them reaches it (None: never). ``from_size``: groups of fewer
+    contributions than this, as grouped, keep every member (None: every group is checked).
     """
 
     def __init__(
@@ -100,8 +104,10 @@ class CoherenceCheck:
         prefix: int | None = None,
         concepts: dict[str, str] | None = None,
         rescue: float | None = None,
+        from_size: int | None = None,
     ) -> None:
         self.rescue = rescue
+        self.from_size = from_size
         self.words = words
         self.prefix = prefix
         self.concepts = concepts
@@ -120,10 +126,12 @@ class CoherenceCheck:
         ``vectors``: the units' centred unit-norm embeddings, for ``rescue``.
         ``carried_``: how many of its final group's core words each unit carries (0: none);
         ``cores_`` and ``centroids_``: each kept group's core words and the centroid of the
-        members that carry them, by the group's number in ``labels`` (placing needs them)."""
+        members that carry them, by the group's number in ``labels`` (placing needs them);
+        ``unchecked_``: the groups, by that number, too small to be checked (``from_size``)."""
         grouped = np.asarray(labels).copy()
         labels = grouped.copy()
         bags = [self._bag(t) for t in texts]
+        self.unchecked_ = self._unchecked(grouped, owners)
         # Until it settles: a unit is in the group it was given iff it carries the group's
         # core words as they are now; one that left while a word was not yet core comes back
         # once it is (placing a new unit applies the same rule to the final cores). A group
@@ -132,7 +140,9 @@ class CoherenceCheck:
             cores = self.cores(labels, bags, owners)
             kept = np.array(
                 [
-                    g if g != -1 and bags[i] & cores.get(g, frozenset()) else -1
+                    g
+                    if g != -1 and (g in self.unchecked_ or bags[i] & cores.get(g, frozenset()))
+                    else -1
                     for i, g in enumerate(grouped.tolist())
                 ],
                 dtype=grouped.dtype,
@@ -185,6 +195,16 @@ class CoherenceCheck:
             need = max(2.0, self.core_share * len(people[g]))
             out[g] = frozenset(w for w, who in by_word.items() if len(who) >= need)
         return out
+
+    def _unchecked(self, grouped: np.ndarray, owners: Sequence[str]) -> frozenset[int]:
+        """The groups of fewer than ``from_size`` contributions as grouped (none when None)."""
+        if self.from_size is None:
+            return frozenset()
+        owners_of: dict[int, set[str]] = {}
+        for g, owner in zip(grouped.tolist(), owners, strict=True):
+            if g != -1:
+                owners_of.setdefault(g, set()).add(owner)
+        return frozenset(g for g, who in owners_of.items() if len(who) < self.from_size)
 
     def keeps(self, bag: frozenset[str], core: frozenset[str], vector, centroid) -> bool:
         """Whether a unit (its ``bag``, its centred ``vector``) stays in a group (its ``core``
@@ -241,6 +261,7 @@ class CoherenceCheck:
             "prefix": self.prefix,
             "concepts": self.concepts,
             "rescue": self.rescue,
+            "from_size": self.from_size,
         }
 
     @classmethod
@@ -253,6 +274,7 @@ class CoherenceCheck:
             prefix=data["prefix"],
             concepts=dict(data["concepts"]) if data["concepts"] is not None else None,
             rescue=data.get("rescue"),
+            from_size=data.get("from_size"),
         )
 
     def save(self, folder: str | Path) -> None:

@@ -39,6 +39,7 @@ class HybridDiscovery:
         core_prefix: int | None = None,
         core_concepts: float | None = None,
         core_rescue: float | None = None,
+        core_from_size: int | None = None,
         leftover_passes: int = 1,
         split: KeywordSplit | None = None,
         spacy_model: str = "fr_core_news_md",
@@ -48,6 +49,7 @@ class HybridDiscovery:
         self.core_prefix = core_prefix
         self.core_concepts = core_concepts
         self.core_rescue = core_rescue
+        self.core_from_size = core_from_size
         self.leftover_passes = leftover_passes
         self.split = split
         self.spacy_model = spacy_model
@@ -69,6 +71,7 @@ class HybridDiscovery:
                 min_size=min_size,
                 prefix=self.core_prefix,
                 rescue=self.core_rescue,
+                from_size=self.core_from_size,
             )
             if self.core_concepts is not None:  # words close in meaning: one core word
                 check.learn_concepts(texts, owners, self.core_concepts, self.spacy_model)

@@ -33,13 +33,15 @@ class Stage:
     """One pass of a theme's discovery: its ``grouping``; ``proposal_of``: each of its groups
     the coherence check kept → the fit's topic; ``cores``: those groups' core words;
     ``among``: the theme's units this pass grouped (None: all of them); ``centroids``: those
-    groups' centroids for the check's ``rescue`` (empty without it)."""
+    groups' centroids for the check's ``rescue`` (empty without it); ``unchecked``: the groups
+    too small for the check (``CoherenceCheck.from_size``), which take any unit."""
 
     grouping: HybridGrouping
     proposal_of: dict[int, object]
     cores: dict[int, frozenset] = field(default_factory=dict)
     among: np.ndarray | None = None
     centroids: dict[int, np.ndarray] = field(default_factory=dict)
+    unchecked: frozenset = frozenset()
 
 
 @dataclass
@@ -68,12 +70,13 @@ class FittedTheme:
         one), its kept groups numbered from ``offset`` (the topics of earlier passes); the
         check's core words and centroids are those of that ``refine`` call."""
         kept = {a: b for a, b in zip(grouped.tolist(), refined.tolist(), strict=True) if b != -1}
-        cores, centroids = {}, {}
+        cores, centroids, unchecked = {}, {}, frozenset()
         if check is not None:
             cores = {a: check.cores_.get(a, frozenset()) for a in kept}
             centroids = {a: check.centroids_[a] for a in kept if a in check.centroids_}
+            unchecked = frozenset(a for a in kept if a in check.unchecked_)
         proposal_of = {a: b + offset for a, b in kept.items()}
-        return Stage(grouping, proposal_of, cores, among, centroids)
+        return Stage(grouping, proposal_of, cores, among, centroids, unchecked)
 
     def named(self, ids: dict[int, str]) -> FittedTheme:
         """The same with the fit's topics named by their proposal ids (None: not shown)."""
@@ -105,6 +108,7 @@ class FittedTheme:
             for k, (i, g) in enumerate(zip(todo.tolist(), groups.tolist(), strict=True)):
                 if g in stage.proposal_of and (
                     self.check is None
+                    or g in stage.unchecked
                     or self.check.keeps(
                         self.check.bag(texts[i]),
                         stage.cores.get(g, frozenset()),

@@ -104,6 +104,10 @@ class ProposalClusterer:
         A member that carries none of its group's core words stays when its sentence's centred
         embedding reaches this cosine with the centroid of the members that carry them
         (``None``: never; measured in docs/proposals.md).
+    core_from_size:
+        Groups of fewer contributions than this, as grouped, are not checked: a proposal a
+        handful of people make in their own words rarely shares one word (``None``: every group
+        is checked). Chosen on writer E's held-out proposals and the real DEV answers.
     leftover_passes:
         How many times the units no group kept (the check's removals and the loose units) are
         grouped again among themselves, by the same grouping (its features, its cut) and the
@@ -161,6 +165,7 @@ class ProposalClusterer:
         sub_min_parent: int | None = 12,
         core_concepts: float | None = None,
         core_rescue: float | None = None,
+        core_from_size: int | None = 8,
         metric: ProposalMetric | None = None,
         split_share: float | None = 0.1,
         split_min_parent: int = 20,
@@ -194,6 +199,7 @@ class ProposalClusterer:
         self.core_prefix = core_prefix
         self.core_concepts = core_concepts
         self.core_rescue = core_rescue
+        self.core_from_size = core_from_size
         self.sub_min_parent = sub_min_parent
         self.metric = metric
         self.split_share = split_share
@@ -205,8 +211,8 @@ class ProposalClusterer:
             "min_cluster_size n_neighbors n_components random_state n_quotes outlier_threshold"
             " max_fit_units assign_threshold discovery min_similarity word_weight char_weight"
             " min_group_size context_weight attach_similarity core_share leftover_passes"
-            " core_prefix core_concepts core_rescue sub_min_parent split_share split_min_parent"
-            " split_distinct"
+            " core_prefix core_concepts core_rescue core_from_size sub_min_parent split_share"
+            " split_min_parent split_distinct"
         )
         return {k: getattr(self, k) for k in plain.split()} | {
             "embedder_id": self.embedder.model_id,
@@ -483,6 +489,7 @@ class ProposalClusterer:
             core_prefix=self.core_prefix,
             core_concepts=self.core_concepts,
             core_rescue=self.core_rescue,
+            core_from_size=self.core_from_size,
             leftover_passes=self.leftover_passes,
             split=KeywordSplit(
                 min_parent=self.split_min_parent,
