@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER
+from nlp_assises.clustering.assignment import place_in_stored
 from nlp_assises.clustering.grouping import Context, HybridGrouping
 from nlp_assises.clustering.hybrid import HybridDiscovery
 from nlp_assises.clustering.known import KnownProposals
@@ -362,36 +363,16 @@ class ProposalClusterer:
         for c in contributions:
             result.assignments.setdefault(c.id, [])
         contributions = self._set_apart(contributions, result)
-        usable = [c for c in clusters if c.get("centroid") is not None]
-        if not contributions or not usable:
-            return result
-        ids = [c["id"] for c in usable]
-        themes = np.array([c["theme"] for c in usable])
-        centroids = np.vstack([np.asarray(c["centroid"], dtype=np.float32) for c in usable])
-        centroids /= np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-12)
-        known_cluster: dict[str, int] = {}
-        if self.known is not None:
-            position = {cluster_id: i for i, cluster_id in enumerate(ids)}
-            slugs = recognise(self.known, [c.text for c in contributions], self._thresholds())
-            for c, slug in zip(contributions, slugs, strict=True):
-                theme = slug and self.known.proposals[slug]["theme"]
-                cluster_id = slug and f"{theme}-{slug}"
-                if cluster_id in position and theme in c.themes:  # as in fit
-                    known_cluster[c.id] = position[cluster_id]
-        by_id = {c.id: c for c in contributions}
-        units = UnitExtractor(self.spacy_model).extract(
-            [c.id for c in contributions], [c.text for c in contributions]
+        return place_in_stored(
+            contributions,
+            clusters,
+            result,
+            embedder=self.embedder,
+            known=self.known,
+            thresholds=self._thresholds(),
+            assign_threshold=self.assign_threshold,
+            spacy_model=self.spacy_model,
         )
-        embeddings = self.embedder.encode([u.text for u in units])
-        for unit, scores in zip(units, embeddings @ centroids.T, strict=True):
-            target = known_cluster.get(unit.contribution_id)
-            if target is None:
-                allowed = np.isin(themes, by_id[unit.contribution_id].themes)
-                target = int(np.argmax(np.where(allowed, scores, -np.inf)))
-                if not allowed.any() or scores[target] < self.assign_threshold:
-                    continue
-            result.add_member(ids[target], unit, float(scores[target]))
-        return result
 
     def _set_apart(
         self, contributions: Sequence[Contribution], result: ClusteringResult
