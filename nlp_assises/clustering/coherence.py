@@ -200,10 +200,7 @@ class CoherenceCheck:
         """The groups of fewer than ``from_size`` contributions as grouped (none when None)."""
         if self.from_size is None:
             return frozenset()
-        owners_of: dict[int, set[str]] = {}
-        for g, owner in zip(grouped.tolist(), owners, strict=True):
-            if g != -1:
-                owners_of.setdefault(g, set()).add(owner)
+        owners_of = _owners_of(grouped, owners)
         return frozenset(g for g, who in owners_of.items() if len(who) < self.from_size)
 
     def keeps(self, bag: frozenset[str], core: frozenset[str], vector, centroid) -> bool:
@@ -290,10 +287,17 @@ class CoherenceCheck:
         return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
     def _drop_small(self, labels: np.ndarray, owners: Sequence[str]) -> np.ndarray:
-        owners_of: dict[int, set[str]] = {}
-        for g, owner in zip(labels.tolist(), owners, strict=True):
-            owners_of.setdefault(g, set()).add(owner)
-        small = [g for g, who in owners_of.items() if g != -1 and len(who) < self.min_size]
+        owners_of = _owners_of(labels, owners)
+        small = [g for g, who in owners_of.items() if len(who) < self.min_size]
         if small:
             labels = np.where(np.isin(labels, small), -1, labels)
         return labels
+
+
+def _owners_of(labels: np.ndarray, owners: Sequence[str]) -> dict[int, set[str]]:
+    """Each group's contributions (a group's size counts people, not sentences; -1 left out)."""
+    out: dict[int, set[str]] = {}
+    for g, owner in zip(labels.tolist(), owners, strict=True):
+        if g != -1:
+            out.setdefault(g, set()).add(owner)
+    return out
