@@ -279,7 +279,7 @@ _GREETING = re.compile(
 )
 
 
-def _stems(text: str) -> set[str]:
+def _stems(text: str, letters: int = 5) -> set[str]:
     """Content words, accents folded, cut to five letters (so that plurals match)."""
     from spacy.lang.fr.stop_words import STOP_WORDS
 
@@ -288,7 +288,7 @@ def _stems(text: str) -> set[str]:
         return "".join(c for c in decomposed if not unicodedata.combining(c))
 
     stop = {fold(w) for w in STOP_WORDS}
-    return {w[:5] for w in re.findall(r"[a-z]+", fold(text)) if len(w) > 2 and w not in stop}
+    return {w[:letters] for w in re.findall(r"[a-z]+", fold(text)) if len(w) > 2 and w not in stop}
 
 
 @pytest.fixture(scope="module")
@@ -309,6 +309,8 @@ def sample_run(clusterer, cleaner):
 
 @pytest.mark.parametrize("corpus", ["held_out", "sample"])
 def test_labels_are_specific_and_backed_by_their_quotes(corpus, first_run, sample_run):
+    from nlp_assises.clustering.lemmas import lemma_pairs
+
     if corpus == "sample":
         items, result = sample_run
     else:
@@ -331,9 +333,49 @@ def test_labels_are_specific_and_backed_by_their_quotes(corpus, first_run, sampl
         quoted = set().union(*(_stems(q["text"]) for q in cluster["quotes"]))
         if cluster in emerging:  # a label taken from the citizens' words: all of them quoted
             assert _stems(label) <= quoted, (label, cluster["quotes"])
+            # keywords are lemmas: "savoir" for "sais", "moquer" for "moquait"
+            lemmas = {lemma for pairs in lemma_pairs(units[cluster["id"]]) for _, lemma in pairs}
+            said = _stems(" ".join([*lemmas, *units[cluster["id"]]]), 4)
+            for keyword in cluster["keywords"]:  # its members' words, not another group's
+                assert _stems(keyword, 4) & said, (label, keyword, units[cluster["id"]][:3])
         elif any(_stems(label) & _stems(u) for u in units[cluster["id"]]):
             # a written label: when members say it in its words, a quote shows it
             assert _stems(label) & quoted, (label, cluster["quotes"])
+
+
+# -- keywords: each group's own words -------------------------------------------------------------
+def test_each_group_shows_its_own_keywords_whatever_its_number(embedder):
+    """BERTopic renumbers the groups it is given, largest first: a small group numbered 0 once
+    showed the keywords of the larger group 1 (on 7,237 real answers, the "travaux d'intérêt
+    général" proposal was shown with "appliquer loi")."""
+    from nlp_assises.clustering.lemmas import LemmaAnalyzer, lemma_pairs
+    from nlp_assises.clustering.topics import represent
+
+    cameras = [
+        "Installer des caméras de vidéosurveillance",
+        "Des caméras dans la rue",
+        "Plus de caméras partout",
+    ]
+    proximity = [
+        "Rétablir la police de proximité",
+        "Une police de proximité dans les quartiers",
+        "Recréer la police de proximité",
+        "La police de proximité doit revenir",
+        "Une police de proximité à pied",
+    ]
+    texts = cameras + proximity
+    topics = np.array([0] * len(cameras) + [1] * len(proximity))
+    analyzer = LemmaAnalyzer.from_pairs(lemma_pairs(texts), drop_generic=False)
+    keywords = represent(embedder, analyzer, texts, embedder.encode(texts), topics)
+    assert set(keywords) == {0, 1}
+    assert any("caméra" in k for k in keywords[0]), keywords
+    assert any("proximité" in k for k in keywords[1]), keywords
+    assert not any("proximité" in k for k in keywords[0]), keywords
+    assert not any("caméra" in k for k in keywords[1]), keywords
+    for words in keywords.values():  # pairs straddling two members are left out
+        pairs = [k.split() for k in words if " " in k]
+        assert all(a != b for a, b in pairs), words
+        assert len({frozenset(p) for p in pairs}) == len(pairs), words
 
 
 # -- pseudonyms never reach labels or keywords ----------------------------------------------------
@@ -370,6 +412,13 @@ def test_label_chooser_prefers_a_unit_without_a_pseudonym_and_cuts_cleanly():
         "patrouille"
     ]
     assert clean_keywords(["tel accueil", "adresse_1", "accueil soir"]) == ["accueil soir"]
+    assert clean_keywords(["caméra rue", "caméra caméra", "rue caméra", "caméra"]) == [
+        "caméra rue",
+        "caméra",
+    ]
+    assert clean_keywords(["tolérance zéro", "tolerance zero", "éducation education"]) == [
+        "tolérance zéro"
+    ]
 
 
 def test_no_label_or_keyword_carries_a_pseudonym(embedder, cleaner):

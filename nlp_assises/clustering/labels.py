@@ -199,13 +199,28 @@ def pick_label_source(ordered: Sequence[Unit], horizon: int) -> Unit:
 
 def clean_keywords(words: Sequence[str], limit: int = 8) -> list[str]:
     """Keywords without generic words and without any piece of a placeholder ("personne_1",
-    "[personne", "email"): the vectoriser never sees placeholders, this is the last guard."""
-    out = []
+    "[personne", "email"): the vectoriser never sees placeholders, this is the last guard.
+
+    A keyword that says nothing new is left out: a word paired with itself ("éducation
+    education"), one already kept with other accents ("tolerance zéro" after "tolérance
+    zéro") or the other way round ("rue caméra" after "caméra rue")."""
+    out: list[str] = []
+    seen: set[frozenset[str]] = set()
     for word in words:
         pieces = re.split(r"[\s_\[\]]+", word.lower())
         if not word or word in GENERIC_WORDS or re.search(r"[\[\]_\d]", word):
             continue
         if any(p in PLACEHOLDER_WORDS for p in pieces):
             continue
+        folded = [_fold(p) for p in word.split()]
+        if (len(folded) == 2 and folded[0] == folded[1]) or frozenset(folded) in seen:
+            continue
+        seen.add(frozenset(folded))
         out.append(word)
     return out[:limit]
+
+
+def _fold(word: str) -> str:
+    """Lower case without accents: real answers are often typed without them."""
+    decomposed = unicodedata.normalize("NFD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

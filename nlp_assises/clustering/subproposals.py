@@ -279,10 +279,11 @@ class SubProposals:
                 quotes.append(units[i])
         contributions = list(dict.fromkeys(units[i].contribution_id for i in order))
         said = Counter(w for i in indices for w in check.bag(units[i].text) & core)
+        ranked = sorted(said, key=lambda w: (-said[w], w))  # ties by word: sets have no order
         return {
             "id": None,
             "label": label,
-            "keywords": clean_keywords([check.words.readable(w) for w, _ in said.most_common()]),
+            "keywords": clean_keywords([check.words.readable(w) for w in ranked]),
             "size": len(contributions),
             "people": len(
                 {by_id[c].campaign or by_id[c].author or c for c in contributions if c in by_id}

@@ -9,6 +9,7 @@ reduce and cluster steps skipped (``BaseDimensionalityReduction``, ``BaseCluster
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -53,8 +54,10 @@ def build_bertopic(
     n_neighbors: int = 15,
     n_components: int = 5,
     random_state: int = 42,
+    top_n_words: int = 8,
 ):
-    """BERTopic with every step given explicitly (never a hub default)."""
+    """BERTopic with every step given explicitly (never a hub default); ``top_n_words``: the
+    words kept per topic."""
     from bertopic import BERTopic
     from bertopic.representation import KeyBERTInspired, MaximalMarginalRelevance
     from hdbscan import HDBSCAN
@@ -78,8 +81,8 @@ def build_bertopic(
     )
     vectorizer = CountVectorizer(analyzer=analyzer, min_df=1)
     representation = [
-        KeyBERTInspired(top_n_words=10, random_state=random_state),
-        MaximalMarginalRelevance(diversity=0.3, top_n_words=8),
+        KeyBERTInspired(top_n_words=top_n_words + 2, random_state=random_state),
+        MaximalMarginalRelevance(diversity=0.3, top_n_words=top_n_words),
     ]
     return BERTopic(
         language="french",
@@ -94,31 +97,64 @@ def build_bertopic(
     )
 
 
+# BERTopic joins a group's members with spaces before counting its words; this mark ends each
+# member so that the analyzer never pairs the last word of one with the first of the next.
+_MEMBER_END = "\u2029"
+
+
+class _MemberByMember:
+    """An analyzer read member by member over BERTopic's joined text (see ``_MEMBER_END``)."""
+
+    def __init__(self, analyzer: LemmaAnalyzer) -> None:
+        self.analyzer = analyzer
+
+    def __call__(self, text: str) -> list[str]:
+        return [token for part in text.split(_MEMBER_END) for token in self.analyzer(part)]
+
+
 def represent(
     embedder: Embedder,
     analyzer: LemmaAnalyzer,
     texts: Sequence[str],
     embeddings: np.ndarray,
     topics: np.ndarray,
+    *,
+    min_members: int = 2,
     **params,
 ) -> dict[int, list[str]]:
     """Keywords of given groups (``topics``, -1: none): BERTopic's c-TF-IDF over lemmas then
     KeyBERT-inspired + MMR, its reduce and cluster steps skipped; ``params``: those of
-    :func:`build_bertopic`."""
+    :func:`build_bertopic`. A keyword is said by at least ``min_members`` of its group's
+    members (all of them in a smaller group): a word one member wrote once is no keyword of
+    what the group says."""
+    topics = np.asarray(topics)
     if not (topics != -1).any():
         return {}
     from bertopic.cluster import BaseCluster
     from bertopic.dimensionality import BaseDimensionalityReduction
 
-    model = build_bertopic(embedder, analyzer, len(texts), **params)
+    params.setdefault("top_n_words", 24)  # candidates: those said by too few members go
+    model = build_bertopic(embedder, _MemberByMember(analyzer), len(texts), **params)
     model.umap_model = BaseDimensionalityReduction()
     model.hdbscan_model = BaseCluster()
     logging.getLogger("BERTopic").setLevel(logging.ERROR)
-    model.fit_transform(list(texts), embeddings=embeddings, y=np.asarray(topics))
-    return {
-        t: clean_keywords([w for w, _ in (model.get_topic(t) or [])])
-        for t in set(topics.tolist()) - {-1}
-    }
+    model.fit_transform([f"{text}{_MEMBER_END}" for text in texts], embeddings=embeddings, y=topics)
+    # BERTopic renumbers the given groups by size (largest first): read each group's words under
+    # the id BERTopic gave it, or a group would show another group's keywords.
+    renumbered = dict(zip(topics.tolist(), model.topics_, strict=True))
+    said: dict[int, Counter[str]] = {}
+    for text, topic in zip(texts, topics.tolist(), strict=True):
+        if topic != -1:
+            said.setdefault(topic, Counter()).update(list(dict.fromkeys(analyzer(text))))
+    keywords = {}
+    for topic, counts in said.items():
+        enough = min(min_members, sum(1 for t in topics if t == topic))
+        words = [w for w, _ in (model.get_topic(renumbered[topic]) or [])]
+        words = [w for w in words if counts[w] >= enough]
+        if len(words) < 3:  # then the words most of its members say
+            words += [w for w, n in counts.most_common(8) if n >= enough and w not in words]
+        keywords[topic] = clean_keywords(words)
+    return keywords
 
 
 def nearest_centroid(
