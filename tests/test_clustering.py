@@ -408,6 +408,11 @@ def test_label_chooser_prefers_a_unit_without_a_pseudonym_and_cuts_cleanly():
         "Des patrouilles le soir"
     )
     assert label_from_unit("[EMAIL_1]") == "Proposition sans libellé"
+    # a list's numbering is no part of the proposal; a number that is goes on being said
+    assert label_from_unit("1) Eduquer et sensibiliser") == "Eduquer et sensibiliser"
+    assert label_from_unit("2. sanctionner les parents") == "Sanctionner les parents"
+    assert label_from_unit("b) des amendes pour les pollueurs") == "Des amendes pour les pollueurs"
+    assert label_from_unit("3 fois plus de caméras") == "3 fois plus de caméras"
     assert clean_keywords(["personne_1", "[personne", "personne", "email", "patrouille"]) == [
         "patrouille"
     ]

@@ -130,11 +130,17 @@ def without_placeholders(text: str) -> str:
     return " ".join(words)
 
 
+# A list's numbering at the start of an answer: "1) Eduquer", "2. Sanctionner", "a) Punir".
+_NUMBERING = re.compile(r"^(?:\(?\d{1,2}\s?[).°/-]|\(?[a-h]\))\s+")
+
+
 def label_from_unit(text: str, max_words: int = 14) -> str:
-    """A short readable label from a proposal sentence: lead-in removed, capitalised, cut at a
-    word boundary. Its words are the sentence's own, so they appear in the quotes; a pseudonym
-    placeholder is cut away with what follows it (see ``without_placeholders``)."""
+    """A short readable label from a proposal sentence: numbering and lead-in removed,
+    capitalised, cut at a word boundary. Its words are the sentence's own, so they appear in the
+    quotes; a pseudonym placeholder is cut away with what follows it (see
+    ``without_placeholders``)."""
     phrase = text.strip().strip("-•◦* ").strip()
+    phrase = _NUMBERING.sub("", phrase, count=1)
     phrase = _LEAD_INS.sub("", phrase, count=1).strip()
     middle = _MID_LEAD_IN.search(phrase)
     if middle and len(phrase[middle.end() :].split()) >= 4:
