@@ -424,6 +424,32 @@ def test_label_chooser_prefers_a_unit_without_a_pseudonym_and_cuts_cleanly():
     assert clean_keywords(["tolérance zéro", "tolerance zero", "éducation education"]) == [
         "tolérance zéro"
     ]
+    # meeting notes: "Propose de …" is a lead-in
+    assert label_from_unit("Propose de pouvoir prendre rendez-vous par internet") == (
+        "Pouvoir prendre rendez-vous par internet"
+    )
+
+
+def test_a_story_is_no_proposal_label():
+    """The sample consultation's report named proposals "Quand on appelle le commissariat de
+    Vichy pour signaler, on doit tout réexpliquer" and "Notre commune compte un peu plus de cinq
+    cents habitants": nothing stopped a story or a presentation opening with "Quand", "Sauf que"
+    or "Notre"."""
+    from nlp_assises.clustering.labels import label_from_unit, pasteable
+
+    for story in (
+        "Quand on appelle le commissariat de Vichy pour signaler, on doit tout réexpliquer",
+        "Sauf qu'ensuite il faut quand même aller au commissariat pour signer",
+        "Et quand on a besoin d'eux la nuit il faut attendre une heure",
+        "Ce que je voulais dire, c'est que les caméras sur l'uniforme protègent",
+        "Notre commune compte un peu plus de cinq cents habitants",
+    ):
+        assert not pasteable(label_from_unit(story)), story
+    for proposal in ("Que la police fasse son travail", "Qu'il y ait plus de patrouilles le soir"):
+        assert pasteable(label_from_unit(proposal)), proposal
+    assert label_from_unit("Ce qu'il nous faudrait : un médiateur de quartier payé") == (
+        "Un médiateur de quartier payé"
+    )
 
 
 def test_no_label_or_keyword_carries_a_pseudonym(embedder, cleaner):

@@ -58,7 +58,8 @@ _LEAD_IN = (
     r"il faudrait(?: qu['’e])?|il faut(?: qu['’e])?|faudrait|faut|pourquoi ne pas|pourquoi pas|"
     r"il serait (?:bien|bon|utile|souhaitable|judicieux) (?:de |d['’]|qu['’e])?|"
     r"ce serait bien (?:de |d['’]|qu['’e])?|on pourrait|on devrait|j['’]aimerais(?: qu['’e])?|"
-    r"[àa] quand)\s*"
+    r"[àa] quand|(?:propose|proposent|suggère|suggèrent|demande|demandent) (?:de |d['’])|"
+    r"ce qu['’]il (?:nous |me )?faudrait(?:,? c['’]est|\s?:)?)\s*"
 )
 _LEAD_INS = re.compile(
     r"^(?:(?:et|mais|donc|alors|enfin|aussi|bref|sinon|par ailleurs|de plus|ensuite)\s*,?\s+)?"
@@ -163,6 +164,8 @@ def label_from_unit(text: str, max_words: int = 14) -> str:
 
 _NARRATIVE_START = re.compile(
     r"^(?:je|j['’]|on|nous|vous|il|ils|elle|elles|c['’]|ça|cela|ceci|mon|ma|mes|moi|y|"
+    r"notre|nos|votre|vos|leurs?|quand|lorsque|lorsqu['’]|sauf|puisque|puisqu['’]|parce|"
+    r"ce que|ce qu['’](?!il (?:nous |me )?faudrait)|(?:et|mais) quand|"
     r"bonjour|bonsoir|madame|monsieur|merci|cordialement)\b",
     re.I,
 )
