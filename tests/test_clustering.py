@@ -450,6 +450,7 @@ def test_a_story_is_no_proposal_label():
         "Et quand on a besoin d'eux la nuit il faut attendre une heure",
         "Ce que je voulais dire, c'est que les caméras sur l'uniforme protègent",
         "Notre commune compte un peu plus de cinq cents habitants",
+        "Yzeure, le 6 janvier 2020",
     ):
         assert not pasteable(label_from_unit(story)), story
     for proposal in ("Que la police fasse son travail", "Qu'il y ait plus de patrouilles le soir"):

@@ -171,15 +171,25 @@ _NARRATIVE_START = re.compile(
 )
 
 
+_DATE = re.compile(
+    r"\b\d{1,2}(?:er)?\s+(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[ûu]t|septembre"
+    r"|octobre|novembre|d[ée]cembre)\s+\d{4}\b",
+    re.I,
+)
+
+
 def pasteable(label: str, max_words: int = 14) -> bool:
     """A label a writer can paste as a proposal: an infinitive or nominal phrase of three words
     or more ("Appliquer la loi", "Plus de police dans les quartiers"), with a word that is not
-    generic, not a story or a greeting ("On se sent seul", "Bonjour à tous"), not cut at the
-    word limit ("Il serait judicieux que nous puissions" is a stub), no placeholder."""
+    generic, not a story, a greeting or a letter's heading ("On se sent seul", "Bonjour à tous",
+    "Yzeure, le 6 janvier 2020"), not cut at the word limit ("Il serait judicieux que nous
+    puissions" is a stub), no placeholder."""
     words = re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", label)
     if len(words) < 3 or len(label.split()) >= max_words or ANY_PLACEHOLDER.search(label):
         return False
     if _NARRATIVE_START.match(label) or _dangling(label.split()[-1]):
+        return False
+    if len(words) <= 6 and _DATE.search(label):  # a letter's heading: "Yzeure, le 6 janvier 2020"
         return False
     generic = {_fold(w)[:5] for w in GENERIC_WORDS}
     return bool(word_stems(label) - generic)
