@@ -14,7 +14,8 @@ per split:
   substantive answers and its purity; every cluster above 15 % with its purity (a catch-all is
   one above 15 % with purity below 0.8);
 - ``supported``: among the labelled answers in a cluster, the share that make their cluster's
-  majority proposal (size-weighted: a proxy for "members make the label's proposal");
+  majority proposal (size-weighted: a proxy for "members make the label's proposal"), also by
+  the cluster's size (``supported_by_cluster_size``: under 8, 8 to 30, over 30 answers);
 - recognition of the 40 learnt proposals (``KnownProposals`` as shipped in models/proposals):
   precision / recall at the threshold calibrated on the DEV half only (lowest threshold whose
   precision reaches 0.9 there), and at the per-proposal thresholds calibrated on DEV
@@ -107,6 +108,11 @@ def substantive_answers(items: list[Contribution]) -> int:
     return sum(not detector.is_non_answer(c.text) for c in items)
 
 
+# Cluster sizes (answers over the whole file) that ``supported`` is also given for: the
+# coherence check leaves groups under 8 unchecked (``core_from_size``).
+SIZE_BUCKETS = (("under 8", 7), ("8 to 30", 30), ("over 30", 10**9))
+
+
 def cluster_scores(labels: list[dict], main: dict[str, str | None], sizes: Counter, n: int):
     """Scores of one method on the labelled answers of one split (see the module docstring).
     ``main``: each answer's main cluster (None: unclustered); ``sizes``: answers per cluster
@@ -120,6 +126,7 @@ def cluster_scores(labels: list[dict], main: dict[str, str | None], sizes: Count
             members.setdefault(main[r["id"]], []).append(r)
     clusters = {}
     supported = judged = 0
+    by_size: dict[str, list[int]] = {}  # bucket of the cluster's size -> [judged, supported]
     for key, group in members.items():
         counts = Counter(p for r in group for p in r["proposals"])
         majority, making = counts.most_common(1)[0]
@@ -132,10 +139,15 @@ def cluster_scores(labels: list[dict], main: dict[str, str | None], sizes: Count
         }
         # Leave one out: does a member make the proposal most of the OTHER labelled members
         # of its cluster make? (A member alone in its cluster among the labels is not judged.)
+        bucket = next(name for name, top in SIZE_BUCKETS if sizes[key] <= top)
         for r in group if len(group) >= 2 else ():
             others = counts - Counter(r["proposals"])
+            made = bool(others) and others.most_common(1)[0][0] in r["proposals"]
             judged += 1
-            supported += others.most_common(1)[0][0] in r["proposals"] if others else 0
+            supported += made
+            tally = by_size.setdefault(bucket, [0, 0])
+            tally[0] += 1
+            tally[1] += made
     judged_clusters = [c for c in clusters.values() if c["labelled"] >= 2]
     clustered = sum(c["labelled"] for c in clusters.values())
     largest = max(sizes, key=sizes.get) if sizes else None
@@ -148,6 +160,14 @@ def cluster_scores(labels: list[dict], main: dict[str, str | None], sizes: Count
         "clustered": clustered,
         "judged": judged,
         "supported": round(supported / judged, 4) if judged else None,
+        "supported_by_cluster_size": {
+            name: {
+                "judged": by_size[name][0],
+                "supported": round(by_size[name][1] / by_size[name][0], 4),
+            }
+            for name, _ in SIZE_BUCKETS
+            if name in by_size
+        },
         "mean_purity_2_plus_labelled": (
             round(sum(c["purity"] for c in judged_clusters) / len(judged_clusters), 4)
             if judged_clusters
