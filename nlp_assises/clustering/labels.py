@@ -237,9 +237,3 @@ def clean_keywords(words: Sequence[str], limit: int = 8) -> list[str]:
         seen.add(frozenset(folded))
         out.append(word)
     return out[:limit]
-
-
-def _fold(word: str) -> str:
-    """Lower case without accents: real answers are often typed without them."""
-    decomposed = unicodedata.normalize("NFD", word.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
