@@ -150,13 +150,14 @@ def represent(
     # BERTopic renumbers the given groups by size (largest first): read each group's words under
     # the id BERTopic gave it, or a group would show another group's keywords.
     renumbered = dict(zip(topics.tolist(), model.topics_, strict=True))
+    sizes = Counter(topics.tolist())
     said: dict[int, Counter[str]] = {}
     for text, topic in zip(texts, topics.tolist(), strict=True):
         if topic != -1:
             said.setdefault(topic, Counter()).update(list(dict.fromkeys(analyzer(text))))
     keywords = {}
     for topic, counts in said.items():
-        enough = min(min_members, sum(1 for t in topics if t == topic))
+        enough = min(min_members, sizes[topic])
         words = [w for w, _ in (model.get_topic(renumbered[topic]) or [])]
         words = [w for w in words if counts[w] >= enough]
         if len(words) < 3:  # then the words most of its members say
