@@ -7,6 +7,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# "Not blank", spelt out: ``\S`` means different things to the OpenAPI reader (ECMA-262: U+0085
+# is not a space, U+FEFF is), Python's ``re`` and pydantic's Rust engine (U+001C-U+001F), so a
+# client could send a value the schema accepts and the server rejects. This class excludes every
+# character any of them counts as a space, and reads the same in all three.
+NOT_BLANK = (
+    r"[^\t\n\u000b\f\r \u001c-\u001f\u0085\u00a0\u1680\u2000-\u200a"
+    r"\u2028\u2029\u202f\u205f\u3000\ufeff]"
+)
+
 # Hard caps of the schema; the configured limits (settings) are lower and answered with 413.
 MAX_TEXT = 1_000_000
 MAX_ITEMS = 10_000
@@ -22,7 +31,7 @@ class ClassifyRequest(BaseModel):
     )
     text: str = Field(
         ...,
-        pattern=r"\S",
+        pattern=NOT_BLANK,
         max_length=MAX_TEXT,
         description="The contribution, as received (it is cleaned first).",
     )
@@ -31,7 +40,7 @@ class ClassifyRequest(BaseModel):
 class BatchItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str | None = Field(None, max_length=128, description="Your id, echoed back.")
-    text: str = Field(..., pattern=r"\S", max_length=MAX_TEXT)
+    text: str = Field(..., pattern=NOT_BLANK, max_length=MAX_TEXT)
 
 
 class BatchRequest(BaseModel):
@@ -163,7 +172,7 @@ class ErrorOut(BaseModel):
 
 class IngestItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(..., pattern=r"\S", max_length=MAX_TEXT)
+    text: str = Field(..., pattern=NOT_BLANK, max_length=MAX_TEXT)
     id: str | None = Field(None, max_length=64)
     date: datetime | None = None
     source: str | None = Field(None, max_length=255)
@@ -244,9 +253,9 @@ CorrectionKind = Literal[
     "pick_quote",
     "unpick_quote",
 ]
-ProposalId = Annotated[str, Field(min_length=1, max_length=96, pattern=r"\S")]
-ContributionId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"\S")]
-Label = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+ProposalId = Annotated[str, Field(min_length=1, max_length=96, pattern=NOT_BLANK)]
+ContributionId = Annotated[str, Field(min_length=1, max_length=64, pattern=NOT_BLANK)]
+Label = Annotated[str, Field(min_length=1, max_length=200, pattern=NOT_BLANK)]
 ThemeId = Annotated[str, Field(min_length=1, max_length=64, description="A theme id or hors_theme")]
 
 
@@ -279,7 +288,7 @@ class ThemesPayload(_Strict):
 
 class QuotePayload(_Strict):
     contribution_id: ContributionId
-    text: str = Field(..., min_length=1, max_length=10_000, pattern=r"\S")
+    text: str = Field(..., min_length=1, max_length=10_000, pattern=NOT_BLANK)
     start: int = Field(0, ge=0, le=10_000_000, description="Offset of the quote in the text.")
 
 

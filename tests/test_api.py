@@ -74,6 +74,8 @@ def test_batch_keeps_ids_and_order(client):
     [
         ({"text": ""}, 422),
         ({"text": "   "}, 422),
+        ({"text": "\u0085\u3000\t"}, 422),  # blank to Python and Rust, not to ECMA's \\S
+        ({"text": "\u001c"}, 422),  # blank to Python, not to Rust's \\S
         ({"texte": "x"}, 422),
         ({"text": 3}, 422),
         ({"text": "ok", "extra": 1}, 422),
@@ -83,6 +85,36 @@ def test_batch_keeps_ids_and_order(client):
 def test_bad_classify_input_gets_a_json_4xx(client, payload, status):
     response = client.post("/v1/classify", json=payload)
     assert response.status_code == status and "error" in response.json()
+
+
+def test_the_published_not_blank_pattern_reads_alike_in_python_and_in_pydantic():
+    """schemathesis builds its "valid" strings from the OpenAPI pattern with Python's ``re``; the
+    server checks with pydantic's Rust engine. On every code point they must agree, and a value
+    is blank exactly when every character is a space to one of them (or U+FEFF, ECMA's)."""
+    import re
+    import sys
+    from typing import Annotated
+
+    from pydantic import Field, TypeAdapter, ValidationError
+
+    from service.schemas import NOT_BLANK
+
+    checked = TypeAdapter(Annotated[str, Field(pattern=NOT_BLANK)])
+    disagree = []
+    for point in range(sys.maxunicode + 1):
+        if 0xD800 <= point <= 0xDFFF:
+            continue
+        char = chr(point)
+        in_python = re.search(NOT_BLANK, char) is not None
+        try:
+            checked.validate_python(char)
+            in_pydantic = True
+        except ValidationError:
+            in_pydantic = False
+        blank = char.isspace() or char == "\ufeff"
+        if not (in_python == in_pydantic == (not blank)):
+            disagree.append(hex(point))
+    assert disagree == []
 
 
 def test_malformed_json_wrong_type_and_too_many_items(client):
