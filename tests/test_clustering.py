@@ -460,6 +460,80 @@ def test_a_story_is_no_proposal_label():
     )
 
 
+@pytest.mark.parametrize(
+    ("label", "problem"),
+    [
+        # the sample consultation's labels before the grammar was read (each its problem)
+        ("La patrouille est arrivée à 19 h 45", "past"),
+        ("Les deux gendarmes arrivés sur place ont été d'une gentillesse incroyable", "past"),
+        ("Qu'il me faisait ouvrir les robinets de la cuisine", "past"),
+        ("Les enfants connaissent un policier « de leur école »", "statement"),
+        ("Sur internet on ne trouve rien : les horaires de la brigade", "statement"),
+        ("Une précision à mon message : je suis commercial", "statement"),
+        ("Maire d'une commune de moins de 600 habitants", "presentation"),
+        ("Conseillère départementale du canton de Montluçon-3", "presentation"),
+        ("Qui faut-il contacter", "question"),
+        ("Mais pourquoi la gendarmerie ne prévient pas les habitants par SMS", "question"),
+        ("Après deux vols de matériel agricole cet automne", "time"),
+        ("Ayant appris par la presse locale l'ouverture d'une consultation", "time"),
+        ("Que je m'organise avec ma mère pour la garde et la voiture", "personal"),
+        ("En créer, un mercredi sur deux par exemple", "personal"),
+        # proposals and findings: infinitive, nominal, modal, conditional, wish, relative clause
+        ("Pouvoir prendre rendez-vous par internet pour les plaintes non urgentes", None),
+        ("Former la population aux premiers secours et aux gestes qui sauvent", None),
+        ("Attendre la patrouille qui met 40 minutes à venir", None),
+        ("Chaque commune devrait avoir ses habitants référents", None),
+        ("Les policiers doivent passer plus souvent dans les villages", None),
+        ("Que la commune et l'État fassent savoir publiquement leur soutien", None),
+        ("Qu'on puisse porter plainte en ligne", None),
+        ("Plus de policiers dehors le soir, ça rassurerait énormément", None),
+        ("Un gendarme référent pour chaque école", None),
+        ("Pour que ce dispositif fonctionne, l'information doit circuler", None),
+        ("Sanctionner sévèrement les auteurs", None),
+        ("Enfermer les délinquants multirécidivistes", None),
+        ("Éclairez le parc de la Reynerie svp", None),
+        ("Légalisez le cannabis, il n'y aura plus de points de deal", None),
+        # what the tagger misreads: a capitalised infinitive, "a" for "à", a noun for a verb
+        ("Créer une brigade de nuit pour les parcs", None),
+        ("Davantage punir, même si cela me peine", None),
+        ("A travers l'école, enseigner le civisme", None),
+        ("Couvre feu pour les mineurs le soir", None),
+        ("Les mesures douces ne sont d'aucune utilité", "statement"),
+    ],
+)
+def test_the_grammar_tells_a_story_or_a_presentation_from_a_proposal(label, problem):
+    """Sentences that open like a proposal and say otherwise in their verbs, read with the real
+    spaCy morphologizer (``phrasing.label_problem``); a label with a problem is not pasteable."""
+    from nlp_assises.clustering.labels import pasteable
+    from nlp_assises.clustering.phrasing import label_problem
+
+    assert label_problem(label) == problem
+    if problem is not None:
+        assert not pasteable(label)
+
+
+def test_a_wish_keeps_its_que_and_an_opinion_loses_it():
+    """A wish: "Je souhaite que la commune fasse savoir son soutien" proposes "Que la commune fasse
+    savoir son soutien"; cut after "que", it read "La commune fasse savoir …", no sentence.
+    After "je pense que" the clause is indicative and stands alone."""
+    from nlp_assises.clustering.labels import label_from_unit
+
+    assert label_from_unit("Je souhaite que la commune fasse savoir son soutien.") == (
+        "Que la commune fasse savoir son soutien"
+    )
+    assert label_from_unit("Il faudrait qu'il y ait plus de patrouilles") == (
+        "Qu'il y ait plus de patrouilles"
+    )
+    assert label_from_unit("Pour nous, il faudrait qu’on puisse porter plainte en ligne") == (
+        "Qu’on puisse porter plainte en ligne"
+    )
+    assert label_from_unit("Je pense que la police devrait venir plus souvent") == (
+        "La police devrait venir plus souvent"
+    )
+    assert label_from_unit("Je propose de créer une brigade de nuit") == "Créer une brigade de nuit"
+    assert label_from_unit("» Demande plus de moyens de nuit") == "Demande plus de moyens de nuit"
+
+
 def test_no_label_or_keyword_carries_a_pseudonym(embedder, cleaner):
     """Held-out contributions where most sentences name someone (the cleaner's real NER and
     rules turn the names into placeholders): labels and keywords never show one."""

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER, PLACEHOLDER_WORDS
+from nlp_assises.clustering.phrasing import label_problem
 from nlp_assises.clustering.units import Unit
 
 GENERIC_WORDS = {
@@ -68,6 +69,19 @@ _LEAD_INS = re.compile(
 )
 # "Pour nous comme pour nos clients, il faudrait pouvoir …": the proposal follows the marker.
 _MID_LEAD_IN = re.compile(r"[,;:]\s+" + _LEAD_IN, re.I)
+# A lead-in of wish ends on "que": what follows is a subjunctive clause, which reads as a
+# proposal only with its "Que" ("Que la commune fasse savoir son soutien", not "La commune
+# fasse savoir …"). After "je pense que" the clause is a statement: the "que" goes.
+_WISH_QUE = re.compile(r"(?<!pense )(?<!crois )(?<!trouve )\bqu(['’]|e)\s*$", re.I)
+
+
+def _after_lead_in(phrase: str, lead_in: re.Match) -> str:
+    """``phrase`` after ``lead_in``, with the "Que" a wish's subjunctive needs."""
+    rest = phrase[lead_in.end() :].strip()
+    wish = _WISH_QUE.search(lead_in.group(0).rstrip())
+    if wish and rest:
+        return ("Qu" + wish.group(1) if wish.group(1) != "e" else "Que ") + rest
+    return rest
 
 
 def _fold(text: str) -> str:
@@ -92,7 +106,7 @@ def word_stems(text: str) -> set[str]:
 
 _MODALS = {"pouvoir", "devoir", "vouloir", "falloir", "faire", "être", "avoir", "aller"}
 _MODAL_FORMS = re.compile(
-    r"^(?:pourr?(?:ai[st]?|ions|iez|aient|ait|a|ont)|peu[tx]|puisse(?:nt)?|devr?(?:ai[st]?|ions"
+    r"^(?:pourr?(?:ai[st]?|ions|iez|aient|ait|a|ont)|peu[tx]|puiss(?:e|es|ent|ions|iez)|devr?(?:ai[st]?|ions"
     r"|iez|aient|ait|a|ont)|doi[st]|doivent|voudr(?:ai[st]?|ions|iez|aient|ait)|veu[tx]|veulent"
     r"|fau(?:drait|t)|soi[st]|soient|ser(?:ai[st]?|a|ont|aient)|est|sont|ont|a|va|vont|fai[st])$"
 )
@@ -142,10 +156,13 @@ def label_from_unit(text: str, max_words: int = 14) -> str:
     ``without_placeholders``)."""
     phrase = text.strip().strip("-•◦* ").strip()
     phrase = _NUMBERING.sub("", phrase, count=1)
-    phrase = _LEAD_INS.sub("", phrase, count=1).strip()
+    phrase = re.sub(r"^[»”]\s*", "", phrase)  # a quote's closing mark left at the start
+    opening = _LEAD_INS.match(phrase)
+    if opening:
+        phrase = _after_lead_in(phrase, opening)
     middle = _MID_LEAD_IN.search(phrase)
     if middle and len(phrase[middle.end() :].split()) >= 4:
-        phrase = phrase[middle.end() :].strip()
+        phrase = _after_lead_in(phrase, middle)
     phrase = without_placeholders(phrase)
     phrase = re.split(r"(?<=[.!?;])\s|\s[(–—]\s?|,\s(?:car|parce|mais|et je|et nous)\b", phrase)[0]
     words = phrase.split()
@@ -183,7 +200,9 @@ def pasteable(label: str, max_words: int = 14) -> bool:
     or more ("Appliquer la loi", "Plus de police dans les quartiers"), with a word that is not
     generic, not a story, a greeting or a letter's heading ("On se sent seul", "Bonjour à tous",
     "Yzeure, le 6 janvier 2020"), not cut at the word limit ("Il serait judicieux que nous
-    puissions" is a stub), no placeholder."""
+    puissions" is a stub), no placeholder, and no question, story, statement of fact or
+    presentation by its grammar (``phrasing.label_problem``: "La patrouille est arrivée à 19 h
+    45", "Maire d'une commune de moins de 600 habitants")."""
     words = re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", label)
     if len(words) < 3 or len(label.split()) >= max_words or ANY_PLACEHOLDER.search(label):
         return False
@@ -192,7 +211,10 @@ def pasteable(label: str, max_words: int = 14) -> bool:
     if len(words) <= 6 and _DATE.search(label):  # a letter's heading: "Yzeure, le 6 janvier 2020"
         return False
     generic = {_fold(w)[:5] for w in GENERIC_WORDS}
-    return bool(word_stems(label) - generic)
+    if not word_stems(label) - generic:
+        return False
+    # last, as it parses: no question, story in the past, statement or presentation
+    return label_problem(label) is None
 
 
 def pick_label_source(ordered: Sequence[Unit], horizon: int) -> Unit:
