@@ -309,6 +309,7 @@ def sample_run(clusterer, cleaner):
 
 @pytest.mark.parametrize("corpus", ["held_out", "sample"])
 def test_labels_are_specific_and_backed_by_their_quotes(corpus, first_run, sample_run):
+    from nlp_assises.clustering.labels import keyword_stop_words
     from nlp_assises.clustering.lemmas import lemma_pairs
 
     if corpus == "sample":
@@ -322,6 +323,9 @@ def test_labels_are_specific_and_backed_by_their_quotes(corpus, first_run, sampl
     emerging = [c for c in result.clusters if c["id"][-3:].isdigit()]
     assert emerging and len(emerging) < len(result.clusters)  # both kinds are checked
     for cluster in result.clusters:
+        # no function word is a keyword ("faut", "soit", "chaque" were, of learnt proposals)
+        pieces = {p for k in cluster["keywords"] for p in k.split()}
+        assert not pieces & keyword_stop_words(), (cluster["label"], cluster["keywords"])
         label = cluster["label"]
         words = re.findall(r"[^\W\d_]+", label.lower())
         assert len(words) >= 3, label  # a phrase, not a keyword
@@ -383,6 +387,20 @@ def test_each_group_shows_its_own_keywords_whatever_its_number(encoder, embedder
         pairs = [k.split() for k in words if " " in k]
         assert all(a != b for a, b in pairs), words
         assert len({frozenset(p) for p in pairs}) == len(pairs), words
+
+
+def test_a_learnt_proposals_keywords_are_words_its_members_share():
+    """A recognised proposal's keywords are its members' words, said by two of them or more,
+    never a function word: "faut", "soit" and "chaque" were keywords of the sample's report."""
+    from nlp_assises.clustering.lemmas import recurring_words
+
+    members = [
+        "Il faut que chaque brigade reste ouverte la nuit, soit avec deux gendarmes.",
+        "Chaque nuit la brigade est fermée, il faut la rouvrir.",
+        "Garder la brigade ouverte, même la nuit, soit au moins un gendarme.",
+    ]
+    assert recurring_words(members) == ["brigade", "nuit", "ouverte"]  # most said first
+    assert recurring_words(members[:1]) == ["brigade", "gendarmes", "nuit", "ouverte"]
 
 
 # -- pseudonyms never reach labels or keywords ----------------------------------------------------

@@ -50,6 +50,76 @@ GENERIC_WORDS = {
     "fois",
     "jour",
 }
+# Function words that are no keyword (with spaCy's French stop words: ``keyword_stop_words``).
+KEYWORD_STOP = {
+    "pour",
+    "dans",
+    "avec",
+    "plus",
+    "sont",
+    "nous",
+    "vous",
+    "mais",
+    "elle",
+    "ils",
+    "leur",
+    "leurs",
+    "cette",
+    "comme",
+    "tout",
+    "tous",
+    "très",
+    "être",
+    "avoir",
+    "faire",
+    "fait",
+    "quand",
+    "aussi",
+    "même",
+    "bien",
+    "sans",
+    "sous",
+    "entre",
+    "alors",
+    "donc",
+    "encore",
+    "avant",
+    "après",
+    "depuis",
+    "parce",
+    "chez",
+    "votre",
+    "notre",
+    "nos",
+    "vos",
+    "ces",
+    "des",
+    "les",
+    "une",
+    "qui",
+    "que",
+    "quoi",
+    "faut",
+    "faudrait",
+    "rien",
+    "peut",
+    "doit",
+    "veut",
+}
+# spaCy's French stop words that say what a proposal is about here ("brigade ouverte la nuit",
+# "le retour de la police de proximité", "des policiers dehors").
+_NOT_FUNCTION_WORDS = frozenset({"ouvert", "ouverte", "ouverts", "retour", "dehors", "proche"})
+
+
+@lru_cache(maxsize=1)
+def keyword_stop_words() -> frozenset[str]:
+    """Words that are never a keyword: spaCy's French stop words (less the few of them that say
+    what a proposal is about) and ``KEYWORD_STOP``."""
+    from spacy.lang.fr.stop_words import STOP_WORDS
+
+    return frozenset((STOP_WORDS - _NOT_FUNCTION_WORDS) | KEYWORD_STOP)
+
+
 # A lead-in verb is a whole word ("je souhaite", not the start of "je souhaiterais", which would
 # leave "rais …"); its conditional is a lead-in too; either apostrophe.
 _LEAD_IN = (
@@ -239,8 +309,9 @@ def pick_label_source(ordered: Sequence[Unit], horizon: int) -> Unit:
 
 
 def clean_keywords(words: Sequence[str], limit: int = 8) -> list[str]:
-    """Keywords without generic words and without any piece of a placeholder ("personne_1",
-    "[personne", "email"): the vectoriser never sees placeholders, this is the last guard.
+    """Keywords without generic words, function words ("faut", "rien", "chaque") and any piece
+    of a placeholder ("personne_1", "[personne", "email"): the vectoriser never sees
+    placeholders, this is the last guard.
 
     A keyword that says nothing new is left out: a word paired with itself ("éducation
     education"), one already kept with other accents ("tolerance zéro" after "tolérance
@@ -251,7 +322,9 @@ def clean_keywords(words: Sequence[str], limit: int = 8) -> list[str]:
         pieces = re.split(r"[\s_\[\]]+", word.lower())
         if not word or word in GENERIC_WORDS or re.search(r"[\[\]_\d]", word):
             continue
-        if any(p in PLACEHOLDER_WORDS for p in pieces):
+        if any(p in PLACEHOLDER_WORDS for p in pieces) or any(
+            p in keyword_stop_words() for p in word.lower().split()
+        ):
             continue
         folded = [_fold(p) for p in word.split()]
         if (len(folded) == 2 and folded[0] == folded[1]) or frozenset(folded) in seen:

@@ -10,13 +10,10 @@ label (a phrase taken from the most central proposal, which a writer can paste a
 from __future__ import annotations
 
 import logging
-import re
-from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER
 from nlp_assises.clustering.assignment import place_in_stored
 from nlp_assises.clustering.grouping import Context, HybridGrouping
 from nlp_assises.clustering.hybrid import HybridDiscovery
@@ -26,7 +23,7 @@ from nlp_assises.clustering.labels import (
     label_from_unit,
     pasteable,
 )
-from nlp_assises.clustering.lemmas import KEYWORD_STOP, LemmaAnalyzer, LemmaPairs, lemma_pairs
+from nlp_assises.clustering.lemmas import LemmaAnalyzer, LemmaPairs, lemma_pairs, recurring_words
 from nlp_assises.clustering.metric import ProposalMetric
 from nlp_assises.clustering.placement import FittedTheme
 from nlp_assises.clustering.proposal_record import emit_proposal
@@ -401,14 +398,10 @@ class ProposalClusterer:
             by_slug.setdefault(recognised[unit.contribution_id], []).append(index)
         for slug, indices in rank_groups(by_slug, units, by_id):
             info = self.known.proposals[slug]
-            words = Counter(
-                w.lower()
-                for i in indices
-                for w in re.findall(r"[^\W\d_]{4,}", ANY_PLACEHOLDER.sub(" ", units[i].text))
-            )
-            keywords = clean_keywords(
-                [w for w, _ in words.most_common(30) if w not in KEYWORD_STOP]
-            )
+            said: dict[str, list[str]] = {}  # each member's sentences, read as one text
+            for i in indices:
+                said.setdefault(units[i].contribution_id, []).append(units[i].text)
+            keywords = clean_keywords(recurring_words([" ".join(t) for t in said.values()]))
             emit_proposal(
                 f"{info['theme']}-{slug}",
                 info["theme"],
