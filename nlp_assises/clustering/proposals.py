@@ -22,8 +22,9 @@ from nlp_assises.clustering.labels import (
     clean_keywords,
     label_from_unit,
     pasteable,
+    recurring_words,
 )
-from nlp_assises.clustering.lemmas import LemmaAnalyzer, LemmaPairs, lemma_pairs, recurring_words
+from nlp_assises.clustering.lemmas import LemmaAnalyzer, LemmaPairs, lemma_pairs
 from nlp_assises.clustering.metric import ProposalMetric
 from nlp_assises.clustering.placement import FittedTheme
 from nlp_assises.clustering.proposal_record import emit_proposal
