@@ -15,7 +15,10 @@ per split:
   one above 15 % with purity below 0.8);
 - ``supported``: among the labelled answers in a cluster, the share that make their cluster's
   majority proposal (size-weighted: a proxy for "members make the label's proposal"), also by
-  the cluster's size (``supported_by_cluster_size``: under 8, 8 to 30, over 30 answers);
+  the cluster's size (``supported_by_cluster_size``: under 8, 8 to 30, over 30 answers). A tie
+  for the majority goes to the proposal labelled first (members in file order, main proposal
+  first); ``supported_ties_at_random`` is the same share with ties broken at random (its
+  expected value), which tells how much the figure owes to that order;
 - recognition of the 40 learnt proposals (``KnownProposals`` as shipped in models/proposals):
   precision / recall at the threshold calibrated on the DEV half only (lowest threshold whose
   precision reaches 0.9 there), and at the per-proposal thresholds calibrated on DEV
@@ -126,6 +129,7 @@ def cluster_scores(labels: list[dict], main: dict[str, str | None], sizes: Count
             members.setdefault(main[r["id"]], []).append(r)
     clusters = {}
     supported = judged = 0
+    expected = 0.0  # ``supported`` with ties broken at random (the expected value)
     by_size: dict[str, list[int]] = {}  # bucket of the cluster's size -> [judged, supported]
     for key, group in members.items():
         counts = Counter(p for r in group for p in r["proposals"])
@@ -145,6 +149,10 @@ def cluster_scores(labels: list[dict], main: dict[str, str | None], sizes: Count
             made = bool(others) and others.most_common(1)[0][0] in r["proposals"]
             judged += 1
             supported += made
+            if others:  # the same judgement with a tie for the majority broken at random
+                top = max(others.values())
+                tied = [p for p, c in others.items() if c == top]
+                expected += sum(p in r["proposals"] for p in tied) / len(tied)
             tally = by_size.setdefault(bucket, [0, 0])
             tally[0] += 1
             tally[1] += made
@@ -160,6 +168,7 @@ def cluster_scores(labels: list[dict], main: dict[str, str | None], sizes: Count
         "clustered": clustered,
         "judged": judged,
         "supported": round(supported / judged, 4) if judged else None,
+        "supported_ties_at_random": round(expected / judged, 4) if judged else None,
         "supported_by_cluster_size": {
             name: {
                 "judged": by_size[name][0],
@@ -408,6 +417,21 @@ def main() -> dict:
             f"core_rescue_{cut}": lambda cut=cut: ours(items, embedder, core_rescue=cut)
             for cut in (0.4, 0.5, 0.6, 0.7)
         },
+        # a member stays only when its group's core words are this share of its content words
+        # (measured with the leftover pass's small groups unchecked, as main was then)
+        **{
+            f"core_min_part_{part}": lambda part=part: ours(
+                items, embedder, core_min_part=part, check_leftovers=False
+            )
+            for part in (0.1, 0.15, 0.2, 0.25, 0.3)
+        },
+        # main before a member had to say its group's core words for a share of its words, and
+        # before the leftover pass checked its small groups
+        "main_default_no_min_part": lambda: ours(
+            items, embedder, core_min_part=None, check_leftovers=False
+        ),
+        # main before the leftover pass checked its small groups
+        "small_leftover_groups_unchecked": lambda: ours(items, embedder, check_leftovers=False),
         # the similarity learnt from the 40 known proposals' training records (as models setup
         # learns them: ``proposal_training_records``), off by default
         "learnt_metric": lambda: ours(items, embedder, metric=learnt_metric(embedder)),

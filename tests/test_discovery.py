@@ -432,6 +432,36 @@ def test_core_words_compared_by_prefix_keep_a_misspelt_member():
     assert CoherenceCheck(words, prefix=6).refine(labels, texts, owners).tolist() == [0] * 4
 
 
+def test_a_sentence_that_names_the_proposal_in_passing_leaves_its_group():
+    """``min_part``: a member stays only when its group's core words are that share of its own
+    content words, so a long sentence about other things that names the group's word once
+    leaves; the short answers that make the proposal stay. Placing a new sentence (``keeps``)
+    and a saved check apply the same rule."""
+    from nlp_assises.clustering.coherence import CoherenceCheck
+    from nlp_assises.clustering.lemmas import LemmaAnalyzer, lemma_pairs
+
+    texts = [
+        "Instaurer un couvre-feu pour les mineurs",
+        "Un couvre-feu pour les moins de seize ans",
+        "couvre feu a 22h pour les mineurs",
+        "Le couvre-feu des mineurs le soir",
+        "La mairie devrait rénover les terrains de sport, embaucher des animateurs pour les "
+        "vacances scolaires et discuter avec les parents du quartier, plutôt qu'un couvre-feu",
+    ]
+    owners = ["a", "b", "c", "d", "e"]
+    words = LemmaAnalyzer.from_pairs(lemma_pairs(texts), drop_generic=True)
+    labels = np.zeros(5, dtype=int)
+    assert CoherenceCheck(words).refine(labels, texts, owners).tolist() == [0] * 5
+    check = CoherenceCheck(words, min_part=0.2)
+    assert check.refine(labels, texts, owners).tolist() == [0, 0, 0, 0, -1]
+    core = check.cores_[0]
+    assert "mineur" in core and any(w.startswith("couvre") for w in core)
+    assert check.keeps(check.bag("Pour un couvre-feu des mineurs"), core, None, None)
+    assert not check.keeps(check.bag(texts[4]), core, None, None)
+    assert CoherenceCheck(words).keeps(check.bag(texts[4]), core, None, None)
+    assert CoherenceCheck.from_dict(check.to_dict()).min_part == 0.2
+
+
 def test_coherence_check_is_applied_by_the_clusterer(embedder, held_out):
     """On writer E (nothing learnt), with the check on every group (``core_from_size=None``)
     every member of a discovered proposal carries one of its core words, the label's sentence

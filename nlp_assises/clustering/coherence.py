@@ -21,7 +21,11 @@ counted as one core word (``concepts``, ``concepts.py``), and a member without a
 when its sentence is very like the members that carry one (``rescue``).
 A small group is not checked (``from_size``): a proposal a handful of people make in their own
 words rarely shares a core word among all of them, and a small group is no catch-all (measured
-on held-out proposals and on the real DEV answers, docs/proposals.md).
+on held-out proposals and on the real DEV answers, docs/proposals.md); the leftover pass checks
+its small groups all the same (``refine(every_group=True)``). One core word is not always
+enough (``min_part``): a long sentence about other things that names the group's word once
+("…, plutôt qu'un couvre-feu") leaves, because on real answers such members rarely make the
+group's proposal.
 """
 
 from __future__ import annotations
@@ -105,7 +109,9 @@ class CoherenceCheck:
         concepts: dict[str, str] | None = None,
         rescue: float | None = None,
         from_size: int | None = None,
+        min_part: float | None = None,
     ) -> None:
+        self.min_part = min_part
         self.rescue = rescue
         self.from_size = from_size
         self.words = words
@@ -121,9 +127,12 @@ class CoherenceCheck:
         texts: Sequence[str],
         owners: Sequence[str],
         vectors: np.ndarray | None = None,
+        *,
+        every_group: bool = False,
     ) -> np.ndarray:
         """``labels``: each unit's group (-1: none); returns the labels after the check.
-        ``vectors``: the units' centred unit-norm embeddings, for ``rescue``.
+        ``vectors``: the units' centred unit-norm embeddings, for ``rescue``; ``every_group``:
+        check the small groups too (``from_size`` ignored).
         ``carried_``: how many of its final group's core words each unit carries (0: none);
         ``cores_`` and ``centroids_``: each kept group's core words and the centroid of the
         members that carry them, by the group's number in ``labels`` (placing needs them);
@@ -131,7 +140,7 @@ class CoherenceCheck:
         grouped = np.asarray(labels).copy()
         labels = grouped.copy()
         bags = [self._bag(t) for t in texts]
-        self.unchecked_ = self._unchecked(grouped, owners)
+        self.unchecked_ = frozenset() if every_group else self._unchecked(grouped, owners)
         # Until it settles: a unit is in the group it was given iff it carries the group's
         # core words as they are now; one that left while a word was not yet core comes back
         # once it is (placing a new unit applies the same rule to the final cores). A group
@@ -141,7 +150,7 @@ class CoherenceCheck:
             kept = np.array(
                 [
                     g
-                    if g != -1 and (g in self.unchecked_ or bags[i] & cores.get(g, frozenset()))
+                    if g != -1 and (g in self.unchecked_ or self._says(bags[i], cores.get(g)))
                     else -1
                     for i, g in enumerate(grouped.tolist())
                 ],
@@ -206,11 +215,18 @@ class CoherenceCheck:
     def keeps(self, bag: frozenset[str], core: frozenset[str], vector, centroid) -> bool:
         """Whether a unit (its ``bag``, its centred ``vector``) stays in a group (its ``core``
         words, its ``centroid`` or None): :meth:`refine`'s rule, for placing new units."""
-        if bag & core:
+        if self._says(bag, core):
             return True
         if self.rescue is None or centroid is None or vector is None:
             return False
         return float(vector @ centroid) >= self.rescue
+
+    def _says(self, bag: frozenset[str], core: frozenset[str] | None) -> bool:
+        """Whether a member's words (``bag``) say its group's ``core`` words enough to stay."""
+        said = len(bag & core) if core else 0
+        if self.min_part is None:
+            return said > 0
+        return said > 0 and said >= self.min_part * len(bag)
 
     def bag(self, text: str) -> frozenset[str]:
         """The words of ``text`` that can be core words (placement checks new units with it)."""
@@ -259,6 +275,7 @@ class CoherenceCheck:
             "concepts": self.concepts,
             "rescue": self.rescue,
             "from_size": self.from_size,
+            "min_part": self.min_part,
         }
 
     @classmethod
@@ -272,6 +289,7 @@ class CoherenceCheck:
             concepts=dict(data["concepts"]) if data["concepts"] is not None else None,
             rescue=data.get("rescue"),
             from_size=data.get("from_size"),
+            min_part=data.get("min_part"),
         )
 
     def save(self, folder: str | Path) -> None:

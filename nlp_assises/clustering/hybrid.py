@@ -27,7 +27,8 @@ class HybridDiscovery:
 
     ``grouping``: an unfitted ``HybridGrouping`` (its analyzer reads the check's words too);
     ``core_share`` None turns the check off; ``split``: an unfitted ``KeywordSplit`` (None:
-    no split; it needs the check); see ``ProposalClusterer`` for the parameters.
+    no split; it needs the check); ``check_leftovers``: the leftover passes check every group,
+    small ones too; see ``ProposalClusterer`` for the parameters.
     After fitting: ``carried_`` (per unit, how many of its group's core words it says; zeros
     without the check) and ``placing_`` (the passes, as placing other units needs them)."""
 
@@ -40,7 +41,9 @@ class HybridDiscovery:
         core_concepts: float | None = None,
         core_rescue: float | None = None,
         core_from_size: int | None = None,
+        core_min_part: float | None = None,
         leftover_passes: int = 1,
+        check_leftovers: bool = False,
         split: KeywordSplit | None = None,
         spacy_model: str = "fr_core_news_md",
     ) -> None:
@@ -50,7 +53,9 @@ class HybridDiscovery:
         self.core_concepts = core_concepts
         self.core_rescue = core_rescue
         self.core_from_size = core_from_size
+        self.core_min_part = core_min_part
         self.leftover_passes = leftover_passes
+        self.check_leftovers = check_leftovers
         self.split = split
         self.spacy_model = spacy_model
 
@@ -72,6 +77,7 @@ class HybridDiscovery:
                 prefix=self.core_prefix,
                 rescue=self.core_rescue,
                 from_size=self.core_from_size,
+                min_part=self.core_min_part,
             )
             if self.core_concepts is not None:  # words close in meaning: one core word
                 check.learn_concepts(texts, owners, self.core_concepts, self.spacy_model)
@@ -97,6 +103,7 @@ class HybridDiscovery:
                 vectors[left] if vectors is not None else None,
                 offset,
                 left,
+                every_group=self.check_leftovers,
             )
             if (found == -1).all():
                 break
@@ -114,12 +121,15 @@ class HybridDiscovery:
         return topics
 
     @staticmethod
-    def _checked(check, grouping, grouped, texts, owners, vectors, offset=0, among=None):
+    def _checked(
+        check, grouping, grouped, texts, owners, vectors, offset=0, among=None, every_group=False
+    ):
         """One pass's labels after the coherence check (``check``: None, unchanged), how many
         core words each unit carries, and the pass as placing needs it."""
         if check is None:
             refined, carried = np.asarray(grouped), np.zeros(len(texts), dtype=int)
         else:
-            refined, carried = check.refine(grouped, texts, owners, vectors), check.carried_
+            refined = check.refine(grouped, texts, owners, vectors, every_group=every_group)
+            carried = check.carried_
         stage = FittedTheme.stage(grouping, check, grouped, refined, texts, owners, offset, among)
         return refined, carried, stage
