@@ -10,7 +10,7 @@ from pathlib import Path
 
 from nlp_assises.privacy import clusters_view, store_repairs
 from nlp_assises.scheme import Scheme
-from nlp_assises.stats import ConsultationStats, consultation_stats
+from nlp_assises.stats import ConsultationStats, consultation_stats, in_no_proposal_sentence
 
 
 @dataclass
@@ -21,6 +21,13 @@ class ThemeSection:
     contributions: int
     share: float
     proposals: list[dict] = field(default_factory=list)
+    in_no_proposal: int | None = None  # its contributions in no proposal (None: not clustered)
+
+    @property
+    def in_no_proposal_line(self) -> str | None:
+        if self.in_no_proposal is None:
+            return None
+        return in_no_proposal_sentence(self.in_no_proposal, self.contributions)
 
 
 @dataclass
@@ -101,6 +108,7 @@ def build_report(
                 contributions=stats.by_theme.get(theme.id, 0),
                 share=stats.theme_share(theme.id),
                 proposals=proposals,
+                in_no_proposal=stats.in_no_proposal.get(theme.id),
             )
         )
     return ReportData(
@@ -154,6 +162,8 @@ def to_markdown(data: ReportData) -> str:
             f"{section.contributions} contributions ({_pct(section.share)} du total).",
             "",
         ]
+        if section.in_no_proposal_line:
+            lines += [section.in_no_proposal_line, ""]
         if not section.proposals:
             lines += ["Aucune proposition récurrente n'a émergé.", ""]
             continue
@@ -202,6 +212,8 @@ def to_html(data: ReportData) -> str:
             f"<p><em>{e(section.description)}</em></p>",
             f"<p>{section.contributions} contributions ({_pct(section.share)} du total).</p>",
         ]
+        if section.in_no_proposal_line:
+            parts.append(f"<p>{e(section.in_no_proposal_line)}</p>")
         if not section.proposals:
             parts.append("<p>Aucune proposition récurrente n'a émergé.</p>")
             continue
@@ -251,6 +263,8 @@ def to_docx(data: ReportData, path: Path) -> None:
         document.add_paragraph(
             f"{section.contributions} contributions ({_pct(section.share)} du total)."
         )
+        if section.in_no_proposal_line:
+            document.add_paragraph(section.in_no_proposal_line)
         if not section.proposals:
             document.add_paragraph("Aucune proposition récurrente n'a émergé.")
             continue

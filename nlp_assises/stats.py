@@ -26,6 +26,9 @@ class ConsultationStats:
     pseudonymized: int = 0
     not_french: int = 0
     non_answers: int = 0  # "RAS", "voir ci-dessus", "pas d'avis"…: in no proposal
+    # per theme, its contributions (non-answers apart) in none of its proposals; empty when
+    # nothing was clustered yet
+    in_no_proposal: dict[str, int] = field(default_factory=dict)
     in_campaigns: int = 0
     campaigns: int = 0
     first_date: date | None = None
@@ -36,6 +39,26 @@ class ConsultationStats:
 
     def theme_share(self, theme_id: str) -> float:
         return round(self.by_theme.get(theme_id, 0) / max(1, self.total), 4)
+
+    def in_no_proposal_line(self, theme_id: str) -> str | None:
+        """What a writer reads of a theme's contributions that no proposal holds (None before
+        any clustering)."""
+        if theme_id not in self.in_no_proposal:
+            return None
+        return in_no_proposal_sentence(
+            self.in_no_proposal[theme_id], self.by_theme.get(theme_id, 0)
+        )
+
+
+def in_no_proposal_sentence(count: int, in_theme: int) -> str:
+    """One wording for the theme page and the report: how many of a theme's contributions
+    sit in none of its proposals (nothing is shown as a finding they do not support, and
+    nothing is hidden either)."""
+    share = f"{100 * count / max(1, in_theme):.1f} %".replace(".", ",")
+    return (
+        f"{count} contributions du thème ({share}) ne relèvent d'aucune proposition "
+        "émergente : des idées isolées ou dites autrement, à lire une à une."
+    )
 
 
 def themes_of(
@@ -64,6 +87,9 @@ def _compute(store, scheme: Scheme) -> ConsultationStats:
     campaigns: set[str] = set()
     versions: set[str] = set()
     dates: list[date] = []
+    members = store.current_members_by_theme()
+    if members is not None:
+        stats.in_no_proposal = {t: 0 for t in scheme.theme_ids}
     for cid, gold, flags, campaign, channel, when, labels, review, version in store.label_rows():
         stats.total += 1
         themes = themes_of(gold, labels, corrected.get(cid))
@@ -71,14 +97,16 @@ def _compute(store, scheme: Scheme) -> ConsultationStats:
             stats.unclassified += 1
         elif not themes:
             stats.hors_theme += 1
+        flags = flags or []
         for theme in themes or []:
             if theme in stats.by_theme:
                 stats.by_theme[theme] += 1
+                if members is not None and "non_answer" not in flags:
+                    stats.in_no_proposal[theme] += cid not in members.get(theme, ())
         if cid in corrected:
             stats.settled_by_writers += 1
         elif review and not gold:
             stats.needs_review += 1
-        flags = flags or []
         stats.repaired += "repaired" in flags
         stats.pseudonymized += "pseudonymized" in flags
         stats.not_french += "not_french" in flags

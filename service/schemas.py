@@ -125,6 +125,11 @@ class ThemeOut(BaseModel):
     description: str
     contributions: int
     share: float
+    in_no_proposal: int | None = Field(
+        None,
+        description="Contributions of the theme (non-answers apart) in none of its emerging "
+        "proposals; null before any clustering.",
+    )
 
 
 class Quote(BaseModel):

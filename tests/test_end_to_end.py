@@ -73,6 +73,8 @@ def test_run_then_query_the_served_api(tmp_path, cli_env):
         assert len(clusters) == summary["clusters"]
         themes = httpx.get(f"{base}/v1/themes", headers=headers).json()
         assert [t["id"] for t in themes] == ["communication", "service", "lien", "participation"]
+        # each theme says how many of its contributions sit in no proposal (a run was stored)
+        assert all(0 <= t["in_no_proposal"] <= t["contributions"] for t in themes)
         assert httpx.get(f"{base}/v1/clusters").status_code == 401
     finally:
         server.stop()

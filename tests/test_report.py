@@ -48,8 +48,19 @@ def _expected(pipeline) -> dict:
             ),
             {"run": run},
         ).all()
+        placed = set(
+            db.execute(
+                text(
+                    "SELECT DISTINCT k.theme, m.contribution_id FROM cluster_members m "
+                    "JOIN clusters k ON k.run_id = m.run_id AND k.id = m.cluster_id "
+                    "WHERE m.run_id = :run"
+                ),
+                {"run": run},
+            ).all()
+        )
     engine.dispose()
     themes: Counter[str] = Counter()
+    in_no_proposal: Counter[str] = Counter()  # a theme's answers (non-answers apart) in none
     flags: Counter[str] = Counter()
     hors = review = 0
     campaigns = set()
@@ -58,6 +69,8 @@ def _expected(pipeline) -> dict:
         chosen = [t for t in chosen if t != "hors_theme"]
         hors += not chosen
         themes.update(chosen)
+        if "non_answer" not in _json(row_flags or "[]"):
+            in_no_proposal.update(t for t in chosen if (t, cid) not in placed)
         review += bool(needs_review) and cid not in corrected and not _json(gold or "null")
         flags.update(_json(row_flags or "[]"))
         campaigns.add(campaign)
@@ -65,6 +78,7 @@ def _expected(pipeline) -> dict:
     return {
         "total": len(rows),
         "themes": themes,
+        "in_no_proposal": in_no_proposal,
         "hors": hors,
         "review": review,
         "flags": flags,
@@ -110,6 +124,15 @@ def test_every_number_of_the_docx_report_matches_the_store(corrected, tmp_path):
         count = expected["themes"][theme.id]
         share = _pct(round(count / expected["total"], 4))
         assert f"{count} contributions ({share} du total)." in text, theme.id
+        unplaced = expected["in_no_proposal"][theme.id]
+        unplaced_share = _pct(unplaced / count) if count else "0,0 %"
+        assert (
+            f"{unplaced} contributions du thème ({unplaced_share}) ne relèvent d'aucune "
+            "proposition émergente" in text
+        ), theme.id
+    # the writer's move took one clustered contribution out of the themes: it is counted in
+    # none of them, and every theme of the consultation has answers in no proposal
+    assert all(expected["in_no_proposal"][t.id] for t in pipeline.scheme.themes)
     assert f"Contributions hors thème : {expected['hors']} ;" in text
     assert f"à relire (classement incertain) : {expected['review']} ;" in text
     assert f"thèmes fixés par les rédacteurs : {expected['corrections']}." in text
@@ -144,5 +167,8 @@ def test_markdown_and_html_reports_carry_the_same_figures(corrected, tmp_path):
     for body in (markdown, html):
         assert f"{expected['total']} contributions analysées." in body
         assert "Un accueil plus rapide au guichet" in body
+        for theme in pipeline.scheme.themes:
+            unplaced = expected["in_no_proposal"][theme.id]
+            assert f"{unplaced} contributions du thème (" in body, theme.id
     assert quote["text"] in markdown
     assert re.search(r"<table>.*Copies de campagne", html, re.S)

@@ -50,6 +50,12 @@ def test_theme_view_ranks_by_people_and_sets_campaigns_apart(pipeline):
     ids = {p.id for p in view.proposals + view.campaigns}
     assert ids == {c.id for c in pipeline.store.current_clusters("participation")}
     assert view.findings[0].startswith(f"{view.contributions} contributions")
+    # the theme's contributions no proposal holds are counted as the report counts them
+    # (tests/test_report.py checks that count against the tables)
+    stats = consultation_stats(pipeline.store, pipeline.scheme)
+    unplaced = stats.in_no_proposal_line("participation")
+    assert unplaced.startswith(f"{stats.in_no_proposal['participation']} contributions du thème")
+    assert unplaced in view.findings
     assert workspace.theme_view(pipeline.store, pipeline.scheme, "inconnu") is None
 
 

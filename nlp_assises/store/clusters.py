@@ -179,6 +179,28 @@ class ClustersMixin:
                 query = query.where(m.Cluster.id.in_(list(ids)[:_IN_CHUNK]))
             return list(session.scalars(query.order_by(m.Cluster.people.desc(), m.Cluster.id)))
 
+    def current_members_by_theme(self) -> dict[str, set[str]] | None:
+        """Each theme's contributions that sit in one of its current proposals, writers'
+        corrections included (they rewrite the run); None when nothing was clustered yet."""
+        with self.session() as session:
+            run_id = session.scalar(select(m.ClusterRun.id).where(m.ClusterRun.current))
+            if run_id is None:
+                return None
+            rows = session.execute(
+                select(m.Cluster.theme, m.ClusterMember.contribution_id)
+                .join(
+                    m.ClusterMember,
+                    (m.ClusterMember.run_id == m.Cluster.run_id)
+                    & (m.ClusterMember.cluster_id == m.Cluster.id),
+                )
+                .where(m.Cluster.run_id == run_id)
+                .distinct()
+            )
+            members: dict[str, set[str]] = {}
+            for theme, contribution_id in rows:
+                members.setdefault(theme, set()).add(contribution_id)
+            return members
+
     def current_cluster_members(self) -> list[dict]:
         """Every proposal unit of the current clustering run (``cluster_id``,
         ``contribution_id``, ``unit_text``, ``unit_start``, ``score``), for DataFrames."""

@@ -92,6 +92,9 @@ def theme_view(
             f"{len(proposals)} propositions émergent ; les trois premières rassemblent "
             f"{_pct(min(1.0, covered))} des contributions du thème."
         )
+    unplaced = stats.in_no_proposal_line(theme_id)
+    if unplaced:
+        findings.append(unplaced)
     if campaigns:
         copies = sum(c.size for c in campaigns)
         findings.append(

@@ -29,6 +29,7 @@ def themes(pipeline: PipelineDep, role: Annotated[str, Depends(require("writer")
             "description": t.description,
             "contributions": t.contributions,
             "share": t.share,
+            "in_no_proposal": t.in_no_proposal,
         }
         for t in data.themes
     ]
