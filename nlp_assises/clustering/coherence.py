@@ -96,6 +96,8 @@ class CoherenceCheck:
     that carries no core word stays when the cosine of its centred embedding with the centroid
     of the members that carry them reaches it (None: never). ``from_size``: groups of fewer
     contributions than this, as grouped, keep every member (None: every group is checked).
+    ``min_part``: a member stays only when its group's core words make up at least this share
+    of its own content words (None: one core word is enough).
     """
 
     def __init__(
