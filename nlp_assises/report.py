@@ -10,7 +10,12 @@ from pathlib import Path
 
 from nlp_assises.privacy import clusters_view, store_repairs
 from nlp_assises.scheme import Scheme
-from nlp_assises.stats import ConsultationStats, consultation_stats, in_no_proposal_sentence
+from nlp_assises.stats import (
+    ConsultationStats,
+    consultation_stats,
+    in_no_proposal_sentence,
+    pct,
+)
 
 
 @dataclass
@@ -123,10 +128,6 @@ def build_report(
 TABLE_COLUMNS = ("Proposition", "Personnes", "Contributions", "Copies de campagne", "Part du thème")
 
 
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f} %".replace(".", ",")
-
-
 def _variant_count(sub: dict) -> str:
     """A sub-proposal's size in words: "12 personnes, 14 contributions"."""
     return f"{sub['people']} personne(s), {sub['size']} contribution(s)"
@@ -159,7 +160,7 @@ def to_markdown(data: ReportData) -> str:
             "",
             f"*{section.description}*",
             "",
-            f"{section.contributions} contributions ({_pct(section.share)} du total).",
+            f"{section.contributions} contributions ({pct(section.share)} du total).",
             "",
         ]
         if section.in_no_proposal_line:
@@ -174,7 +175,7 @@ def to_markdown(data: ReportData) -> str:
         for p in section.proposals:
             lines.append(
                 f"| {p['label']} | {p['people']} | {p['size']} | {p['campaign_copies']} "
-                f"| {_pct(p['share'])} |"
+                f"| {pct(p['share'])} |"
             )
         lines.append("")
         for p in section.proposals:
@@ -210,7 +211,7 @@ def to_html(data: ReportData) -> str:
         parts += [
             f"<h2>{e(section.label)}</h2>",
             f"<p><em>{e(section.description)}</em></p>",
-            f"<p>{section.contributions} contributions ({_pct(section.share)} du total).</p>",
+            f"<p>{section.contributions} contributions ({pct(section.share)} du total).</p>",
         ]
         if section.in_no_proposal_line:
             parts.append(f"<p>{e(section.in_no_proposal_line)}</p>")
@@ -225,7 +226,7 @@ def to_html(data: ReportData) -> str:
         for p in section.proposals:
             parts.append(
                 f"<tr><td>{e(p['label'])}</td><td>{p['people']}</td><td>{p['size']}</td>"
-                f"<td>{p['campaign_copies']}</td><td>{_pct(p['share'])}</td></tr>"
+                f"<td>{p['campaign_copies']}</td><td>{pct(p['share'])}</td></tr>"
             )
         parts.append("</tbody></table>")
         for p in section.proposals:
@@ -261,7 +262,7 @@ def to_docx(data: ReportData, path: Path) -> None:
         document.add_heading(section.label, level=1)
         document.add_paragraph(section.description, style="Intense Quote")
         document.add_paragraph(
-            f"{section.contributions} contributions ({_pct(section.share)} du total)."
+            f"{section.contributions} contributions ({pct(section.share)} du total)."
         )
         if section.in_no_proposal_line:
             document.add_paragraph(section.in_no_proposal_line)
@@ -276,7 +277,7 @@ def to_docx(data: ReportData, path: Path) -> None:
             row = table.add_row().cells
             row[0].text, row[1].text = p["label"], str(p["people"])
             row[2].text, row[3].text = str(p["size"]), str(p["campaign_copies"])
-            row[4].text = _pct(p["share"])
+            row[4].text = pct(p["share"])
         for p in section.proposals:
             document.add_heading(p["label"], level=2)
             for q in p["quotes"]:

@@ -50,14 +50,18 @@ class ConsultationStats:
         )
 
 
+def pct(value: float) -> str:
+    """A share as the pages and the report write it: "17,3 %"."""
+    return f"{100 * value:.1f} %".replace(".", ",")
+
+
 def in_no_proposal_sentence(count: int, in_theme: int) -> str:
     """One wording for the theme page and the report: how many of a theme's contributions
     sit in none of its proposals (nothing is shown as a finding they do not support, and
     nothing is hidden either)."""
-    share = f"{100 * count / max(1, in_theme):.1f} %".replace(".", ",")
     return (
-        f"{count} contributions du thème ({share}) ne relèvent d'aucune proposition "
-        "émergente : des idées isolées ou dites autrement, à lire une à une."
+        f"{count} contributions du thème ({pct(count / max(1, in_theme))}) ne relèvent "
+        "d'aucune proposition émergente : des idées isolées ou dites autrement, à lire une à une."
     )
 
 

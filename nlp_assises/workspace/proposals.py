@@ -7,7 +7,7 @@ from datetime import date
 
 from nlp_assises import privacy
 from nlp_assises.scheme import Scheme
-from nlp_assises.stats import consultation_stats
+from nlp_assises.stats import consultation_stats, pct
 from nlp_assises.workspace.common import PAGE_SIZE, Bar, Pager, as_date, bounded, theme_name
 
 
@@ -64,10 +64,6 @@ class ThemeView:
     chart: list[Bar]
 
 
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f} %".replace(".", ",")
-
-
 def theme_view(
     store, scheme: Scheme, theme_id: str, *, role: str | None = None
 ) -> ThemeView | None:
@@ -80,17 +76,17 @@ def theme_view(
     proposals = [c for c in cards if not c.campaign]
     campaigns = [c for c in cards if c.campaign]
     share = stats.theme_share(theme_id)
-    findings = [f"{in_theme} contributions relèvent de ce thème ({_pct(share)} du total)."]
+    findings = [f"{in_theme} contributions relèvent de ce thème ({pct(share)} du total)."]
     if proposals:
         top = proposals[0]
         findings.append(
             f"La proposition la plus partagée, « {top.label} », est portée par "
-            f"{top.people} personnes ({_pct(top.share)} des contributions du thème)."
+            f"{top.people} personnes ({pct(top.share)} des contributions du thème)."
         )
         covered = sum(p.share for p in proposals[:3])
         findings.append(
             f"{len(proposals)} propositions émergent ; les trois premières rassemblent "
-            f"{_pct(min(1.0, covered))} des contributions du thème."
+            f"{pct(min(1.0, covered))} des contributions du thème."
         )
     unplaced = stats.in_no_proposal_line(theme_id)
     if unplaced:
