@@ -403,6 +403,34 @@ def test_a_learnt_proposals_keywords_are_words_its_members_share():
     assert recurring_words(members[:1]) == ["brigade", "gendarmes", "nuit", "ouverte"]
 
 
+def test_a_label_says_what_its_group_shares_not_one_members_other_ideas():
+    from nlp_assises.clustering.labels import label_focus, pick_label_source, shared_stems
+    from nlp_assises.clustering.units import Unit
+
+    # Most central first: the first sentence says the group's word among other ideas.
+    group = [
+        Unit(
+            "a",
+            "Il faut prendre en compte les plaintes des victimes et éduquer les jeunes.",
+            0,
+            True,
+        ),
+        Unit("b", "Éduquer les jeunes dès l'école primaire.", 0, True),
+        Unit("c", "Éduquer les jeunes.", 0, True),
+        Unit("d", "Il faut éduquer, les jeunes surtout.", 0, True),
+    ]
+    shared = shared_stems(group)
+    assert {"eduqu", "jeune"} <= shared and "plain" not in shared  # said by one member only
+    assert label_focus("Éduquer les jeunes", shared) == 1.0
+    assert (
+        label_focus("Mieux éduquer les jeunes", shared) == 2 / 3
+    )  # "mieux" is not the group's word
+    assert label_focus("Prendre en compte les plaintes des victimes", shared) == 0.0
+    assert pick_label_source(group, horizon=4) is group[0]  # without the group's words
+    assert pick_label_source(group, horizon=4, shared=shared) is group[2]  # every word shared
+    assert pick_label_source(group, horizon=1, shared=shared) is group[0]  # within the horizon
+
+
 # -- pseudonyms never reach labels or keywords ----------------------------------------------------
 def test_label_chooser_prefers_a_unit_without_a_pseudonym_and_cuts_cleanly():
     from nlp_assises.clustering.labels import (

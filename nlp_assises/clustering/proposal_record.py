@@ -13,7 +13,12 @@ from collections import Counter
 
 import numpy as np
 
-from nlp_assises.clustering.labels import label_from_unit, pick_label_source, word_stems
+from nlp_assises.clustering.labels import (
+    label_from_unit,
+    pick_label_source,
+    shared_stems,
+    word_stems,
+)
 from nlp_assises.clustering.results import ClusteringResult
 
 
@@ -66,7 +71,8 @@ def emit_proposal(
     if label is None:
         if support is not None and support.max() > 0:  # those saying most of its words
             scanned = int((support == support.max()).sum())
-        label_source = pick_label_source([units[indices[k]] for k in order], scanned)
+        shared = shared_stems([units[i] for i in indices])
+        label_source = pick_label_source([units[indices[k]] for k in order], scanned, shared)
         label = label_from_unit(label_source.text)
         # The sentence the label comes from is quoted first, in place of any other sentence
         # of its contribution (one quote a contribution): the label's words are in a quote.
