@@ -36,6 +36,7 @@ from nlp_assises.clustering.labels import (
     label_from_unit,
     pasteable,
     pick_label_source,
+    shared_stems,
     word_stems,
 )
 from nlp_assises.clustering.lemmas import LemmaAnalyzer, LemmaPairs
@@ -267,7 +268,8 @@ class SubProposals:
         support = carried[indices]
         order = [indices[k] for k in np.lexsort((-(vectors @ centroid), -support))]
         top = int((support == support.max()).sum())
-        source = pick_label_source([units[i] for i in order], top)
+        shared = shared_stems([units[i] for i in indices])
+        source = pick_label_source([units[i] for i in order], top, shared)
         label = label_from_unit(source.text)
         if not pasteable(label):
             return None
