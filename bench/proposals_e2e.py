@@ -1,6 +1,7 @@
 """A real consultation's size end to end: ``nlp-assises run`` on 22,607 answers (the size of the
 Grand Débat's incivilités question, issue 13) from a fresh store: wall time, CPU time, peak RSS,
-load average, and where the time goes (ingest with cleaning, classification, proposals).
+load average, and where the time and memory go (ingest with cleaning, classification, proposals:
+each stage's end in wall and CPU seconds, and the peak RSS reached by then).
 
 The corpus recombines the real answers of ../shared/realdata (bench/scale.py's ``corpus``: each
 contribution takes one to three sentences of two to four answers, with its own date and author),
@@ -32,6 +33,10 @@ def _cpu_seconds() -> float:
     return used.ru_utime + used.ru_stime
 
 
+def _peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def child(size: int) -> dict:
     """One run, in this process: the models load inside the timed part, as in the CLI."""
     from scale import SECRET, WORK, corpus
@@ -45,13 +50,16 @@ def child(size: int) -> dict:
     settings = Settings(data_dir=data, models_dir=REPO / "models", pseudonym_secret=SECRET)
     stages: dict[str, float] = {}
     cpu: dict[str, float] = {}
+    peak: dict[str, float] = {}
     start = time.perf_counter()
 
     def progress(stage: str, done: int, total: int) -> None:
         stages[stage] = time.perf_counter() - start  # the last call: when the stage ended
         cpu[stage] = _cpu_seconds()
+        peak[stage] = _peak_rss_mb()
         if stage == "cluster" and done == 0:  # clustering starts: campaigns then proposals
             cpu["cluster_start"] = cpu["cluster"]
+            peak["cluster_start"] = peak["cluster"]
 
     summary = Pipeline(settings, progress=progress).run(path)
     seconds = time.perf_counter() - start
@@ -65,6 +73,7 @@ def child(size: int) -> dict:
         "peak_rss_mb": round(used.ru_maxrss / 1024, 1),
         "stage_ends_seconds": {k: round(v, 1) for k, v in stages.items()},
         "stage_ends_cpu_seconds": {k: round(v, 1) for k, v in cpu.items()},
+        "stage_ends_peak_rss_mb": peak,
         "summary": {k: v for k, v in summary.to_dict().items() if k not in ("run_id", "ingest")},
     }
 
