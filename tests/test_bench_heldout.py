@@ -80,3 +80,17 @@ def test_fold_count_is_checked(corpus):
     _, catalogue = corpus
     with pytest.raises(ConfigurationError, match="n_folds"):
         slug_folds([p["slug"] for p in catalogue], n_folds=1)
+
+
+def test_writer_n2_is_read_by_no_proposal_model():
+    """Writer N2 scores discovery (bench/proposals_heldout.py): none of its texts may be among
+    what ``KnownProposals`` learns, else its never-learnt ideas would be learnt "none"s."""
+    from nlp_assises.datasets import load_independent, proposal_training_records
+
+    n2 = load_independent("test")
+    assert n2 and {r["writer"] for r in n2} == {"N2"}
+    learnt = proposal_training_records()
+    assert not {r["id"] for r in n2} & {r["id"] for r in learnt}
+    # other writers wrote a few of the same one-liners ("RAS", "Macron démission"), no more
+    longer = {r["text"] for r in n2 if len(r["text"].split()) > 5}
+    assert not longer & {r["text"] for r in learnt}
