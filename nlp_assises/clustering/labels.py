@@ -328,13 +328,13 @@ def pick_label_source(
     clean = clean_head or [u for u in ordered if not ANY_PLACEHOLDER.search(u.text)]
     wide = [u for u in ordered[: max(horizon, 30)] if not ANY_PLACEHOLDER.search(u.text)]
     if shared:
-        focus = {
-            id(u): label_focus(label, shared)
+        candidates = [
+            (label_focus(label, shared), u)
             for u in clean
             if u.prescriptive and pasteable(label := label_from_unit(u.text))
-        }
-        if focus:
-            return max((u for u in clean if id(u) in focus), key=lambda u: focus[id(u)])
+        ]
+        if candidates:  # max keeps the first of equals: the most central
+            return max(candidates, key=lambda pair: pair[0])[1]
     for pool in (clean, wide):
         good = [u for u in pool if pasteable(label_from_unit(u.text))]
         chosen = next((u for u in good if u.prescriptive), good[0] if good else None)
