@@ -483,6 +483,16 @@ def test_label_chooser_prefers_a_unit_without_a_pseudonym_and_cuts_cleanly():
     )
 
 
+def test_faut_il_is_a_question_not_a_lead_in():
+    """ "Faut" opens a proposal ("Faut mettre des caméras"), but "Faut-il …" asks a question: the
+    sample consultation showed a label "-il aussi prévenir la gendarmerie …"."""
+    from nlp_assises.clustering.labels import label_from_unit, pasteable
+
+    assert label_from_unit("Faut mettre des caméras") == "Mettre des caméras"
+    label = label_from_unit("Faut-il aussi prévenir la gendarmerie ou est-ce la mairie ?")
+    assert not label.startswith("-") and not pasteable(label)
+
+
 def test_a_story_is_no_proposal_label():
     """The sample consultation's report named proposals "Quand on appelle le commissariat de
     Vichy pour signaler, on doit tout réexpliquer" and "Notre commune compte un peu plus de cinq

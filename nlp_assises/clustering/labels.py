@@ -131,8 +131,8 @@ _LEAD_IN = (
     r"il serait (?:bien|bon|utile|souhaitable|judicieux) (?:de |d['’]|qu['’e])?|"
     r"ce serait bien (?:de |d['’]|qu['’e])?|on pourrait|on devrait|j['’]aimerais(?: qu['’e])?|"
     r"[àa] quand|(?:propose|proposent|suggère|suggèrent|demande|demandent) (?:de |d['’])|"
-    r"ce qu['’]il (?:nous |me )?faudrait(?:,? c['’]est|\s?:)?)\s*"
-)
+    r"ce qu['’]il (?:nous |me )?faudrait(?:,? c['’]est|\s?:)?)(?![-‐‑])\s*"
+)  # not before a hyphen: "Faut-il …" is a question, not "il faut" followed by "-il …"
 _LEAD_INS = re.compile(
     r"^(?:(?:et|mais|donc|alors|enfin|aussi|bref|sinon|par ailleurs|de plus|ensuite)\s*,?\s+)?"
     + _LEAD_IN,
