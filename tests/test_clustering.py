@@ -483,6 +483,44 @@ def test_label_chooser_prefers_a_unit_without_a_pseudonym_and_cuts_cleanly():
     )
 
 
+def test_a_quote_runs_past_a_letters_line_wrap_to_its_sentence_end():
+    """Units stop at line breaks (a list's items), so the sample consultation's PDF letters gave
+    quotes cut at a page's line end: "Pourquoi ne pas y inviter une équipe du"."""
+    import numpy as np
+
+    from nlp_assises.clustering import Contribution
+    from nlp_assises.clustering.proposal_record import emit_proposal
+    from nlp_assises.clustering.results import ClusteringResult
+    from nlp_assises.clustering.units import Unit, quote_text
+
+    letter = (
+        "Notre association organise chaque printemps un tournoi de futsal au gymnase.\n"
+        "Pourquoi ne pas y inviter une équipe du commissariat et une de la compagnie de\n"
+        "gendarmerie ? Les jeunes verraient les agents autrement.\n"
+    )
+    start = letter.index("Pourquoi")
+    cut = Unit("a", letter[start : letter.index("\ngendarmerie")], start, True)
+    assert quote_text(cut, letter) == (
+        "Pourquoi ne pas y inviter une équipe du commissariat et une de la compagnie de\n"
+        "gendarmerie ?"
+    )
+    whole = Unit("a", "Les jeunes verraient les agents autrement.", letter.index("Les"), False)
+    assert quote_text(whole, letter) == whole.text  # a sentence that ends is left alone
+    short = Unit("b", "Plus de police", 0, True)
+    assert quote_text(short, "Plus de police\nplus de caméras") == "Plus de police"  # a list
+
+    other = Unit("b", "Il faudrait inviter les gendarmes au tournoi de futsal.", 0, True)
+    by_id = {
+        "a": Contribution(id="a", text=letter, themes=["lien"]),
+        "b": Contribution(id="b", text=other.text, themes=["lien"]),
+    }
+    result = ClusteringResult()
+    emit_proposal("lien-001", "lien", [cut, other], np.eye(2), [0, 1], None, [], by_id, 2, result)
+    quotes = {q["contribution_id"]: q for q in result.clusters[0]["quotes"]}
+    assert quotes["a"]["text"].endswith("gendarmerie ?")
+    assert letter[start:].startswith(quotes["a"]["text"]) and quotes["a"]["start"] == start
+
+
 def test_faut_il_is_a_question_not_a_lead_in():
     """ "Faut" opens a proposal ("Faut mettre des caméras"), but "Faut-il …" asks a question: the
     sample consultation showed a label "-il aussi prévenir la gendarmerie …"."""

@@ -20,6 +20,7 @@ from nlp_assises.clustering.labels import (
     word_stems,
 )
 from nlp_assises.clustering.results import ClusteringResult
+from nlp_assises.clustering.units import quote_text
 
 
 def emit_proposal(
@@ -64,7 +65,11 @@ def emit_proposal(
         if campaign:
             quoted.add(campaign)
         quotes.append(
-            {"contribution_id": unit.contribution_id, "text": unit.text, "start": unit.start}
+            {
+                "contribution_id": unit.contribution_id,
+                "text": quote_text(unit, by_id[unit.contribution_id].text),
+                "start": unit.start,
+            }
         )
         if len(quotes) >= n_quotes:
             break
@@ -78,7 +83,7 @@ def emit_proposal(
         # of its contribution (one quote a contribution): the label's words are in a quote.
         source = {
             "contribution_id": label_source.contribution_id,
-            "text": label_source.text,
+            "text": quote_text(label_source, by_id[label_source.contribution_id].text),
             "start": label_source.start,
         }
         others = [q for q in quotes if q["contribution_id"] != source["contribution_id"]]

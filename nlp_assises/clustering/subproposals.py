@@ -41,7 +41,7 @@ from nlp_assises.clustering.labels import (
 )
 from nlp_assises.clustering.lemmas import LemmaAnalyzer, LemmaPairs
 from nlp_assises.clustering.results import ClusteringResult, Contribution, rank_groups
-from nlp_assises.clustering.units import Unit
+from nlp_assises.clustering.units import Unit, quote_text
 from nlp_assises.embedding.base import Embedder
 
 _ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]")
@@ -292,7 +292,13 @@ class SubProposals:
             ),
             "contributions": sorted(contributions),
             "quotes": [
-                {"contribution_id": u.contribution_id, "text": u.text, "start": u.start}
+                {
+                    "contribution_id": u.contribution_id,
+                    "text": quote_text(u, by_id[u.contribution_id].text)
+                    if u.contribution_id in by_id
+                    else u.text,
+                    "start": u.start,
+                }
                 for u in quotes
             ],
         }

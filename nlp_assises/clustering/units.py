@@ -60,6 +60,30 @@ def sentence_units(contribution_id: str, text: str, sentences) -> list[Unit]:
     return units
 
 
+# A letter's line wrapped in the middle of a sentence: a single line break before a lowercase
+# word, after a line of a page's width (50 characters or more) without a final stop.
+_WRAP = re.compile(r"[ \t]*\n(?=[ \t]*[a-zàâäçéèêëîïôöûùüÿœæ])")
+_SENTENCE_END = re.compile(r"[.!?…](?=\s|$)|\n")
+
+
+def quote_text(unit: Unit, text: str) -> str:
+    """``unit`` as a verbatim quote of ``text`` (its contribution), carried past a PDF letter's
+    line wraps to the end of its sentence: units stop at line breaks (a list's items), so the
+    sample's quotes stopped at a page's line end ("Pourquoi ne pas y inviter une équipe du")."""
+    end = unit.start + len(unit.text)
+    while True:
+        wrap = _WRAP.match(text, end)
+        line = text[text.rfind("\n", 0, end) + 1 : end].strip()
+        if not wrap or len(line) < 50 or line.endswith((".", "!", "?", ":", ";")):
+            return text[unit.start : end]
+        stop = _SENTENCE_END.search(text, wrap.end())
+        if stop is None:
+            return text[unit.start :].rstrip()
+        if stop.group(0) != "\n":
+            return text[unit.start : stop.end()]
+        end = len(text[: stop.start()].rstrip())
+
+
 class UnitExtractor:
     """Splits contributions into proposal units with spaCy's ``senter``."""
 
