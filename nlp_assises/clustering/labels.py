@@ -175,6 +175,9 @@ def word_stems(text: str) -> set[str]:
     return {w[:5] for w in re.findall(r"[a-z]+", _fold(text)) if len(w) > 2 and w not in stop}
 
 
+# GENERIC_WORDS as ``word_stems`` reads them, folded once (every candidate label is checked).
+_GENERIC_STEMS = frozenset(_fold(w)[:5] for w in GENERIC_WORDS)
+
 _MODALS = {"pouvoir", "devoir", "vouloir", "falloir", "faire", "être", "avoir", "aller"}
 _MODAL_FORMS = re.compile(
     r"^(?:pourr?(?:ai[st]?|ions|iez|aient|ait|a|ont)|peu[tx]|puiss(?:e|es|ent|ions|iez)|devr?(?:ai[st]?|ions"
@@ -281,8 +284,7 @@ def pasteable(label: str, max_words: int = 14) -> bool:
         return False
     if len(words) <= 6 and _DATE.search(label):  # a letter's heading: "Yzeure, le 6 janvier 2020"
         return False
-    generic = {_fold(w)[:5] for w in GENERIC_WORDS}
-    if not word_stems(label) - generic:
+    if not word_stems(label) - _GENERIC_STEMS:
         return False
     # last, as it parses: no question, story in the past, statement or presentation
     return label_problem(label) is None
@@ -303,8 +305,7 @@ def shared_stems(units: Sequence[Unit]) -> frozenset[str]:
 def label_focus(label: str, shared: frozenset[str]) -> float:
     """The share of a label's content words (generic ones apart) that its group says
     (``shared_stems``): 1.0 when the label names what the members share and nothing else."""
-    generic = {_fold(w)[:5] for w in GENERIC_WORDS}
-    words = word_stems(label) - generic
+    words = word_stems(label) - _GENERIC_STEMS
     return len(words & shared) / len(words) if words else 0.0
 
 
