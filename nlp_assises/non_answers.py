@@ -12,7 +12,11 @@ ci-dessus : sanctionner le moindre écart" carries a proposal and stays substant
 - ``no_opinion``: "pas d'avis", "sans avis", "aucun avis", "sans opinion", "no comment".
 - ``dont_know``: "je ne sais pas", "NSP", "aucune idée", "je n'ai aucune réponse", "à voir".
 - ``see_elsewhere``: a pointer to another answer and nothing else: "voir ci-dessus", "cf. plus
-  haut", "idem", "même réponse que ci-dessus", "voir la réponse précédente", "déjà répondu".
+  haut", "idem", "même réponse que ci-dessus", "voir la réponse précédente", "déjà répondu"; and
+  any answer that is nothing once its pointers are cut (``without_pointers``: "voir si dessus",
+  "VOIR MA RÉPONSE IDEM PLUS HAUT"). The same pattern cuts a pointer out of a proposal unit
+  (``clustering/units.py``): "Voir ci-dessus : sanctionner le moindre écart" proposes
+  "sanctionner le moindre écart".
 - ``refusal``: "je refuse de répondre", "pas de réponse", "question orientée…" alone.
 - ``yes_no``: a bare "oui" or "non" (with ``yes_no=True``, the default). An open question ("que
   peuvent faire les pouvoirs publics ?") is not answered by yes or no; for a question that is
@@ -95,6 +99,35 @@ _RULES: dict[str, list[str]] = {
         r"n a rien a faire dans ce questionnaire",
     ],
 }
+# A pointer to another answer ("Voir ci-dessus", "cf. plus haut", "idem que ci-dessus", "voir ma
+# réponse précédente"): no proposal, and words ("voir", "dessus") a group must not form on.
+_ELSEWHERE = (
+    r"(?:(?:voir|voire|cf\.?|confer|idem|pareil|même réponse|j['’]ai (?:déjà )?répondu)"
+    r"(?:\s+(?:à |a )?(?:(?:ma|mes|la|les|mon|nos|notre)\s+)?(?:réponses?|reponses?"
+    r"|propositions?|props?|commentaires?|remarques?)(?:\s+précédentes?)?)?\s*,?"
+    r"(?:\s+(?:idem|que))?\s+(?:ci[- ]?dessus|si[- ]?dessus|au[- ]?dessus|ci[- ]?avant"
+    r"|ci[- ]?dessous|plus haut|plus bas|précédemment|pr[ée]c[ée]dentes?)"
+    r"|(?:cette\s+)?question\s+(?:est\s+)?(?:redondante|en double|déjà posée))"
+)
+_ELSEWHERE_FIRST = re.compile(r"^\s*" + _ELSEWHERE + r"(?:\s*[:;,+/.!–—-]+\s*|\s+|$)", re.I)
+_ELSEWHERE_LAST = re.compile(r"[\s,;:+/–—-]*(?:\bet\s+)?\b" + _ELSEWHERE + r"\s*[.!]*\s*$", re.I)
+
+
+def without_pointers(sentence: str) -> tuple[str, int]:
+    """``sentence`` without a pointer to another answer at its start or end, and how many
+    characters were cut from its start: "Voir ci-dessus : sanctionner le moindre écart" gives
+    "sanctionner le moindre écart", "l'éducation, l'information, et voir ci-dessus" gives
+    "l'éducation, l'information"; a sentence that is only a pointer gives ""."""
+    cut = 0
+    while first := _ELSEWHERE_FIRST.match(sentence):  # "question redondante voir ci-dessus"
+        cut += first.end()
+        sentence = sentence[first.end() :]
+    last = _ELSEWHERE_LAST.search(sentence)
+    if last:
+        sentence = sentence[: last.start()]
+    return sentence.rstrip(), cut
+
+
 _YES_NO = re.compile(r"(?:oui|non|yes|no)")
 _COMPILED = {
     kind: re.compile("|".join(f"(?:{p})" for p in patterns)) for kind, patterns in _RULES.items()
@@ -140,6 +173,8 @@ class NonAnswerDetector:
                 return name
         if self.yes_no and _YES_NO.fullmatch(folded):
             return "yes_no"
+        if not fold(without_pointers(text or "")[0]):  # "voir si dessus", "voir ci-avant"
+            return "see_elsewhere"
         return None
 
     def is_non_answer(self, text: str | None) -> bool:

@@ -531,6 +531,45 @@ def test_faut_il_is_a_question_not_a_lead_in():
     assert not label.startswith("-") and not pasteable(label)
 
 
+@pytest.mark.parametrize(
+    ("sentence", "label", "pasteable_"),
+    [
+        # the real answers' labels: cut after an elided pronoun, a question without its "?",
+        # an aside in parentheses, a connective to the sentence before
+        (
+            "Sanctionner par des vrais condamnations en justice dès qu'il n' y a plus de respect"
+            " des lois.",
+            "Sanctionner par des vrais condamnations en justice",
+            True,
+        ),
+        (
+            "Que font les pouvoirs publics pour répondre à la première incivilité, l'évasion"
+            " fiscale? Ils négocient.",
+            "Que font les pouvoirs publics pour répondre à la première incivilité, l'évasion"
+            " fiscale ?",
+            False,
+        ),
+        ("(exemple : à cause du numérique plus de contact)", None, False),
+        (
+            "Donc plus de discipline à l'école et rétablir les sanctions",
+            "Plus de discipline à l'école et rétablir les sanctions",
+            True,
+        ),
+        # a proposal asked as a question through a lead-in stays a proposal
+        ("Pourquoi ne pas créer des brigades de nuit ?", "Créer des brigades de nuit", True),
+        ("Par exemple, installer des caméras dans les gares", None, True),
+    ],
+)
+def test_a_label_is_neither_cut_on_a_pronoun_nor_a_question_nor_an_aside(
+    sentence, label, pasteable_
+):
+    from nlp_assises.clustering.labels import label_from_unit, pasteable
+
+    made = label_from_unit(sentence)
+    assert label is None or made == label
+    assert pasteable(made) is pasteable_
+
+
 def test_a_story_is_no_proposal_label():
     """The sample consultation's report named proposals "Quand on appelle le commissariat de
     Vichy pour signaler, on doit tout réexpliquer" and "Notre commune compte un peu plus de cinq

@@ -108,10 +108,13 @@ def test_small_groups_and_indistinct_words_are_not_split(parts):
 def test_the_split_loses_no_real_answer_beside_answers_making_their_proposal(embedder):
     """All 7,237 real answers clustered as one open question, as shipped: among the labelled
     DEV answers of a proposal, the share making the proposal most of the others make
-    (bench/proposals_real.py's ``supported``) is not lower with the split than without it, and
-    as many labelled answers are clustered. The split was chosen on the first 431 DEV answers,
-    where it gained 0.045; on the 626 DEV answers of the 1,300 labels it gains 0.004 (TEST:
-    0.033), so this guards against a loss rather than asserting a gain (docs/proposals.md)."""
+    (bench/proposals_real.py's ``supported``) is not lower with the split than without it by
+    more than one run's noise, and as many labelled answers are clustered. The split was chosen
+    on the first 431 DEV answers, where it gained 0.045; over five resamples that each leave out
+    1 % of the unlabelled answers it gains 0.006 on DEV (seed by seed −0.009 to +0.025) and
+    0.027 on TEST, while one full-file run can show −0.012 (docs/proposals.md, *How much one
+    run owes to the exact set of answers*). So this guards against a real loss (more than
+    0.03), not the sign of one draw."""
     from nlp_assises.cleaning import Cleaner
     from nlp_assises.embedding import CachedEmbedder, MemoryEmbeddingCache
     from nlp_assises.open_question import cluster_items
@@ -135,5 +138,5 @@ def test_the_split_loses_no_real_answer_beside_answers_making_their_proposal(emb
 
     (split, clustered), (whole, clustered_whole) = scores(), scores(split_share=None)
     print(f"supported: with the split {split:.3f}, without {whole:.3f}")
-    assert split >= whole
+    assert split >= whole - 0.03
     assert clustered >= clustered_whole

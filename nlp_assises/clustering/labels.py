@@ -186,14 +186,19 @@ _MODAL_FORMS = re.compile(
 )
 
 
+_SUBJECTS = frozenset({"il", "ils", "elle", "elles", "on"})
+
+
 def _dangling(word: str) -> bool:
     """A word a label must not end on: a function word or a bare modal ("devraient pouvoir")."""
     from spacy.lang.fr.stop_words import STOP_WORDS
 
     word = word.lower().strip(",;:")
+    elided, _, rest = word.replace("’", "'").partition("'")
     return (
         word in STOP_WORDS
         or word.endswith("'")
+        or (len(elided) <= 7 and rest in _SUBJECTS)  # "dès qu'il", "s'il" ("l'autre" is not)
         or word in _MODALS
         or bool(_MODAL_FORMS.match(word))
     )
@@ -221,6 +226,14 @@ def without_placeholders(text: str) -> str:
 
 # A list's numbering at the start of an answer: "1) Eduquer", "2. Sanctionner", "a) Punir".
 _NUMBERING = re.compile(r"^(?:\(?\d{1,2}\s?[).°/-]|\(?[a-h]\))\s+")
+# A word that ties the sentence to the one before it: "Donc plus de discipline à l'école".
+_CONNECTIVE = re.compile(
+    r"^(?:et|mais|donc|alors|bref|enfin|ensuite|puis|sinon|or|par ailleurs|de plus)\b\s*,?\s+",
+    re.I,
+)
+# The sentence a label is cut from asks ("Que font les pouvoirs publics … ?"); a lead-in such as
+# "pourquoi ne pas" or "à quand" proposes, and was cut before this is read.
+_ASKS = re.compile(r"\?[\s\"»”')]*$")
 
 
 def label_from_unit(text: str, max_words: int = 14) -> str:
@@ -232,13 +245,14 @@ def label_from_unit(text: str, max_words: int = 14) -> str:
     phrase = _NUMBERING.sub("", phrase, count=1)
     phrase = re.sub(r"^[»”]\s*", "", phrase)  # a quote's closing mark left at the start
     opening = _LEAD_INS.match(phrase)
-    if opening:
-        phrase = _after_lead_in(phrase, opening)
+    # "Et si …", "Donc plus de discipline": the word tying it to the sentence before goes
+    phrase = _after_lead_in(phrase, opening) if opening else _CONNECTIVE.sub("", phrase, count=1)
     middle = _MID_LEAD_IN.search(phrase)
     if middle and len(phrase[middle.end() :].split()) >= 4:
         phrase = _after_lead_in(phrase, middle)
     phrase = without_placeholders(phrase)
     phrase = re.split(r"(?<=[.!?;])\s|\s[(–—]\s?|,\s(?:car|parce|mais|et je|et nous)\b", phrase)[0]
+    asks = not opening and bool(_ASKS.search(phrase))
     words = phrase.split()
     if len(words) > max_words:
         # Cut at the last clause boundary (a comma) that leaves a phrase of a few words, else at
@@ -248,6 +262,8 @@ def label_from_unit(text: str, max_words: int = 14) -> str:
         while len(words) > 2 and _dangling(words[-1]):
             words.pop()
     phrase = " ".join(words).rstrip(" ,;:.!?")
+    if asks and phrase and len(words) <= max_words:  # read as the question it is
+        phrase += " ?"
     if not phrase:
         phrase = without_placeholders(text.strip())[:80].rstrip(" ,;:.!?")
     return phrase[:1].upper() + phrase[1:] if phrase else "Proposition sans libellé"
@@ -261,6 +277,9 @@ _NARRATIVE_START = re.compile(
     re.I,
 )
 
+
+# An aside or an example, not the proposal: "(exemple : …)", "Exemple : …", "Ex : …".
+_ASIDE = re.compile(r"^(?:[(\[]|ex(?:emples?)?\s*:)", re.I)
 
 _DATE = re.compile(
     r"\b\d{1,2}(?:er)?\s+(?:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[ûu]t|septembre"
@@ -281,6 +300,8 @@ def pasteable(label: str, max_words: int = 14) -> bool:
     if len(words) < 3 or len(label.split()) >= max_words or ANY_PLACEHOLDER.search(label):
         return False
     if _NARRATIVE_START.match(label) or _dangling(label.split()[-1]):
+        return False
+    if _ASIDE.match(label):  # "(exemple : a cause du numérique …)"
         return False
     if len(words) <= 6 and _DATE.search(label):  # a letter's heading: "Yzeure, le 6 janvier 2020"
         return False

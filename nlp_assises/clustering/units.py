@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from nlp_assises.non_answers import without_pointers
+
 _PRESCRIPTIVE = re.compile(
     r"\b(?:il faudrait|il faut|faudrait|faut|je propose|nous proposons|je sugg[èe]re"
     r"|nous sugg[ée]rons"
@@ -46,13 +48,16 @@ def is_politeness(sentence: str) -> bool:
 
 
 def sentence_units(contribution_id: str, text: str, sentences) -> list[Unit]:
-    """``sentences``: (start, end) character spans of ``text`` (from spaCy)."""
+    """``sentences``: (start, end) character spans of ``text`` (from spaCy). A pointer to
+    another answer is cut from a sentence (``without_pointers``); units keep exact spans."""
     units = []
     for start, end in sentences:
         sentence = text[start:end].strip()
         if not sentence:
             continue
         offset = text.index(sentence, start)
+        sentence, cut = without_pointers(sentence)
+        offset += cut
         if len(sentence.split()) < _MIN_WORDS or is_politeness(sentence):
             continue
         prescriptive = bool(_PRESCRIPTIVE.search(sentence) or _INFINITIVE_OPENING.match(sentence))
@@ -108,8 +113,10 @@ class UnitExtractor:
                     piece_start += len(part)
             units = sentence_units(contribution_id, text, spans)
             chosen = [u for u in units if u.prescriptive] or units
-            if not chosen and text.strip():
+            if not chosen and text.strip():  # a short answer is its own unit, pointers cut
                 stripped = text.strip()
-                chosen = [Unit(contribution_id, stripped, text.index(stripped), False)]
+                rest, cut = without_pointers(stripped)
+                if rest:
+                    chosen = [Unit(contribution_id, rest, text.index(stripped) + cut, False)]
             out.extend(chosen[: self.max_units])
         return out
