@@ -42,7 +42,7 @@ sample, BERTopic defaults on whole answers. Skipped with a message when ../share
 Every figure of a method is also given over ``--resamples`` runs (5 by default) that each
 leave out 1 % of the unlabelled answers at random (``resampled``: mean, sd, min, max of
 ``supported`` and ARI): grouping depends on the neighbours an answer has, and one full-file run
-can sit far from the mean (2026-12-06: DEV ``supported`` 0.831 on the full file, 0.769 ± 0.016
+can sit far from the mean (2026-12-06: DEV ``supported`` 0.831 on the full file, 0.776 ± 0.013
 over five resamples). A choice is read on the resampled mean, against its sd.
 
     nice -n 10 .venv/bin/python bench/proposals_real.py [--save-threshold]
