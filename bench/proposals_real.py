@@ -202,6 +202,15 @@ def cluster_scores(labels: list[dict], main: dict[str, str | None], sizes: Count
     }
 
 
+def run_method(run, items: list[Contribution]) -> tuple[dict, Counter, list[dict] | None]:
+    """``run(items)`` with its clusters' sizes counted from its assignments when the method
+    gives none (the baselines)."""
+    main_of, sizes, shown = run(items)
+    if sizes is None:
+        sizes = Counter(v for v in main_of.values() if v is not None)
+    return main_of, sizes, shown
+
+
 # ``--resamples``: each run leaves out this share of the answers nobody labelled, at random
 LEFT_OUT_SHARE = 0.01
 
@@ -223,9 +232,7 @@ def resampled_scores(
     for seed in range(resamples):
         left_out = set(random.Random(seed).sample(pool, round(LEFT_OUT_SHARE * len(items))))
         kept = [c for c in items if c.id not in left_out]
-        main_of, sizes, _ = run(kept)
-        if sizes is None:
-            sizes = Counter(v for v in main_of.values() if v is not None)
+        main_of, sizes, _ = run_method(run, kept)
         n = substantive_answers(kept)
         for split in ("dev", "test"):
             scores = cluster_scores([r for r in labels if r["split"] == split], main_of, sizes, n)
@@ -546,9 +553,7 @@ def main() -> dict:
         if args.only and name not in args.only:
             continue
         with Timer() as timer:
-            main_of, sizes, shown = run(items)
-        if sizes is None:
-            sizes = Counter(v for v in main_of.values() if v is not None)
+            main_of, sizes, shown = run_method(run, items)
         row = {
             "seconds": round(timer.seconds, 1),
             "clusters": len(sizes),

@@ -103,7 +103,7 @@ _RULES: dict[str, list[str]] = {
 # réponse précédente"): no proposal, and words ("voir", "dessus") a group must not form on.
 _ELSEWHERE = (
     r"(?:(?:voir|voire|cf\.?|confer|idem|pareil|même réponse|j['’]ai (?:déjà )?répondu)"
-    r"(?:\s+(?:à |a )?(?:(?:ma|mes|la|les|mon|nos|notre)\s+)?(?:réponses?|reponses?"
+    r"(?:\s+(?:à |a )?(?:(?:ma|mes|la|les|mon|nos|notre)\s+)?(?:r[ée]ponses?"
     r"|propositions?|props?|commentaires?|remarques?)(?:\s+précédentes?)?)?\s*,?"
     r"(?:\s+(?:idem|que))?\s+(?:ci[- ]?dessus|si[- ]?dessus|au[- ]?dessus|ci[- ]?avant"
     r"|ci[- ]?dessous|plus haut|plus bas|précédemment|pr[ée]c[ée]dentes?)"

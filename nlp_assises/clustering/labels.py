@@ -262,7 +262,7 @@ def label_from_unit(text: str, max_words: int = 14) -> str:
         while len(words) > 2 and _dangling(words[-1]):
             words.pop()
     phrase = " ".join(words).rstrip(" ,;:.!?")
-    if asks and phrase and len(words) <= max_words:  # read as the question it is
+    if asks and phrase:  # read as the question it is
         phrase += " ?"
     if not phrase:
         phrase = without_placeholders(text.strip())[:80].rstrip(" ,;:.!?")
