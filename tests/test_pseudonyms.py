@@ -30,15 +30,15 @@ def figures() -> dict:
 
 
 def test_precision_on_real_text_held_out_half(figures):
-    """On the half of the labelled answers no rule was chosen on: at most 4 spans in 1,000
-    answers replaced that are no personal data (13.4 before issue 15), and every replaced span
-    was judged by hand (a new one needs a label)."""
+    """On the half of the labelled answers no rule was chosen on: at most 3 spans in 1,000
+    answers replaced that are no personal data (13.4 before issue 15, 2.8 now), and every
+    replaced span was judged by hand (a new one needs a label)."""
     if not REALDATA.is_file():
         pytest.skip(f"{REALDATA} is absent: the real-text figures need ../shared")
     report = figures["realdata"]["report"]
     assert report["texts"] > 3000
     assert report["verdicts"].get("unjudged", 0) == 0, report["verdicts"]
-    assert report["not_personal_per_1000_texts"] <= 4.0, report
+    assert report["not_personal_per_1000_texts"] <= 3.0, report
     assert report["precision_with_public_figures"] >= 0.4, report
     # The random sample holds no private person's data: recall is not measurable there.
     sample = figures["realdata"]["all"]
@@ -95,3 +95,31 @@ def test_infinitives_are_told_from_names_ending_alike(cleaner):
         assert names._infinitive(verb), verb
     for name in ("Roger", "Didier", "Olivier", "Xavier", "Samir", "Nadir", "Mercier", "Fournier"):
         assert not names._infinitive(name), name
+
+
+def test_a_misspelt_word_opening_a_sentence_is_not_a_name(cleaner):
+    """NER reads a misspelt verb opening an answer as a person: wordfreq has never seen
+    "Sanctioner", two slips from the frequent "sanctions". A surname wordfreq does not know
+    and that is no slip of a frequent word stays a name, even opening its line."""
+    text = "Sanctioner les parents des mineurs qui cassent."
+    assert cleaner.clean(text).text == text
+    names = cleaner._pseudonymizer
+    assert names.lexicon.near_frequent("Sanctioner", 2, -5.3) == "sanctions"
+    assert names.lexicon.near_frequent("Mathonat", 2, -5.3) is None
+    signed = cleaner.clean("Il faut agir vite.\n\nCordialement,\nJ.-P. Mathonat").text
+    assert "Mathonat" not in signed, signed
+
+
+def test_lowercase_words_are_not_part_of_a_name(cleaner):
+    """A name is written with capitals: the lowercase words NER sweeps into a person ("…
+    police'gendarmerie Travaux d intérêt général", once a whole real answer) stay in the text,
+    while a compound first name and its particles stay one name."""
+    text = cleaner.clean("Renforcé police'gendarmerie Travaux d intérêt général Prison").text
+    assert "police'gendarmerie" in text and "intérêt général" in text, text
+    for signed, name in [
+        ("Merci de votre écoute.\n\nJean-Baptiste Lemoine", "Jean-Baptiste Lemoine"),
+        ("Bonne journée,\nMarie-Hélène de La Tour", "Marie-Hélène de La Tour"),
+    ]:
+        result = cleaner.clean(signed)
+        assert result.text.endswith("[PERSONNE_1]"), result.text
+        assert [r.before for r in result.repairs if r.kind == "pseudonym"] == [name]

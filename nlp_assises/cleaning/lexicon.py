@@ -66,3 +66,28 @@ class Lexicon:
 
     def knows(self, word: str) -> bool:
         return self._lookup(word) is not None
+
+    def near_frequent(self, word: str, distance: int, min_logprob: float) -> str | None:
+        """A word at most ``distance`` edits (Levenshtein) from ``word`` whose log-probability
+        is at least ``min_logprob``, or None: what ``word`` is a slip of ("orgaiser" →
+        "organiser", "actuellemùent" → "actuellement")."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        found = process.extractOne(
+            word.lower(),
+            _frequent_words(self.language, min_logprob),
+            scorer=Levenshtein.distance,
+            score_cutoff=distance,
+        )
+        return found[0] if found else None
+
+
+@lru_cache(maxsize=4)
+def _frequent_words(language: str, min_logprob: float) -> tuple[str, ...]:
+    """The words of ``language`` (letters only, two or more) of at least ``min_logprob``."""
+    return tuple(
+        w
+        for w, f in _frequencies(language).items()
+        if len(w) > 1 and w.isalpha() and math.log10(f) >= min_logprob
+    )

@@ -160,6 +160,10 @@ _COMMON_NOUN_LOGPROB = -5.3
 _LETTER = re.compile(r"[^\W\d_]")
 _ELIDED = re.compile(r"^[dlDL]['’]")
 _SENTENCE = re.compile(r"[^\n.!?…]+[.!?…]*")
+_SENTENCE_END = re.compile(r"[\n.!?…]")
+# Small words a name may hold between its capitalised words ("Jean de La Fontaine"), and the
+# hyphen spaCy cuts a compound first name on ("Marc-Antoine").
+_PARTICLES = frozenset({"de", "du", "des", "d'", "d’", "le", "la", "van", "von", "-"})
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
@@ -279,9 +283,25 @@ class Pseudonymizer:
                 for s in found
                 if self._tagged_as_name(doc, s)
             ]
-        for found in spans:
+        for text, found in zip(texts, spans, strict=True):
+            found[:] = [s for s in found if not self._misspelt_opening(text, s)]
             found.sort(key=lambda s: s.start)
         return spans
+
+    def _misspelt_opening(self, text: str, span: _Span) -> bool:
+        """A misspelt word opening a sentence, which NER takes for a name ("Orgaiser un
+        service civique", "Ultiliser une partie", "Actuellemùent"): one word wordfreq has never
+        seen, one slip (two for longer words) from a frequent French word. Names citizens write
+        are mostly known to wordfreq ("Chaumette", "Vandamme"), and the rare unknown ones are
+        seldom that close to a frequent word ("Mathonat")."""
+        word = text[span.start : span.end]
+        if not word.isalpha() or self.lexicon.knows(word):
+            return False
+        before = _SENTENCE_END.split(text[: span.start])[-1]
+        if _LETTER.search(before):
+            return False
+        slips = 1 if len(word) < 7 else 2
+        return self.lexicon.near_frequent(word, slips, _COMMON_NOUN_LOGPROB) is not None
 
     def _may_be_common(self, doc, span: _Span) -> bool:
         """Whether every word of ``span`` could be a common word (an infinitive, a frequent
@@ -350,15 +370,14 @@ class Pseudonymizer:
                 tokens = tokens[1:]
             if not tokens:
                 continue
-            words = [t.text for t in tokens]
-            if not any(w[:1].isupper() for w in words):
-                continue
-            if all(w.lower().strip(".,") in _TRIGGERS_NOT for w in words):
-                continue
-            start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
-            if PLACEHOLDER.search(doc.text[start:end]) or doc.text[start:end].startswith("["):
-                continue
-            spans.append(_Span(start, end, "PERSONNE"))
+            for run in _capitalised_runs(tokens):
+                words = [t.text for t in run]
+                if all(w.lower().strip(".,") in _TRIGGERS_NOT for w in words):
+                    continue
+                start, end = run[0].idx, run[-1].idx + len(run[-1].text)
+                if PLACEHOLDER.search(doc.text[start:end]) or doc.text[start:end].startswith("["):
+                    continue
+                spans.append(_Span(start, end, "PERSONNE"))
         return spans
 
     def pseudonymize(self, text: str, names: list[_Span] | None = None) -> tuple[str, list[Repair]]:
@@ -399,3 +418,26 @@ class Pseudonymizer:
             last = span.end
         pieces.append(text[last:])
         return "".join(pieces), repairs
+
+
+def _capitalised_runs(tokens) -> list[list]:
+    """The runs of capitalised words of an entity, name particles kept between two of them
+    ("Jean de La Fontaine"): a name is written with capitals, so a lowercase word NER swept in
+    is not part of it. "Révolutionné police'justice Travaux d intérêt général Amende", a whole
+    answer NER read as one person, is three words apart, each judged on its own."""
+    runs: list[list] = []
+    run: list = []
+    particles: list = []
+    for token in tokens:
+        if token.text[:1].isupper():
+            run += [*particles, token]
+            particles = []
+        elif run and token.text.lower() in _PARTICLES:
+            particles.append(token)
+        else:
+            if run:
+                runs.append(run)
+            run, particles = [], []
+    if run:
+        runs.append(run)
+    return runs
