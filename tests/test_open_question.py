@@ -96,6 +96,32 @@ def test_cluster_texts_clusters_one_question_without_themes(settings, embedder):
     assert sorted(c["label"] for c in again.clusters) == sorted(c["label"] for c in result.clusters)
 
 
+@pytest.mark.slow
+def test_the_same_answers_in_another_order_give_the_same_proposals(settings, embedder):
+    """Grouping reads a sample of the units when there are many (``max_fit_units``); drawn by
+    position, another order of the same answers drew another sample and other proposals (on the
+    7,237 real answers, ARI 0.69 between two orders). Now the sample is chosen by content and
+    the answers are read in one order: the proposals, labels and quotes are the same."""
+    import nlp_assises as na
+
+    rows, _ = open_question_rows()
+    texts, ids = [r["text"] for r in rows], [r["id"] for r in rows]
+    order = list(reversed(range(len(rows))))
+    params = {"settings": settings, "embedder": embedder, "max_fit_units": 40}
+    one = na.cluster_texts(texts, ids=ids, **params)
+    other = na.cluster_texts([texts[i] for i in order], ids=[ids[i] for i in order], **params)
+
+    def proposals(result):
+        return sorted(
+            (c["label"], sorted(c["contributions"]), [q["text"] for q in c["quotes"]])
+            for c in result.clusters
+        )
+
+    assert len(one.clusters) >= 3 and proposals(one) == proposals(other)
+    by_id = {a["id"]: a for a in one.assignments}
+    assert by_id == {a["id"]: a for a in other.assignments}
+
+
 def test_cluster_texts_rejects_bad_ids(settings):
     import nlp_assises as na
     from nlp_assises.errors import InputError

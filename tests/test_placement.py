@@ -47,11 +47,14 @@ def test_a_contribution_outside_the_grouping_sample_goes_where_the_fit_put_it(fi
     sampled: set[tuple] = set()
     for theme, fitted in placement.groupings.items():
         grouping = fitted.grouping
-        owners = [
-            c
-            for c in items
-            if theme in c.themes and not clusterer.non_answers.is_non_answer(c.text)
-        ]  # the fit's order of a theme's sentences: its substantive contributions'
+        owners = sorted(
+            (
+                c
+                for c in items
+                if theme in c.themes and not clusterer.non_answers.is_non_answer(c.text)
+            ),
+            key=lambda c: (c.text, c.id),
+        )  # the fit's order of a theme's sentences: its substantive contributions', by text
         units = clusterer.prepare(owners).units
         sampled |= {(units[i].contribution_id, units[i].start) for i in grouping.sample_}
         for stage in fitted.stages[1:]:  # a leftover pass groups a sample of the leftovers

@@ -139,7 +139,7 @@ def test_a_re_run_gives_the_same_sub_proposals(fitted):
 
 
 def test_a_proposal_too_large_to_group_at_once_is_grouped_on_a_sample(fitted, embedder):
-    """Above ``max_units`` the variants are found on a seeded sample and the other units join
+    """Above ``max_units`` the variants are found on a sample chosen by content and the others join
     the one they are most alike: the same variants come out, each still one variant."""
     result, _, texts = fitted
     prepared = result.prepared

@@ -1,16 +1,16 @@
-"""Hybrid discovery as a fitted estimator: coherent groups of proposal units learnt on a seeded
-sample, then any other unit placed by the same rule, in chunks.
+"""Hybrid discovery as a fitted estimator: coherent groups of proposal units learnt on a sample
+chosen by content, then any other unit placed by the same rule, in chunks.
 
-``fit`` learns the lexical + semantic features (``HybridSimilarity``: vocabularies and IDF of
-lemmas and character n-grams, the embeddings' mean) on every unit it is given, then groups at
-most ``max_fit_units`` of them (a seeded sample: ``CoherentGroups``' average linkage needs the
-sample's n × n similarities). A unit outside the sample joins the group it is most similar to
-on average (its mean similarity to the group's sampled members) when that mean reaches
-``min_similarity``. The mean similarity to a group is the dot product of a unit's row with the
-sum of the group's member rows divided by their number, so the fitted state is small (the
-vectorizers, the per-group sums and counts, the sample's labels) and ``predict`` costs one
-sparse product a chunk, with bounded memory: it can run anywhere the state is sent (Dask
-workers), and :meth:`to_dict` / :meth:`save` keep it as JSON and npz (never pickle).
+``fit`` learns the lexical + semantic features (``HybridSimilarity``: vocabularies and IDF of lemmas
+and character n-grams, the embeddings' mean) on every unit it is given, then groups at most
+``max_fit_units`` of them (a sample chosen by the units' content, ``sampling.py``:
+``CoherentGroups``' average linkage needs the sample's n × n similarities). A unit outside the
+sample joins the group it is most similar to on average (its mean similarity to the group's sampled
+members) when that mean reaches ``min_similarity``. The mean similarity to a group is the dot
+product of a unit's row with the sum of the group's member rows divided by their number, so the
+fitted state is small (the vectorizers, the per-group sums and counts, the sample's labels) and
+``predict`` costs one sparse product a chunk, with bounded memory: it can run anywhere the state is
+sent (Dask workers), and :meth:`to_dict` / :meth:`save` keep it as JSON and npz (never pickle).
 
 Each unit is read with ``context_weight`` of its whole contribution (the contribution's row
 added to the unit's, then normalised): a sentence such as "Il faut plus de moyens" means what
@@ -31,6 +31,7 @@ from sklearn.preprocessing import normalize
 
 from nlp_assises.clustering.discovery import CoherentGroups, HybridSimilarity
 from nlp_assises.clustering.lemmas import LemmaAnalyzer
+from nlp_assises.clustering.sampling import content_order
 
 
 class Context:
@@ -123,11 +124,13 @@ class HybridGrouping:
     ) -> HybridGrouping:
         """Groups of a seeded sample of ``texts`` (``fit``'s second half)."""
         n = len(texts)
-        if not self.max_fit_units or n <= self.max_fit_units:
-            sample = np.arange(n)
-        else:
-            rng = np.random.default_rng(self.random_state)
-            sample = np.sort(rng.choice(n, self.max_fit_units, replace=False))
+        size = min(n, self.max_fit_units) if self.max_fit_units else n
+        # by content, in hash order: the same units give the same groups in any order
+        keys = [
+            f"{text}\x00{self._whole(owner, context)}"
+            for owner, text in zip(owners, texts, strict=True)
+        ]
+        sample = content_order(keys, size, seed=self.random_state)
         sampled_owners = [owners[i] for i in sample]
         rows = self._rows([texts[i] for i in sample], embeddings[sample], sampled_owners, context)
         labels = CoherentGroups(
@@ -146,6 +149,11 @@ class HybridGrouping:
         self.group_sums_ = (rows.T @ member).tocsr()
         self.group_counts_ = np.asarray(member.sum(axis=0)).ravel()
         return self
+
+    @staticmethod
+    def _whole(owner: str, context: Context | None) -> str:
+        """What a unit is read with: its contribution's text (its id without a context)."""
+        return owner if context is None else context.texts[context.position[owner]]
 
     def fit_predict(
         self,

@@ -65,10 +65,11 @@ class ProposalClusterer:
         proposal's theme is one of theirs, join them (with their written label) and only the
         others are clustered as emerging proposals.
     max_fit_units:
-        Above this many proposal units in a theme, groups are found on a fixed random sample of
-        them and the others join a group by the same rule (hybrid: mean similarity to its
-        sampled members ≥ ``min_similarity``; UMAP + HDBSCAN: the nearest topic centroid, cosine
-        ≥ ``outlier_threshold``), which keeps time and memory bounded on large consultations
+        Above this many proposal units in a theme, groups are found on a sample of them chosen by
+        their content (the same units give the same sample in any order) and the others join
+        a group by the same rule (hybrid: mean similarity to its sampled members ≥
+        ``min_similarity``; UMAP + HDBSCAN: the nearest topic centroid, cosine ≥
+        ``outlier_threshold``), which keeps time and memory bounded on large consultations
         (``None``: fit on all).
     assign_threshold:
         :meth:`assign` puts a new proposal unit into the nearest stored proposal of its theme
@@ -284,6 +285,10 @@ class ProposalClusterer:
         by_id = {c.id: c for c in contributions}
         for c in contributions:
             result.assignments.setdefault(c.id, [])
+        # One order whatever the input's, by text: ties and sums then fall the same way, so the
+        # same texts give the same proposals in any order and under any ids
+        # (tests/test_open_question.py).
+        contributions = sorted(contributions, key=lambda c: (c.text, c.id))
         contributions = self._set_apart(contributions, result)
         if prepared is None:
             prepared = self.prepare(contributions)

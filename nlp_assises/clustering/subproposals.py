@@ -41,6 +41,7 @@ from nlp_assises.clustering.labels import (
 )
 from nlp_assises.clustering.lemmas import LemmaAnalyzer, LemmaPairs
 from nlp_assises.clustering.results import ClusteringResult, Contribution, rank_groups
+from nlp_assises.clustering.sampling import content_order
 from nlp_assises.clustering.units import Unit, quote_text
 from nlp_assises.embedding.base import Embedder
 
@@ -121,9 +122,10 @@ class SubProposals:
     ``common_share``: a word carried by at least this share of the parent's contributions says
     the parent, not a variant of it ("appliquer", "loi" under "Faire appliquer la loi"): it
     cannot be a sub-proposal's core word, so paraphrases of the parent are no variants.
-    ``max_units``: above this many units a proposal is grouped on a seeded sample and the other
-    units join the sub-group they are most alike on average (``min_similarity`` or none), which
-    bounds the n × n similarities. ``n_quotes``: quotes a sub-proposal.
+    ``max_units``: above this many units a proposal is grouped on a sample chosen by content
+    (``sampling.py``) and the other units join the sub-group they are most alike on average
+    (``min_similarity`` or none), which bounds the n × n similarities. ``n_quotes``: quotes a
+    sub-proposal.
     """
 
     def __init__(
@@ -230,16 +232,16 @@ class SubProposals:
         owners: list[str],
         analyzer: LemmaAnalyzer,
     ) -> np.ndarray:
-        """Each unit's sub-group (-1: none), on a seeded sample above ``max_units``."""
+        """Each unit's sub-group (-1: none), on a sample chosen by content above
+        ``max_units``."""
         similarity = HybridSimilarity(
             word_weight=self.word_weight, char_weight=self.char_weight, analyzer=analyzer
         ).fit(texts, embeddings)
         rows = similarity.transform(texts, embeddings)
         n = len(texts)
         sample = np.arange(n)
-        if n > self.max_units:
-            rng = np.random.default_rng(self.random_state)
-            sample = np.sort(rng.choice(n, self.max_units, replace=False))
+        if n > self.max_units:  # chosen by content, as a theme's groups are (sampling.py)
+            sample = content_order(texts, self.max_units, seed=self.random_state)
         grouper = CoherentGroups(
             min_similarity=self.min_similarity, min_size=self.min_size, max_share=self.max_share
         )

@@ -16,6 +16,7 @@ import numpy as np
 
 from nlp_assises.clustering.labels import clean_keywords
 from nlp_assises.clustering.lemmas import LemmaAnalyzer, LemmaPairs
+from nlp_assises.clustering.sampling import content_order
 from nlp_assises.embedding.base import Embedder
 
 
@@ -184,8 +185,9 @@ def nearest_centroid(
 
 class UmapHdbscan:
     """The previous discovery: BERTopic (UMAP + HDBSCAN + outlier reduction) on at most
-    ``max_fit_units`` units (a seeded sample); the others join the nearest topic centroid when
-    their cosine reaches ``outlier_threshold``, as BERTopic's own outlier reduction does."""
+    ``max_fit_units`` units (a sample chosen by their text, ``sampling.py``); the others join
+    the nearest topic centroid when their cosine reaches ``outlier_threshold``, as BERTopic's
+    own outlier reduction does."""
 
     def __init__(
         self,
@@ -213,8 +215,7 @@ class UmapHdbscan:
         (word, lemma) pairs (the vectorizer learns its lemmas from the fitted units only)."""
         if not self.max_fit_units or len(texts) <= self.max_fit_units:
             return self._fit(texts, embeddings, lemmas)
-        rng = np.random.default_rng(self.random_state)
-        sample = np.sort(rng.choice(len(texts), self.max_fit_units, replace=False))
+        sample = content_order(texts, self.max_fit_units, seed=self.random_state)
         fitted, keywords = self._fit(
             [texts[i] for i in sample], embeddings[sample], [lemmas[i] for i in sample]
         )
