@@ -94,6 +94,8 @@ from nlp_assises.non_answers import NonAnswerDetector
 from nlp_assises.open_question import cluster_items
 
 LABELS = REPO / "data" / "labels" / "realdata_proposals.jsonl"
+# The question the answers reply to (../shared/realdata/README.md), for ``ours_with_question``
+QUESTION = "Que peuvent et doivent faire les pouvoirs publics pour répondre aux incivilités ?"
 CATCH_ALL_SHARE = 0.15
 
 
@@ -478,6 +480,10 @@ def main() -> dict:
     methods = {
         "ours_default": lambda items, salt=None: ours(
             items, embedder, salt, **json.loads(args.params)
+        ),
+        # the question given (``cluster --question``): its words make no proposal
+        "ours_with_question": lambda items, salt=None: ours(
+            items, embedder, salt, question=QUESTION, **json.loads(args.params)
         ),
         "main_default_no_coherence": lambda items, salt=None: ours(
             items, embedder, salt, core_share=None, leftover_passes=0

@@ -160,7 +160,8 @@ def cluster_texts(
     ``clean``: run the cleaner first (repairs and pseudonymisation: the quotes are then free of
     names and addresses).
     ``embedder``: default the configured one. ``params`` go to :class:`ProposalClusterer`
-    (``min_similarity``, ``min_group_size``, ``random_state``, ``non_answers``…).
+    (``question``: the question the texts answer, whose words then make no cluster of their
+    own; ``min_similarity``, ``min_group_size``, ``random_state``, ``non_answers``…).
     """
     from nlp_assises.pipeline import Pipeline
 

@@ -112,19 +112,23 @@ def test_cluster_writes_the_contract_files(tmp_path, cli_env):
 
 @pytest.mark.slow
 def test_cluster_no_themes_on_one_open_question(tmp_path, cli_env):
-    """`cluster --no-themes` on ~150 answers to one question (real ones when ../shared is
-    there): no classifier, theme null, non-answers apart, no Assises proposal."""
-    from tests.test_open_question import check_open_question_output, open_question_rows
+    """`cluster --no-themes --question …` on ~150 answers to one question (real ones when
+    ../shared is there): no classifier, theme null, non-answers apart, no Assises proposal, no
+    keyword made of the question's words alone."""
+    from tests.test_open_question import QUESTION, check_open_question_output, open_question_rows
 
     rows, apart = open_question_rows()
     path = tmp_path / "answers.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
-    result = cli("cluster", path, "-o", tmp_path / "out", "--no-themes", env=cli_env)
+    out = tmp_path / "out"
+    result = cli("cluster", path, "-o", out, "--no-themes", "--question", QUESTION, env=cli_env)
     assert result.returncode == 0, result.stderr
     assert f"{len(apart)} non-answers set apart" in result.stderr
-    clusters = json.loads((tmp_path / "out" / "clusters.json").read_text())
-    lines = (tmp_path / "out" / "assignments.jsonl").read_text().splitlines()
+    clusters = json.loads((out / "clusters.json").read_text())
+    lines = (out / "assignments.jsonl").read_text().splitlines()
     check_open_question_output(clusters, [json.loads(x) for x in lines], rows, apart)
+    asked = {"pouvoir", "pouvoirs", "public", "publics", "incivilité", "incivilités"}
+    assert not any(set(k.split()) <= asked for c in clusters for k in c["keywords"])
 
 
 @pytest.mark.slow  # a subprocess importing the CLI: a few seconds

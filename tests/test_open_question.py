@@ -132,3 +132,65 @@ def test_cluster_texts_rejects_bad_ids(settings):
         na.cluster_texts(["RAS", "Idem"], ids=["a", "a"], settings=settings)
     with pytest.raises(InputError, match="no text"):
         na.cluster_texts([], settings=settings)
+
+
+# Ten answers that repeat the question ("les pouvoirs publics doivent…") each about something
+# else, and three proposals made in their own words.
+REPEATING_THE_QUESTION = [
+    "Les pouvoirs publics doivent montrer l'exemple.",
+    "Les pouvoirs publics doivent être plus présents dans les quartiers.",
+    "Que les pouvoirs publics arrêtent de fermer les yeux.",
+    "Les pouvoirs publics devraient écouter les habitants.",
+    "les pouvoirs publics doivent faire leur travail",
+    "Aux pouvoirs publics de prendre leurs responsabilités !",
+    "Les pouvoirs publics ne font rien, il faut que ça change.",
+    "Je pense que les pouvoirs publics doivent éduquer avant de punir.",
+    "Pouvoirs publics : soyez fermes.",
+    "Les pouvoirs publics doivent financer les associations de quartier.",
+]
+OWN_WORDS = [
+    "Installer des caméras de vidéosurveillance dans les rues.",
+    "Plus de caméras de surveillance en centre-ville.",
+    "Des caméras dans les halls d'immeubles.",
+    "Mettre des caméras devant les écoles.",
+    "vidéosurveillance partout dans les transports",
+    "Des travaux d'intérêt général pour les jeunes qui dégradent.",
+    "Travaux d'intérêt général obligatoires pour les casseurs.",
+    "Faire nettoyer les tags par ceux qui les ont faits, travaux d'intérêt général.",
+    "TIG systématiques, travaux d'intérêt général.",
+    "Plus de policiers à pied dans les rues.",
+    "Des policiers dans les rues le soir.",
+    "Remettre des policiers dans la rue, pas dans les bureaux.",
+    "Plus de police de proximité.",
+]
+QUESTION = "Que peuvent et doivent faire les pouvoirs publics pour répondre aux incivilités ?"
+
+
+@pytest.mark.slow
+def test_the_questions_own_words_make_no_cluster(settings, embedder):
+    """Given the question, its words are never a group's core word nor a keyword: answers
+    held together only by "les pouvoirs publics doivent…" leave their group, and the answers
+    that share a proposal in their own words stay grouped. (Every group is checked here:
+    the default leaves groups under 8 answers unchecked.)"""
+    import nlp_assises as na
+    from nlp_assises.clustering.lemmas import LemmaAnalyzer, question_words
+
+    asked = question_words(QUESTION, LemmaAnalyzer({}, drop_generic=False))
+    assert {"pouvoir", "public", "incivilité", "répondre"} <= asked
+    texts = REPEATING_THE_QUESTION + OWN_WORDS
+    repeating = {str(i) for i in range(len(REPEATING_THE_QUESTION))}
+    params = {"settings": settings, "embedder": embedder, "core_from_size": None}
+
+    def held_by_the_question(result) -> list[dict]:
+        return [c for c in result.clusters if set(c["contributions"]) <= repeating]
+
+    without = na.cluster_texts(texts, **params)
+    assert held_by_the_question(without)  # what the question's words did
+    given = na.cluster_texts(texts, question=QUESTION, **params)
+    assert not held_by_the_question(given), [c["label"] for c in given.clusters]
+    assert given.params["question"] == QUESTION
+    kept = {frozenset(c["contributions"]) for c in given.clusters}
+    assert kept == {frozenset(c["contributions"]) for c in without.clusters} - {
+        frozenset(c["contributions"]) for c in held_by_the_question(without)
+    }
+    assert not any("public" in k for c in given.clusters for k in c["keywords"])

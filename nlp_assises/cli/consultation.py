@@ -41,6 +41,13 @@ def cluster(
             "used.",
         ),
     ] = False,
+    question: Annotated[
+        str | None,
+        typer.Option(
+            help="The question the texts answer: its words make no proposal of their own "
+            "(answers that only repeat 'les pouvoirs publics doivent…' are not grouped by it).",
+        ),
+    ] = None,
 ) -> None:
     """Emerging proposals within each theme: clusters.json and assignments.jsonl. Non-answers
     ("RAS", "voir ci-dessus") are in no proposal and have substantive: false."""
@@ -82,6 +89,7 @@ def cluster(
                 embedder,
                 spacy_model=pipeline.settings.spacy_model,
                 sub_min_parent=sub_min_parent,
+                question=question,
             )
         else:
             known = pipeline.load_known_proposals(embedder)
@@ -90,6 +98,7 @@ def cluster(
                 spacy_model=pipeline.settings.spacy_model,
                 known=known,
                 sub_min_parent=sub_min_parent,
+                question=question,
             ).fit(items, classifier.scheme.theme_ids)
         progress("cluster", 1, 1)
     clusters = cluster_rows(result, campaigns)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nlp_assises.clustering.coherence import CoherenceCheck
+from nlp_assises.clustering.coherence import LIGHT_WORDS, CoherenceCheck
 from nlp_assises.clustering.grouping import Context, HybridGrouping
 from nlp_assises.clustering.placement import FittedTheme
 from nlp_assises.clustering.splitting import KeywordSplit
@@ -28,7 +28,9 @@ class HybridDiscovery:
     ``grouping``: an unfitted ``HybridGrouping`` (its analyzer reads the check's words too);
     ``core_share`` None turns the check off; ``split``: an unfitted ``KeywordSplit`` (None:
     no split; it needs the check); ``check_leftovers``: the leftover passes check every group,
-    small ones too; see ``ProposalClusterer`` for the parameters.
+    small ones too; ``light_words``: words that are never a group's core word (the check's
+    default, and the question's own words when it is given); see ``ProposalClusterer`` for the
+    parameters.
     After fitting: ``carried_`` (per unit, how many of its group's core words it says; zeros
     without the check) and ``placing_`` (the passes, as placing other units needs them)."""
 
@@ -46,6 +48,7 @@ class HybridDiscovery:
         check_leftovers: bool = False,
         split: KeywordSplit | None = None,
         spacy_model: str = "fr_core_news_md",
+        light_words: frozenset[str] = LIGHT_WORDS,
     ) -> None:
         self.grouping = grouping
         self.core_share = core_share
@@ -58,6 +61,7 @@ class HybridDiscovery:
         self.check_leftovers = check_leftovers
         self.split = split
         self.spacy_model = spacy_model
+        self.light_words = light_words
 
     def fit_predict(
         self,
@@ -78,6 +82,7 @@ class HybridDiscovery:
                 rescue=self.core_rescue,
                 from_size=self.core_from_size,
                 min_part=self.core_min_part,
+                light_words=self.light_words,
             )
             if self.core_concepts is not None:  # words close in meaning: one core word
                 check.learn_concepts(texts, owners, self.core_concepts, self.spacy_model)

@@ -119,3 +119,20 @@ class LemmaAnalyzer:
             drop_generic=bool(data["drop_generic"]),
             split_clitics=bool(data.get("split_clitics", False)),
         )
+
+
+def question_words(
+    question: str, analyzer: LemmaAnalyzer, spacy_model: str = "fr_core_news_md"
+) -> frozenset[str]:
+    """The content words of the question the answers reply to, as ``analyzer`` reads them and
+    as spaCy lemmatises them ("Que peuvent et doivent faire les pouvoirs publics pour répondre
+    aux incivilités ?": pouvoir, public, répondre, incivilité…). Answers repeat them without
+    proposing anything by them ("les pouvoirs publics doivent…"), so no group may hold on them."""
+    read = {w for w in analyzer.with_generic(True)(question) if " " not in w}
+    spacy = {
+        lemma
+        for pairs in lemma_pairs([question], spacy_model)
+        for word, lemma in pairs
+        if len(lemma) > 2 and lemma not in analyzer.stop and word not in analyzer.stop
+    }
+    return frozenset(read | spacy)

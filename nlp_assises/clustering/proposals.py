@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from nlp_assises.clustering.assignment import place_in_stored
+from nlp_assises.clustering.coherence import LIGHT_WORDS
 from nlp_assises.clustering.grouping import Context, HybridGrouping
 from nlp_assises.clustering.hybrid import HybridDiscovery
 from nlp_assises.clustering.known import KnownProposals
@@ -24,7 +25,7 @@ from nlp_assises.clustering.labels import (
     pasteable,
     recurring_words,
 )
-from nlp_assises.clustering.lemmas import LemmaAnalyzer, LemmaPairs, lemma_pairs
+from nlp_assises.clustering.lemmas import LemmaAnalyzer, LemmaPairs, lemma_pairs, question_words
 from nlp_assises.clustering.metric import ProposalMetric
 from nlp_assises.clustering.placement import FittedTheme
 from nlp_assises.clustering.proposal_record import emit_proposal
@@ -144,6 +145,10 @@ class ProposalClusterer:
         the real answers' DEV half: ``supported`` 0.739 against 0.694 without the split
         (241 and 261 members judged, 363 labelled answers clustered either way); writer E's
         discovery ARI is unchanged (0.330: none of its groups reaches 20 contributions).
+    question:
+        The question the contributions answer (an open question's, ``cluster --question``):
+        its content words are never a group's core word nor a keyword, so answers that only
+        repeat it ("les pouvoirs publics doivent…") make no proposal of it (None: none).
     """
 
     def __init__(
@@ -182,6 +187,7 @@ class ProposalClusterer:
         split_share: float | None = 0.1,
         split_min_parent: int = 20,
         split_distinct: float = 0.125,
+        question: str | None = None,
     ) -> None:
         self.embedder = embedder
         self.spacy_model = spacy_model
@@ -219,6 +225,7 @@ class ProposalClusterer:
         self.split_share = split_share
         self.split_min_parent = split_min_parent
         self.split_distinct = split_distinct
+        self.question = question
 
     def get_params(self) -> dict:
         plain = (
@@ -226,7 +233,7 @@ class ProposalClusterer:
             " max_fit_units assign_threshold discovery min_similarity word_weight char_weight"
             " min_group_size context_weight attach_similarity core_share leftover_passes"
             " core_prefix core_concepts core_rescue core_from_size core_min_part sub_min_parent"
-            " split_share split_min_parent split_distinct check_leftovers"
+            " split_share split_min_parent split_distinct check_leftovers question"
         )
         return {k: getattr(self, k) for k in plain.split()} | {
             "embedder_id": self.embedder.model_id,
@@ -465,6 +472,10 @@ class ProposalClusterer:
             ids = list(dict.fromkeys(owners))
             whole = [by_id[i].text for i in ids]
             context = Context(ids, whole, self.embedder.encode(whole))
+        analyzer = LemmaAnalyzer.from_pairs(lemmas, drop_generic=False)
+        asked = frozenset()  # the question's words: never a core word nor a keyword
+        if self.question:
+            asked = question_words(self.question, analyzer, self.spacy_model)
         grouping = HybridGrouping(
             word_weight=self.word_weight,
             char_weight=self.char_weight,
@@ -474,7 +485,7 @@ class ProposalClusterer:
             attach_similarity=self.attach_similarity,
             max_fit_units=self.max_fit_units,
             random_state=self.random_state,
-            analyzer=LemmaAnalyzer.from_pairs(lemmas, drop_generic=False),
+            analyzer=analyzer,
             metric=self.metric,
         )
         discovery = HybridDiscovery(
@@ -496,6 +507,7 @@ class ProposalClusterer:
             if self.split_share is not None
             else None,
             spacy_model=self.spacy_model,
+            light_words=LIGHT_WORDS | asked,
         )
         topics = discovery.fit_predict(texts, embeddings, owners, context)
         carried, placing = discovery.carried_, discovery.placing_
@@ -507,4 +519,9 @@ class ProposalClusterer:
             topics,
             **self._bertopic_params(),
         )
+        if asked:
+            keywords = {
+                topic: [k for k in words if not set(k.split()) <= asked]
+                for topic, words in keywords.items()
+            }
         return topics, keywords, carried, placing
