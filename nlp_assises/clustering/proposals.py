@@ -58,7 +58,8 @@ class ProposalClusterer:
     min_cluster_size:
         HDBSCAN's smallest cluster; ``None`` scales it with the number of units (2% , at least 3).
     n_neighbors, n_components, random_state:
-        UMAP settings (fixed ``random_state`` makes runs reproducible).
+        UMAP settings (fixed ``random_state`` makes runs reproducible); ``random_state`` also
+        salts which units are grouped above ``max_fit_units`` (``sampling.py``).
     n_quotes:
         Verbatim quotes per proposal (3 to 5).
     known:
