@@ -122,7 +122,7 @@ class HybridGrouping:
         owners: Sequence[str],
         context: Context | None,
     ) -> HybridGrouping:
-        """Groups of a seeded sample of ``texts`` (``fit``'s second half)."""
+        """Groups of a sample of ``texts`` chosen by content (``fit``'s second half)."""
         n = len(texts)
         size = min(n, self.max_fit_units) if self.max_fit_units else n
         # by content, in hash order: the same units give the same groups in any order
