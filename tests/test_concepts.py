@@ -128,11 +128,11 @@ def test_a_new_unit_is_placed_by_the_same_concepts(embedder):
         topics = discovery.fit_predict(texts, embedder.encode(texts), owners)
         prison = topics[0]
         assert prison != -1 and (topics[:4] == prison).all()
-        assert (grouping.sample_labels_[:5] == grouping.sample_labels_[0]).all()
+        assert (grouped_as(grouping, len(texts))[:5] == grouping_label(discovery)).all()
         assert (topics[4] == prison) == (concepts is not None)
         fitted = discovery.placing_
         grouped = fitted.stages[0].grouping.predict(new, embedder.encode(new), ["x", "y"])
-        assert (grouped == grouping.sample_labels_[0]).all()  # before the check: the group
+        assert (grouped == grouping_label(discovery)).all()  # before the check: the group
         placed[concepts] = fitted.place(new, embedder.encode(new), ["x", "y"], None)
     assert placed[None] == [None, None]
     assert placed[CUT] == [prison, None]
@@ -190,7 +190,7 @@ def test_a_member_close_to_those_with_the_core_word_is_rescued_and_placed_alike(
     discovery, topics = fit(cosine - 0.01)
     assert topics[4] == prison and (topics[:4] == prison).all()
     stage = discovery.placing_.stages[0]
-    assert np.allclose(stage.centroids[discovery.grouping.sample_labels_[0]], centroid)
+    assert np.allclose(stage.centroids[grouping_label(discovery)], centroid)
     placed = discovery.placing_.place(new, embedder.encode(new), ["x", "y"], None)
     grouped = stage.grouping.predict(new, embedder.encode(new), ["x", "y"])
     close = stage.grouping.similarity_.centred(embedder.encode(new)) @ centroid >= cosine - 0.01
@@ -201,6 +201,16 @@ def test_a_member_close_to_those_with_the_core_word_is_rescued_and_placed_alike(
     assert placed[0] == prison and placed[1] is None  # the comparison decided both ways
 
 
+def grouped_as(grouping, n: int) -> np.ndarray:
+    """Each of the ``n`` units' group in the grouping's sample (-1: not sampled or in none);
+    the sample is in the order of its hash, not of the units (``sampling.py``)."""
+    labels = np.full(n, -1)
+    labels[grouping.sample_] = grouping.sample_labels_
+    return labels
+
+
 def grouping_label(discovery) -> int:
-    """The prison group's number in the first pass's grouping (before the check)."""
-    return int(discovery.grouping.sample_labels_[0])
+    """The prison group's number in the first pass's grouping (before the check): the first
+    unit's."""
+    grouping = discovery.grouping
+    return int(grouped_as(grouping, int(grouping.sample_.max()) + 1)[0])
