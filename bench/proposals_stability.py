@@ -27,15 +27,13 @@ import sys
 
 import numpy as np
 from common import REALDATA, Timer, encoder_argument, load_encoder, write
-from proposals_real import LEFT_OUT_SHARE, answer_items
+from proposals_real import LEFT_OUT_SHARE, answer_items, ours
 from sklearn.metrics import adjusted_rand_score
-
-from nlp_assises.open_question import cluster_items
 
 
 def main_proposals(items, embedder) -> dict[str, str | None]:
-    result = cluster_items(items, embedder)
-    return {i: (a[0] if a else None) for i, a in result.assignments.items()}
+    """Each answer's main proposal with the default settings (None: in none)."""
+    return ours(items, embedder)[0]
 
 
 def agreement(first: dict[str, str | None], other: dict[str, str | None]) -> dict:

@@ -20,10 +20,11 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def content_order(keys: Sequence[str], size: int | None = None, seed: int = 0) -> np.ndarray:
-    """Indices of the ``size`` keys (all when None) with the smallest hash salted by ``seed``,
-    in that order. Equal keys are told apart by their rank among equals, so repeated answers
-    ("Éduquer") enter the sample one by one, not all or none."""
+def content_order(keys: Sequence[str], size: int, seed: int = 0) -> np.ndarray:
+    """Indices of the ``size`` keys with the smallest hash salted by ``seed``, in that order
+    (all of them when ``size`` reaches their number). Equal keys are told apart by their rank
+    among equals, so repeated answers ("Éduquer") enter the sample one by one, not all or
+    none."""
     seen: Counter[str] = Counter()
     scored = []
     for index, key in enumerate(keys):
@@ -31,5 +32,4 @@ def content_order(keys: Sequence[str], size: int | None = None, seed: int = 0) -
         seen[key] += 1
         text = f"{seed}\x00{key}\x00{rank}".encode()
         scored.append((hashlib.blake2b(text, digest_size=8).digest(), index))
-    chosen = heapq.nsmallest(size, scored) if size is not None else sorted(scored)
-    return np.asarray([index for _, index in chosen], dtype=np.intp)
+    return np.asarray([index for _, index in heapq.nsmallest(size, scored)], dtype=np.intp)
