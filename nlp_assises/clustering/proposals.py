@@ -1,10 +1,12 @@
 """Emerging proposals within each theme: recurring proposals recognised, the others discovered.
 
-prepare (proposal units, recurring proposals, lemmas: per contribution) → per theme, discover
-(``hybrid.HybridDiscovery``: coherent groups over lexical + semantic similarity, the coherence
-check, a pass over the leftovers; or ``topics.UmapHdbscan``, the previous BERTopic path) →
-represent (``topics.represent``: BERTopic's c-TF-IDF over lemmas, KeyBERT-inspired + MMR) →
-label (a phrase taken from the most central proposal, which a writer can paste as it is) and quotes.
+prepare (proposal units, recurring proposals, lemmas: per contribution) → the recognised ones
+emitted under their written label (``recognised_proposals.py``) → per theme, discover
+(``theme_groups.py``: ``hybrid.HybridDiscovery``, coherent groups over lexical + semantic
+similarity, the coherence check, a pass over the leftovers; or ``topics.UmapHdbscan``, the previous
+BERTopic path) → represent (``topics.represent``: BERTopic's c-TF-IDF over lemmas,
+KeyBERT-inspired + MMR) → label (a phrase taken from the most central proposal, which a writer can
+paste as it is) and quotes.
 """
 
 from __future__ import annotations
@@ -12,23 +14,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 
-import numpy as np
-
 from nlp_assises.clustering.assignment import place_in_stored
-from nlp_assises.clustering.coherence import LIGHT_WORDS
-from nlp_assises.clustering.grouping import Context, HybridGrouping
-from nlp_assises.clustering.hybrid import HybridDiscovery
 from nlp_assises.clustering.known import KnownProposals
-from nlp_assises.clustering.labels import (
-    clean_keywords,
-    label_from_unit,
-    pasteable,
-    recurring_words,
-)
-from nlp_assises.clustering.lemmas import LemmaAnalyzer, LemmaPairs, lemma_pairs, question_words
+from nlp_assises.clustering.labels import label_from_unit, pasteable
+from nlp_assises.clustering.lemmas import LemmaAnalyzer, lemma_pairs
 from nlp_assises.clustering.metric import ProposalMetric
 from nlp_assises.clustering.placement import FittedTheme
 from nlp_assises.clustering.proposal_record import emit_proposal
+from nlp_assises.clustering.recognised_proposals import emit_recognised
 from nlp_assises.clustering.recognition import (
     Thresholds,
     read_thresholds,
@@ -36,9 +29,9 @@ from nlp_assises.clustering.recognition import (
     thresholds_from,
 )
 from nlp_assises.clustering.results import ClusteringResult, Contribution, Prepared, rank_groups
-from nlp_assises.clustering.splitting import KeywordSplit
 from nlp_assises.clustering.subproposals import SubProposals
-from nlp_assises.clustering.topics import UmapHdbscan, build_bertopic, min_topic_size, represent
+from nlp_assises.clustering.theme_groups import discover_theme
+from nlp_assises.clustering.topics import build_bertopic, min_topic_size
 from nlp_assises.clustering.units import Unit, UnitExtractor
 from nlp_assises.embedding.base import Embedder
 from nlp_assises.non_answers import NonAnswerDetector
@@ -318,7 +311,16 @@ class ProposalClusterer:
                 theme = slug and self.known.proposals[slug]["theme"]
                 if slug and theme in theme_ids and theme in c.themes:
                     recognised[c.id] = slug
-            self._emit_known(recognised, units_of, by_id, theme_sizes, result)
+            emit_recognised(
+                recognised,
+                units_of,
+                by_id,
+                theme_sizes,
+                result,
+                embedder=self.embedder,
+                known=self.known,
+                n_quotes=self.n_quotes,
+            )
         for theme in theme_ids:
             members = [c for c in contributions if theme in c.themes and c.id not in recognised]
             if not members:
@@ -331,8 +333,8 @@ class ProposalClusterer:
                 log.info("theme %s: %d units, too few to cluster", theme, len(units))
                 continue
             embeddings = self.embedder.encode([u.text for u in units])
-            topics, keywords, carried, placing = self._discover(
-                units, embeddings, [lemmas_of[u] for u in units], by_id
+            topics, keywords, carried, placing = discover_theme(
+                self, units, embeddings, [lemmas_of[u] for u in units], by_id
             )
             groups: dict[int, list[int]] = {}
             for index, topic in enumerate(topics.tolist()):
@@ -413,116 +415,3 @@ class ProposalClusterer:
             else:
                 kept.append(c)
         return kept
-
-    def _emit_known(self, recognised, units_of, by_id, theme_sizes, result) -> None:
-        """One cluster per recognised recurring proposal, in its home theme, with its label."""
-        ids = list(recognised)
-        if not ids:
-            return
-        units = [u for i in ids for u in units_of.get(i, ())]
-        embeddings = self.embedder.encode([u.text for u in units])
-        by_slug: dict[str, list[int]] = {}
-        for index, unit in enumerate(units):
-            by_slug.setdefault(recognised[unit.contribution_id], []).append(index)
-        for slug, indices in rank_groups(by_slug, units, by_id):
-            info = self.known.proposals[slug]
-            said: dict[str, list[str]] = {}  # each member's sentences, read as one text
-            for i in indices:
-                said.setdefault(units[i].contribution_id, []).append(units[i].text)
-            keywords = clean_keywords(recurring_words([" ".join(t) for t in said.values()]))
-            emit_proposal(
-                f"{info['theme']}-{slug}",
-                info["theme"],
-                units,
-                embeddings,
-                indices,
-                info["label"],
-                keywords,
-                by_id,
-                theme_sizes[info["theme"]],
-                result,
-                n_quotes=self.n_quotes,
-            )
-
-    def _discover(
-        self,
-        units: list[Unit],
-        embeddings: np.ndarray,
-        lemmas: list[LemmaPairs],
-        by_id: dict[str, Contribution],
-    ) -> tuple[np.ndarray, dict[int, list[str]], np.ndarray, FittedTheme | None]:
-        """One theme's groups of units (-1: none), each group's keywords, how many of its
-        group's core words each unit carries (``coherence.py``; zeros without the check) and
-        what placing other units needs (None on the UMAP + HDBSCAN path)."""
-        texts = [u.text for u in units]
-        carried = np.zeros(len(units), dtype=int)
-        if self.discovery == "umap_hdbscan":
-            return (
-                *UmapHdbscan(
-                    self.embedder,
-                    outlier_threshold=self.outlier_threshold,
-                    max_fit_units=self.max_fit_units,
-                    **self._bertopic_params(),
-                ).fit_predict(texts, embeddings, lemmas),
-                carried,
-                None,
-            )
-        owners = [u.contribution_id for u in units]
-        context = None
-        if self.context_weight:  # a sentence read with its whole contribution
-            ids = list(dict.fromkeys(owners))
-            whole = [by_id[i].text for i in ids]
-            context = Context(ids, whole, self.embedder.encode(whole))
-        analyzer = LemmaAnalyzer.from_pairs(lemmas, drop_generic=False)
-        asked = frozenset()  # the question's words: never a core word nor a keyword
-        if self.question:
-            asked = question_words(self.question, analyzer, self.spacy_model)
-        grouping = HybridGrouping(
-            word_weight=self.word_weight,
-            char_weight=self.char_weight,
-            context_weight=self.context_weight,
-            min_similarity=self.min_similarity,
-            min_group_size=self.min_group_size,
-            attach_similarity=self.attach_similarity,
-            max_fit_units=self.max_fit_units,
-            random_state=self.random_state,
-            analyzer=analyzer,
-            metric=self.metric,
-        )
-        discovery = HybridDiscovery(
-            grouping,
-            core_share=self.core_share,
-            core_prefix=self.core_prefix,
-            core_concepts=self.core_concepts,
-            core_rescue=self.core_rescue,
-            core_from_size=self.core_from_size,
-            core_min_part=self.core_min_part,
-            check_leftovers=self.check_leftovers,
-            leftover_passes=self.leftover_passes,
-            split=KeywordSplit(
-                min_parent=self.split_min_parent,
-                share=self.split_share,
-                min_size=self.min_group_size,
-                min_distinct=self.split_distinct,
-            )
-            if self.split_share is not None
-            else None,
-            spacy_model=self.spacy_model,
-            light_words=LIGHT_WORDS | asked,
-        )
-        topics = discovery.fit_predict(texts, embeddings, owners, context)
-        carried, placing = discovery.carried_, discovery.placing_
-        keywords = represent(
-            self.embedder,
-            grouping.analyzer.with_generic(True),
-            texts,
-            embeddings,
-            topics,
-            **self._bertopic_params(),
-        )
-        if asked:
-            keywords = {
-                topic: [k for k in words if not set(k.split()) <= asked]
-                for topic, words in keywords.items()
-            }
-        return topics, keywords, carried, placing
