@@ -570,6 +570,33 @@ def test_a_label_is_neither_cut_on_a_pronoun_nor_a_question_nor_an_aside(
     assert pasteable(made) is pasteable_
 
 
+@pytest.mark.parametrize(
+    ("sentence", "label", "pasteable_"),
+    [
+        # real answers' labels (paraphrased): a word between the lead-in and the proposal
+        ("Il faut donc plus de discipline à l'école", "Plus de discipline à l'école", True),
+        ("Il faut aussi éduquer les parents", "Éduquer les parents", True),
+        # a justification after "car" or "parce que", with or without a comma
+        (
+            "Distribuer des travaux d'intérêt général car, en pratique, les amendes ne sont"
+            " jamais payées",
+            "Distribuer des travaux d'intérêt général",
+            True,
+        ),
+        ("Mettre des policiers dans le car scolaire le matin", None, True),
+        # a word said again and again
+        ("Sanctionner sanctionner sanctionner efficacement", None, False),
+        ("Eduquer, éduquer, éduquer, …", None, False),
+    ],
+)
+def test_a_label_stops_where_its_proposal_does(sentence, label, pasteable_):
+    from nlp_assises.clustering.labels import label_from_unit, pasteable
+
+    made = label_from_unit(sentence)
+    assert label is None or made == label
+    assert pasteable(made) is pasteable_
+
+
 def test_a_story_is_no_proposal_label():
     """The sample consultation's report named proposals "Quand on appelle le commissariat de
     Vichy pour signaler, on doit tout réexpliquer" and "Notre commune compte un peu plus de cinq
@@ -611,6 +638,12 @@ def test_a_story_is_no_proposal_label():
         ("Ayant appris par la presse locale l'ouverture d'une consultation", "time"),
         ("Que je m'organise avec ma mère pour la garde et la voiture", "personal"),
         ("En créer, un mercredi sur deux par exemple", "personal"),
+        # real answers' labels: the writer's own case, an action judged useless
+        ("Savoir à qui m'adresser pour contester ce montant", "personal"),
+        ("La police municipale m'a dit que c'était pas eux", "personal"),
+        ("Sur ce coup là je serais un peu réactionnaire", "personal"),
+        ("Appeler le 17 ne sert à rien", "statement"),
+        ("Porter plainte ne change rien", "statement"),
         # proposals and findings: infinitive, nominal, modal, conditional, wish, relative clause
         ("Pouvoir prendre rendez-vous par internet pour les plaintes non urgentes", None),
         ("Former la population aux premiers secours et aux gestes qui sauvent", None),
@@ -623,6 +656,9 @@ def test_a_story_is_no_proposal_label():
         ("Un gendarme référent pour chaque école", None),
         ("Pour que ce dispositif fonctionne, l'information doit circuler", None),
         ("Sanctionner sévèrement les auteurs", None),
+        ("Installer des caméras permet de dissuader", None),
+        ("Pouvoir écrire à ma brigade", None),
+        ("Sanctionner, ce n'est pas le cas actuellement", None),
         ("Enfermer les délinquants multirécidivistes", None),
         ("Éclairez le parc de la Reynerie svp", None),
         ("Légalisez le cannabis, il n'y aura plus de points de deal", None),

@@ -120,7 +120,7 @@ def test_proposal_phrases_are_pasteable(sentence):
     ("sentence", "label"),
     [
         ("Je souhaiterais être informé des suites", "Être informé des suites"),
-        ("J’aimerais simplement être tenu au courant", "Simplement être tenu au courant"),
+        ("J’aimerais simplement être tenu au courant", "Être tenu au courant"),
         ("Je demande des travaux d'intérêt général", "Des travaux d'intérêt général"),
         ("Je proposerais des patrouilles à pied", "Des patrouilles à pied"),
     ],

@@ -146,9 +146,18 @@ _MID_LEAD_IN = re.compile(r"[,;:]\s+" + _LEAD_IN, re.I)
 _WISH_QUE = re.compile(r"(?<!pense )(?<!crois )(?<!trouve )\bqu(['’]|e)\s*$", re.I)
 
 
+# Words that hang between a lead-in and its proposal: "Il faut donc plus de police", "Il faut
+# aussi éduquer" (the label is "Plus de police", "Éduquer", not "Donc plus de police").
+_AFTER_LEAD_IN = re.compile(
+    r"^(?:donc|aussi|également|surtout|absolument|vraiment|simplement|peut-être|d['’]abord"
+    r"|tout d['’]abord|avant tout|avant toute chose|enfin|ensuite|alors)\b\s*,?\s*",
+    re.I,
+)
+
+
 def _after_lead_in(phrase: str, lead_in: re.Match) -> str:
     """``phrase`` after ``lead_in``, with the "Que" a wish's subjunctive needs."""
-    rest = phrase[lead_in.end() :].strip()
+    rest = _AFTER_LEAD_IN.sub("", phrase[lead_in.end() :].strip(), count=1)
     wish = _WISH_QUE.search(lead_in.group(0).rstrip())
     if wish and rest:
         return ("Qu" + wish.group(1) if wish.group(1) != "e" else "Que ") + rest
@@ -234,11 +243,21 @@ _CONNECTIVE = re.compile(
 # The sentence a label is cut from asks ("Que font les pouvoirs publics … ?"); a lead-in such as
 # "pourquoi ne pas" or "à quand" proposes, and was cut before this is read.
 _ASKS = re.compile(r"\?[\s\"»”')]*$")
+# Where a label's sentence stops saying its proposal: the next sentence, a bracket or a dash, a
+# justification ("…, mais", "… car en pratique", "… parce qu'on"; "car" after an article is the
+# coach: "dans le car scolaire").
+_PROPOSAL_ENDS = re.compile(
+    r"(?<=[.!?;])\s|\s[(–—]\s?|,\s(?:car|parce|mais|et je|et nous)\b"
+    r"|(?<!\ble)(?<!\bun)(?<!\bdu)(?<!\bau)(?<!\bce)(?<!\bles)(?<!\bdes)(?<!\baux)(?<!\bmon)"
+    r"\s(?:car|parce qu(?:e|['’]))\b",
+    re.I,
+)
 
 
 def label_from_unit(text: str, max_words: int = 14) -> str:
-    """A short readable label from a proposal sentence: numbering and lead-in removed,
-    capitalised, cut at a word boundary. Its words are the sentence's own, so they appear in the
+    """A short readable label from a proposal sentence: numbering and lead-in removed (with a
+    "donc" or "aussi" after it), capitalised, cut before a justification ("car …", ", mais …")
+    and at a word boundary. Its words are the sentence's own, so they appear in the
     quotes; a pseudonym placeholder is cut away with what follows it (see
     ``without_placeholders``)."""
     phrase = text.strip().strip("-•◦* ").strip()
@@ -251,7 +270,7 @@ def label_from_unit(text: str, max_words: int = 14) -> str:
     if middle and len(phrase[middle.end() :].split()) >= 4:
         phrase = _after_lead_in(phrase, middle)
     phrase = without_placeholders(phrase)
-    phrase = re.split(r"(?<=[.!?;])\s|\s[(–—]\s?|,\s(?:car|parce|mais|et je|et nous)\b", phrase)[0]
+    phrase = _PROPOSAL_ENDS.split(phrase)[0]
     asks = not opening and bool(_ASKS.search(phrase))
     words = phrase.split()
     if len(words) > max_words:
@@ -288,16 +307,24 @@ _DATE = re.compile(
 )
 
 
+# A word said twice in a row ("éduquer, éduquer, éduquer"): emphasis a writer would not paste
+# ("faire faire", "nous nous" are grammar).
+_STUTTER = re.compile(r"\b(?!nous\b|vous\b|faire\b|fait\b)([a-z]{4,})\b[\s,;.!-]+\1\b")
+
+
 def pasteable(label: str, max_words: int = 14) -> bool:
     """A label a writer can paste as a proposal: an infinitive or nominal phrase of three words
     or more ("Appliquer la loi", "Plus de police dans les quartiers"), with a word that is not
     generic, not a story, a greeting or a letter's heading ("On se sent seul", "Bonjour à tous",
-    "Yzeure, le 6 janvier 2020"), not cut at the word limit ("Il serait judicieux que nous
+    "Yzeure, le 6 janvier 2020"), no word said again and again ("Sanctionner sanctionner
+    sanctionner efficacement"), not cut at the word limit ("Il serait judicieux que nous
     puissions" is a stub), no placeholder, and no question, story, statement of fact or
     presentation by its grammar (``phrasing.label_problem``: "La patrouille est arrivée à 19 h
     45", "Maire d'une commune de moins de 600 habitants")."""
     words = re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", label)
     if len(words) < 3 or len(label.split()) >= max_words or ANY_PLACEHOLDER.search(label):
+        return False
+    if _STUTTER.search(_fold(label)):  # "Sanctionner sanctionner sanctionner efficacement"
         return False
     if _NARRATIVE_START.match(label) or _dangling(label.split()[-1]):
         return False

@@ -10,15 +10,17 @@ explained, never silently skipped:
 - ``past``: a story in the past, "La patrouille est arrivée à 19 h 45", "Qu'il me faisait
   ouvrir les robinets";
 - ``statement``: a present-tense statement of fact, "Les enfants connaissent un policier",
-  "Infirmière de nuit, je travaille de 20 h à 7 h"; a modal ("doit", "faut", "pourrait"), a
-  conditional, a subjunctive or an imperative ("Éclairez le parc") is prescriptive and passes,
-  as does a relative clause ("des gestes qui sauvent");
+  "Infirmière de nuit, je travaille de 20 h à 7 h", or an action judged useless, "Appeler le 17
+  ne sert à rien"; a modal ("doit", "faut", "pourrait"), a conditional, a subjunctive or an
+  imperative ("Éclairez le parc") is prescriptive and passes, as does a relative clause ("des
+  gestes qui sauvent");
 - ``presentation``: the writer introducing themselves, "Maire d'une commune de moins de 600
   habitants", "Conseillère départementale du canton";
 - ``time``: a story's time or its participle opening, "Après deux vols de matériel agricole",
   "Ayant appris par la presse locale …";
-- ``personal``: the writer's own affairs, "Que je m'organise avec ma mère", or a pronoun that
-  stands for what the sentence before said, "En créer, un mercredi sur deux".
+- ``personal``: the writer's own affairs, "Que je m'organise avec ma mère", "Savoir à qui
+  m'adresser pour contester ce montant", or a pronoun that stands for what the sentence before
+  said, "En créer, un mercredi sur deux".
 
 Measured on the sample consultation's labels and checked on writer N2's held-out texts
 (docs/proposals.md, *Labels that are no proposal, by their grammar*).
@@ -54,6 +56,12 @@ _STORY_OPENING = re.compile(
 # "Que je m'organise avec ma mère" (after "il faut que"): the writer's own affairs; "En créer,
 # un mercredi sur deux": what "en" stands for was said the sentence before.
 _OWN_STORY = re.compile(r"^(?:qu(?:e\s+|['’]\s*)(?:je\b|j['’])|en\s+[^\W\d_]+(?:er|ir|re)\b)", re.I)
+# The writer as the one who acts or is acted on, anywhere in the label ("Savoir à qui
+# m'adresser pour contester ce montant", "Sur ce coup là je serais un peu réactionnaire", "La
+# police municipale m'a dit …"): one person's case or opinion, not a proposal many make. A
+# possessive is no such sign ("Pouvoir écrire à ma brigade"), nor a feeling ("Davantage punir,
+# même si cela me peine"). Read last: the grammar's reason comes first.
+_FIRST_PERSON = re.compile(r"(?<![\w-])(?:je(?![\w-])|[jm]['’])", re.I)
 # Verbs whose present tense proposes rather than states ("doit", "faut", "nous demandons").
 _PRESCRIBING = frozenset(
     {
@@ -77,6 +85,9 @@ _SUBJUNCTIVE = re.compile(
     r"^(?:soi[est]?|soient|fasse(?:nt|s)?|puisse(?:nt|s)?|aille(?:nt|s)?|ai[et]s?|aient"
     r"|sache(?:nt|s)?|veuille(?:nt|s)?|prennes?|viennes?)$",
     re.I,
+)
+_SUBJECT_PRONOUNS = frozenset(
+    {"ce", "c'", "c’", "cela", "ça", "ceci", "il", "ils", "elle", "elles", "on", "qui", "tout"}
 )
 _SKIPPED = frozenset({"ne", "n'", "n’", "pas", "plus", "jamais", "déjà", "toujours", "y", "en"})
 _OBJECTS = frozenset({"me", "m'", "m’", "te", "t'", "t’", "se", "s'", "s’", "lui", "leur"})
@@ -143,13 +154,15 @@ def label_problem(label: str) -> str | None:
         main_read = True
         if wished or optative or token.lemma_ in _PRESCRIBING:
             continue
+        if _infinitive_subject(tokens, k):  # "Appeler le 17 ne sert à rien"
+            return "statement"
         # An infinitive before it ("Davantage sanctionner et cela me désole") makes the label
         # a proposal with a comment; no subject ("Descendez de la voiture", "Couvre feu …") an
         # imperative or a word the tagger took for a verb.
         if any("Inf" in t.morph.get("VerbForm") for t in tokens[:k]) or not _subject(tokens, k):
             continue
         return "statement"
-    return None
+    return "personal" if _FIRST_PERSON.search(text) else None
 
 
 def _subject(tokens, k: int) -> bool:
@@ -187,3 +200,21 @@ def _embedded(tokens, k: int) -> bool:
         if token.is_punct or "Fin" in token.morph.get("VerbForm"):
             return False
     return False
+
+
+def _infinitive_subject(tokens, k: int) -> bool:
+    """Whether the label's opening infinitive is the subject of the negated present-tense verb
+    at ``k``: "Appeler le 17 ne sert à rien", "Porter plainte ne change rien" say an action is
+    useless, they propose none. Only a negated verb: "Installer des caméras permet de
+    dissuader" argues for its proposal. A comma, a conjunction or a pronoun between them
+    ("Sanctionner, ce n'est pas le cas") makes the verb a comment, which passes."""
+    if "Inf" not in tokens[0].morph.get("VerbForm"):
+        return False
+    verb = tokens[k]
+    if "Pres" not in verb.morph.get("Tense") or "Ind" not in verb.morph.get("Mood"):
+        return False
+    if k < 2 or tokens[k - 1].lower_ not in ("ne", "n'", "n’"):
+        return False
+    return not any(
+        t.is_punct or t.pos_ == "CCONJ" or t.lower_ in _SUBJECT_PRONOUNS for t in tokens[1 : k - 1]
+    )
