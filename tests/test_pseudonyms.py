@@ -46,13 +46,14 @@ def test_precision_on_real_text_held_out_half(figures):
 
 
 def test_recall_of_authors_in_the_team_sample(figures):
-    """The team's sample knows who wrote each message: on the held-out half, at least 95 in
-    100 mentions of the author (name parts, e-mail) are replaced, every e-mail, and at most 12
-    messages still name their author after the whole cleaner."""
+    """The team's sample knows who wrote each message: on the held-out half, at least 96.5 in
+    100 mentions of the author (name parts, e-mail) are replaced, every e-mail, and at most 8
+    messages still name their author after the whole cleaner (12 before signatures were read
+    by where they stand, cleaning/signatures.py)."""
     report = figures["team_sample"]["report"]
-    assert report["recall"] >= 0.95, report
+    assert report["recall"] >= 0.965, report
     assert report["recall_per_kind"]["EMAIL"] == 1.0, report
-    assert report["records_still_naming_their_author_after_cleaning"] <= 12, report
+    assert report["records_still_naming_their_author_after_cleaning"] <= 8, report
 
 
 @pytest.mark.parametrize(
@@ -123,3 +124,34 @@ def test_lowercase_words_are_not_part_of_a_name(cleaner):
         result = cleaner.clean(signed)
         assert result.text.endswith("[PERSONNE_1]"), result.text
         assert [r.before for r in result.repairs if r.kind == "pseudonym"] == [name]
+
+
+@pytest.mark.parametrize(
+    ("text", "personal", "kept"),
+    [
+        # a first name alone under the last sentence, even one that is a French word
+        ("On a vu des motos toute la nuit, il faut agir.\nRomain", ["Romain"], ["motos"]),
+        ("Merci d'avoir organisé la réunion !\n\nAurore", ["Aurore"], ["réunion"]),
+        # the line after the closing formula, with the role and the town under it
+        (
+            "Je reste à votre disposition.\n\nBien respectueusement,\n\nAurélien Castagnol\n"
+            "Adjoint au maire\nVille de Cusset",
+            ["Aurélien", "Castagnol"],
+            ["Adjoint au maire", "Ville de Cusset"],
+        ),
+        # a short last block: the name signs, the town under it is where the writer lives
+        ("Mettez des caméras au parking.\n\nThomas Bréval\nCusset", ["Bréval"], ["Cusset"]),
+        # what ends a letter without naming anyone stays
+        ("Merci pour tout ce que vous faites.\n\nBisous", [], ["Bisous"]),
+        ("Il faudrait plus de lumière rue Pasteur.\nVoilà", [], ["Voilà"]),
+    ],
+)
+def test_a_name_signing_a_letter_is_replaced_where_it_stands(cleaner, text, personal, kept):
+    """NER reads a name alone on its line poorly: a signature is told by where it stands (the
+    last line, apart from the text; the line after "Cordialement"; the first of a short last
+    block), as the team sample's authors showed ("…un danger.\nDidier")."""
+    result = cleaner.clean(text)
+    for value in personal:
+        assert value not in result.text, result.text
+    for value in kept:
+        assert value in result.text, result.text

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from nlp_assises.cleaning.repairs import Repair
+from nlp_assises.cleaning.signatures import signature_spans
 
 PLACEHOLDER = re.compile(r"\[(?:PERSONNE|EMAIL|TEL|ADRESSE|URL)_\d+\]")
 # Any placeholder shape ("[TELEPHONE_2]" too): what labels and keywords must never show.
@@ -157,6 +158,8 @@ _FUNCTION_POS = {"ADP", "AUX", "CCONJ", "DET", "PRON", "SCONJ", "PUNCT", "PART"}
 # "gendarmes" -5.0); given names and surnames the tagger calls nouns are rarer ("Sandrine" -5.5,
 # "Maxence" -5.9, "Vandamme" -6.7). Chosen on the tune half of the labels (bench/pseudonyms.py).
 _COMMON_NOUN_LOGPROB = -5.3
+# A signature's word this frequent in French is no name (``_signature_common``).
+_SIGNATURE_COMMON_LOGPROB = -3.5
 _LETTER = re.compile(r"[^\W\d_]")
 _ELIDED = re.compile(r"^[dlDL]['’]")
 _SENTENCE = re.compile(r"[^\n.!?…]+[.!?…]*")
@@ -192,6 +195,8 @@ class Pseudonymizer:
             if name.split()[0].lower() in _NOT_NAMES:
                 continue
             spans.append(_Span(m.start("name"), m.end("name"), "PERSONNE"))
+        for start, end in signature_spans(text, self._signature_common):
+            spans.append(_Span(start, end, "PERSONNE"))
         for m in SIGNED_INITIALS.finditer(text):
             # "A. Prévention" is a heading, unless it ends the text: "Merci\nC. Ballet".
             if not text[m.end() :].strip() or not self._frequent(m.group("surname")):
@@ -251,6 +256,12 @@ class Pseudonymizer:
 
             self._lexicon = Lexicon("fr")
         return self._lexicon
+
+    def _signature_common(self, word: str) -> bool:
+        """A word that signs no letter: a title or a greeting, or a word French uses as often
+        as "Paris" or "France" (first names are rarer: "Jean" -3.5, "Marie" -4.0)."""
+        folded = word.lower().strip(".,")
+        return folded in _TRIGGERS_NOT or self.lexicon.logprob(folded) >= _SIGNATURE_COMMON_LOGPROB
 
     def _common(self, word: str) -> bool:
         return self.lexicon.logprob(word.lower()) >= -5.5

@@ -1,0 +1,115 @@
+"""Where a letter or an e-mail is signed: its last line, and the line after its closing formula.
+
+NER reads a first name alone on a line poorly ("…si y a un danger.\\nDidier", "Bien
+respectueusement,\\nOlivier Tantot\\nConseiller municipal délégué"): there is no sentence around
+it. Where it stands tells what it is: a short line of capitalised words that ends a text of
+several lines, or that follows "Cordialement,", is its writer's name
+(docs/privacy-measures.md, *Signatures*).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+# A line that closes a letter: what follows it is the signature.
+CLOSING = re.compile(
+    r"^[ \t]*(?:(?:bien |très |trés )?(?:cordialement|respectueusement|amicalement|sincèrement)"
+    r"|bien à (?:vous|toi)|amitiés|(?:sincères |meilleures |mes |nos |bien )?salutations\b.*"
+    r"|(?:je vous prie d|veuillez|recevez|avec (?:mes|nos|tous mes|toutes mes))\b.*"
+    r"|bonne (?:journée|soirée|fin de journée)|à bientôt|merci(?: d['’]avance| beaucoup)?)"
+    r"[ \t,.!]*$",
+    re.I,
+)
+# A word a signature's name is made of: capitalised ("Océane", "Le Goff") or in capitals
+# ("DURAND"), or an initial ("L.").
+_NAME_WORD = re.compile(r"^(?:[A-ZÀ-ÖØ-Ý][a-zà-öø-ÿ'’-]+|[A-ZÀ-ÖØ-Ý]{2,}|[A-ZÀ-ÖØ-Ý]\.)$")
+# Capitalised words that end a letter without being anyone's name.
+_NOT_SIGNATURE = frozenset(
+    {
+        "merci",
+        "cordialement",
+        "salutations",
+        "respectueusement",
+        "amicalement",
+        "amitiés",
+        "bonjour",
+        "bonsoir",
+        "vive",
+        "bravo",
+        "courage",
+        "ps",
+        "nb",
+        "signé",
+        "signée",
+        "anonyme",
+        "citoyen",
+        "citoyenne",
+        "sincèrement",
+        "confraternellement",
+        "fraternellement",
+        "chaleureusement",
+        "sportivement",
+        "bisous",
+        "bises",
+        "voilà",
+        # a role or a body signing, not a person's name
+        "coordinatrice",
+        "coordinateur",
+        "manager",
+        "director",
+        "secrétaire",
+        "trésorier",
+        "trésorière",
+        "bénévole",
+        "association",
+        "collectif",
+        "comité",
+        "amicale",
+        "syndicat",
+        "conseil",
+        "service",
+        "équipe",
+        "mairie",
+        "commune",
+        "ville",
+    }
+)
+_MAX_WORDS = 3
+
+
+def signature_spans(text: str, common: Callable[[str], bool]) -> Iterator[tuple[int, int]]:
+    """The (start, end) of each name signing ``text``: its last line when it stands apart, the
+    first line of a short last block, and the line after a closing formula, when that line is
+    one to three name words (``_NAME_WORD``), none of them a closing word or a word French uses
+    often (``common(word)``: "Police", "France"). A text of one line is never signed this way:
+    an answer to a form says no name alone."""
+    lines = [(m.start(), m.group(0)) for m in re.finditer(r"[^\n]+", text) if m.group(0).strip()]
+    if len(lines) < 2:
+        return
+    signed = {i + 1 for i, (_, line) in enumerate(lines[:-1]) if CLOSING.match(line)}
+    # The last line signs when it stands apart from the line before (a blank line or the end of
+    # a sentence between them); otherwise it continues a block: "Hélène Deschamps\nMoulins"
+    # ends on the writer's town.
+    (before_start, before), (last_start, _) = lines[-2], lines[-1]
+    apart = "\n\n" in text[before_start + len(before) : last_start].replace(" ", "")
+    if apart or re.search(r"[.!?…:]\W*$", before):
+        signed.add(len(lines) - 1)
+    # The first line of a last block of one to three lines ("Thomas Vial\nCusset")
+    blocks = [b for b in re.finditer(r"(?:[^\n]*\S[^\n]*(?:\n|$))+", text)]
+    if len(blocks) > 1 and blocks[-1].group(0).strip().count("\n") < 3:
+        first = next(i for i, (start, _) in enumerate(lines) if start >= blocks[-1].start())
+        signed.add(first)
+    for i in sorted(signed):
+        start, line = lines[i]
+        words = list(re.finditer(r"\S+", line.rstrip(" \t,.")))
+        if not 1 <= len(words) <= _MAX_WORDS:
+            continue
+        if all(_is_name_word(w.group(0), common) for w in words):
+            yield start + words[0].start(), start + words[-1].end()
+
+
+def _is_name_word(word: str, common: Callable[[str], bool]) -> bool:
+    if not _NAME_WORD.match(word) or word.lower() in _NOT_SIGNATURE:
+        return False
+    return word.endswith(".") or not common(word)
