@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from nlp_assises.cleaning.repairs import Repair
-from nlp_assises.cleaning.signatures import signature_spans
+from nlp_assises.cleaning.signatures import introduction_spans, signature_spans
 
 PLACEHOLDER = re.compile(r"\[(?:PERSONNE|EMAIL|TEL|ADRESSE|URL)_\d+\]")
 # Any placeholder shape ("[TELEPHONE_2]" too): what labels and keywords must never show.
@@ -195,8 +195,8 @@ class Pseudonymizer:
             if name.split()[0].lower() in _NOT_NAMES:
                 continue
             spans.append(_Span(m.start("name"), m.end("name"), "PERSONNE"))
-        for start, end in signature_spans(text, self._signature_common):
-            spans.append(_Span(start, end, "PERSONNE"))
+        for found in (signature_spans, introduction_spans):
+            spans += [_Span(s, e, "PERSONNE") for s, e in found(text, self._signature_common)]
         for m in SIGNED_INITIALS.finditer(text):
             # "A. Prévention" is a heading, unless it ends the text: "Merci\nC. Ballet".
             if not text[m.end() :].strip() or not self._frequent(m.group("surname")):

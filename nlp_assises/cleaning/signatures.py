@@ -1,9 +1,11 @@
-"""Where a letter or an e-mail is signed: its last line, and the line after its closing formula.
+"""Where a letter or an e-mail names its writer or its reader: its signature, its greeting,
+the writer introducing themselves.
 
 NER reads a first name alone on a line poorly ("…si y a un danger.\\nDidier", "Bien
 respectueusement,\\nOlivier Tantot\\nConseiller municipal délégué"): there is no sentence around
 it. Where it stands tells what it is: a short line of capitalised words that ends a text of
-several lines, or that follows "Cordialement,", is its writer's name
+several lines, or that follows "Cordialement,", is its writer's name; so is the word after "je
+m'appelle", and a capitalised word after "Bonjour" with a comma is its reader's
 (docs/privacy-measures.md, *Signatures*).
 """
 
@@ -17,7 +19,8 @@ CLOSING = re.compile(
     r"^[ \t]*(?:(?:bien |très |trés )?(?:cordialement|respectueusement|amicalement|sincèrement)"
     r"|bien à (?:vous|toi)|amitiés|(?:sincères |meilleures |mes |nos |bien )?salutations\b.*"
     r"|(?:je vous prie d|veuillez|recevez|avec (?:mes|nos|tous mes|toutes mes))\b.*"
-    r"|bonne (?:journée|soirée|fin de journée)|à bientôt|merci(?: d['’]avance| beaucoup)?)"
+    r"|bonne (?:journée|soirée|fin de journée)|à bientôt|merci(?: d['’]avance| par avance"
+    r"| beaucoup)?|(?:je vous remercie|en vous remerciant)\b.*)"
     r"[ \t,.!]*$",
     re.I,
 )
@@ -103,9 +106,13 @@ def signature_spans(text: str, common: Callable[[str], bool]) -> Iterator[tuple[
     for i in sorted(signed):
         start, line = lines[i]
         words = list(re.finditer(r"\S+", line.rstrip(" \t,.")))
-        if not 1 <= len(words) <= _MAX_WORDS:
-            continue
-        if all(_is_name_word(w.group(0), common) for w in words):
+        # two signing together: "Jean et Marie Fayet", "Romain & Léa"
+        names = [
+            w.group(0)
+            for k, w in enumerate(words)
+            if not (0 < k < len(words) - 1 and w.group(0) in ("et", "&"))
+        ]
+        if words and 1 <= len(names) <= _MAX_WORDS and all(_is_name_word(n, common) for n in names):
             yield start + words[0].start(), start + words[-1].end()
 
 
@@ -113,3 +120,27 @@ def _is_name_word(word: str, common: Callable[[str], bool]) -> bool:
     if not _NAME_WORD.match(word) or word.lower() in _NOT_SIGNATURE:
         return False
     return word.endswith(".") or not common(word)
+
+
+# "Je m'appelle Enzo", "je me prénomme Sarah", "mon nom est Durand", "moi c'est Léa".
+_INTRODUCED = re.compile(
+    r"\b(?i:je m['’]appelle|je me (?:nomme|prénomme)|mon (?:nom|prénom) (?:est|c['’]est)"
+    r"|moi,? c['’]est)[ \t]+(?P<name>[A-ZÀ-ÖØ-Ý][\w'’-]+(?:[ \t]+[A-ZÀ-ÖØ-Ý][\w'’-]+)?)"
+)
+# "Bonjour Didier," "Chère Martine !": a greeting naming its reader, at the start of a line.
+_GREETED = re.compile(
+    r"^[ \t]*(?i:bonjour|bonsoir|salut|coucou|cher|chère)[ \t]+"
+    r"(?P<name>[A-ZÀ-ÖØ-Ý][\w'’-]+(?:[ \t]+[A-ZÀ-ÖØ-Ý][\w'’-]+)?)[ \t]*[,!]",
+    re.M,
+)
+
+
+def introduction_spans(text: str, common: Callable[[str], bool]) -> Iterator[tuple[int, int]]:
+    """The (start, end) of a name the writer gives as theirs ("Je m'appelle Enzo") or greets
+    their reader by ("Bonjour Didier,"), each of its words a name word as in a signature
+    ("Bonjour Monsieur," and "Je m'appelle Police" name nobody)."""
+    for pattern in (_INTRODUCED, _GREETED):
+        for m in pattern.finditer(text):
+            words = m.group("name").split()
+            if all(_is_name_word(w, common) for w in words):
+                yield m.start("name"), m.end("name")
