@@ -26,6 +26,13 @@ PLANTED = [
         "\nGisèle Marchetti\ngisele.marchetti@orange.fr\n06 12 34 56 78",
     },
     {
+        # a first name alone under the text, a greeting's first name, the writer introducing
+        # themselves: no sentence around them for NER (cleaning/signatures.py)
+        "id": "plant-first-names",
+        "text": "Bonjour Pascal,\n\nJe m'appelle Aurore et je voudrais plus de patrouilles à "
+        "pied le soir.\nJulie",
+    },
+    {
         "id": "plant-quoted",
         "text": "Je suis d'accord : plus de policiers dans les rues le soir.\n\nLe 3 mars 2020, "
         "Octave Valjean <octave.valjean@free.fr> a écrit :\n> Appelez-moi au 06 98 76 54 32\n"
@@ -93,6 +100,9 @@ SECRETS = [
     "Lefeèvre",
     "Bouchardeau",
     "Bou-",
+    "Pascal",
+    "Aurore",
+    "Julie",
 ]
 
 
