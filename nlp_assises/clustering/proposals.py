@@ -334,7 +334,12 @@ class ProposalClusterer:
                 continue
             embeddings = self.embedder.encode([u.text for u in units])
             topics, keywords, carried, placing = discover_theme(
-                self, units, embeddings, [lemmas_of[u] for u in units], by_id
+                self,
+                units,
+                embeddings,
+                [lemmas_of[u] for u in units],
+                by_id,
+                self._bertopic_params(),
             )
             groups: dict[int, list[int]] = {}
             for index, topic in enumerate(topics.tolist()):

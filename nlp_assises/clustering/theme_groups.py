@@ -11,7 +11,7 @@ only repeat the question make no proposal of it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
@@ -19,14 +19,45 @@ from nlp_assises.clustering.coherence import LIGHT_WORDS
 from nlp_assises.clustering.grouping import Context, HybridGrouping
 from nlp_assises.clustering.hybrid import HybridDiscovery
 from nlp_assises.clustering.lemmas import LemmaAnalyzer, LemmaPairs, question_words
+from nlp_assises.clustering.metric import ProposalMetric
 from nlp_assises.clustering.placement import FittedTheme
 from nlp_assises.clustering.results import Contribution
 from nlp_assises.clustering.splitting import KeywordSplit
 from nlp_assises.clustering.topics import UmapHdbscan, represent
 from nlp_assises.clustering.units import Unit
+from nlp_assises.embedding.base import Embedder
 
-if TYPE_CHECKING:  # the clusterer imports this module: its settings are read, not imported
-    from nlp_assises.clustering.proposals import ProposalClusterer
+
+class DiscoverySettings(Protocol):
+    """The settings one theme's discovery reads: ``ProposalClusterer``'s (its docstring says
+    what each does). A protocol, so that this module need not import the clusterer, which
+    imports it."""
+
+    embedder: Embedder
+    discovery: str
+    spacy_model: str
+    question: str | None
+    random_state: int
+    max_fit_units: int | None
+    outlier_threshold: float
+    word_weight: float
+    char_weight: float
+    context_weight: float
+    min_similarity: float
+    min_group_size: int
+    attach_similarity: float | None
+    metric: ProposalMetric | None
+    core_share: float | None
+    core_prefix: int | None
+    core_concepts: float | None
+    core_rescue: float | None
+    core_from_size: int | None
+    core_min_part: float | None
+    check_leftovers: bool
+    leftover_passes: int
+    split_share: float | None
+    split_min_parent: int
+    split_distinct: float
 
 
 class ThemeGroups(NamedTuple):
@@ -42,14 +73,16 @@ class ThemeGroups(NamedTuple):
 
 
 def discover_theme(
-    clusterer: ProposalClusterer,
+    clusterer: DiscoverySettings,
     units: list[Unit],
     embeddings: np.ndarray,
     lemmas: list[LemmaPairs],
     by_id: dict[str, Contribution],
+    bertopic_params: dict,
 ) -> ThemeGroups:
     """One theme's groups of ``units`` by ``clusterer``'s discovery path and settings
-    (``embeddings`` and ``lemmas``: one a unit; ``by_id``: their contributions)."""
+    (``embeddings`` and ``lemmas``: one a unit; ``by_id``: their contributions;
+    ``bertopic_params``: BERTopic's settings, for the UMAP + HDBSCAN path and the keywords)."""
     texts = [u.text for u in units]
     carried = np.zeros(len(units), dtype=int)
     if clusterer.discovery == "umap_hdbscan":
@@ -57,7 +90,7 @@ def discover_theme(
             clusterer.embedder,
             outlier_threshold=clusterer.outlier_threshold,
             max_fit_units=clusterer.max_fit_units,
-            **clusterer._bertopic_params(),
+            **bertopic_params,
         ).fit_predict(texts, embeddings, lemmas)
         return ThemeGroups(topics, keywords, carried, None)
     owners = [u.contribution_id for u in units]
@@ -79,7 +112,7 @@ def discover_theme(
         texts,
         embeddings,
         topics,
-        **clusterer._bertopic_params(),
+        **bertopic_params,
     )
     if asked:
         keywords = drop_question_words(keywords, asked)
@@ -87,7 +120,7 @@ def discover_theme(
 
 
 def hybrid_discovery(
-    clusterer: ProposalClusterer, analyzer: LemmaAnalyzer, asked: frozenset[str]
+    clusterer: DiscoverySettings, analyzer: LemmaAnalyzer, asked: frozenset[str]
 ) -> HybridDiscovery:
     """The hybrid path, unfitted, with ``clusterer``'s settings: its grouping reads ``analyzer``
     and ``asked`` (the question's words) joins the words that are never a group's core word."""
