@@ -213,4 +213,4 @@ def grouping_label(discovery) -> int:
     """The prison group's number in the first pass's grouping (before the check): the first
     unit's."""
     grouping = discovery.grouping
-    return int(grouped_as(grouping, int(grouping.sample_.max()) + 1)[0])
+    return int(grouping.sample_labels_[np.flatnonzero(grouping.sample_ == 0)[0]])

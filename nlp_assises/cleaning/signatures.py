@@ -94,14 +94,12 @@ def signature_spans(text: str, common: Callable[[str], bool]) -> Iterator[tuple[
     # The last line signs when it stands apart from the line before (a blank line or the end of
     # a sentence between them); otherwise it continues a block: "Hélène Deschamps\nMoulins"
     # ends on the writer's town.
-    (before_start, before), (last_start, _) = lines[-2], lines[-1]
-    apart = "\n\n" in text[before_start + len(before) : last_start].replace(" ", "")
-    if apart or re.search(r"[.!?…:]\W*$", before):
-        signed.add(len(lines) - 1)
+    last = len(lines) - 1
+    if _blank_before(text, lines, last) or re.search(r"[.!?…:]\W*$", lines[last - 1][1]):
+        signed.add(last)
     # The first line of a last block of one to three lines ("Thomas Vial\nCusset")
-    blocks = [b for b in re.finditer(r"(?:[^\n]*\S[^\n]*(?:\n|$))+", text)]
-    if len(blocks) > 1 and blocks[-1].group(0).strip().count("\n") < 3:
-        first = next(i for i, (start, _) in enumerate(lines) if start >= blocks[-1].start())
+    first = max((i for i in range(1, len(lines)) if _blank_before(text, lines, i)), default=0)
+    if first and last - first < 3:
         signed.add(first)
     for i in sorted(signed):
         start, line = lines[i]
@@ -114,6 +112,13 @@ def signature_spans(text: str, common: Callable[[str], bool]) -> Iterator[tuple[
         ]
         if words and 1 <= len(names) <= _MAX_WORDS and all(_is_name_word(n, common) for n in names):
             yield start + words[0].start(), start + words[-1].end()
+
+
+def _blank_before(text: str, lines: list[tuple[int, str]], i: int) -> bool:
+    """Whether a blank line (empty or white space only) stands between line ``i`` and the one before
+    (``lines``: the non-blank lines of ``text`` and where each starts)."""
+    start, line = lines[i - 1]
+    return text.count("\n", start + len(line), lines[i][0]) >= 2
 
 
 def _is_name_word(word: str, common: Callable[[str], bool]) -> bool:
