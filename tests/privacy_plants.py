@@ -33,6 +33,13 @@ PLANTED = [
         "pied le soir.\nJulie",
     },
     {
+        # a shop named after its owner; a first name under a line ending in an emoji
+        # (cleaning/signatures.py)
+        "id": "plant-shop",
+        "text": "Salon Inès Coiffure : notre vitrine a encore été taguée, une caméra place du "
+        "marché svp 🙏\nNoémie",
+    },
+    {
         "id": "plant-quoted",
         "text": "Je suis d'accord : plus de policiers dans les rues le soir.\n\nLe 3 mars 2020, "
         "Octave Valjean <octave.valjean@free.fr> a écrit :\n> Appelez-moi au 06 98 76 54 32\n"
@@ -103,6 +110,8 @@ SECRETS = [
     "Pascal",
     "Aurore",
     "Julie",
+    "Noémie",
+    "Inès",
 ]
 
 

@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from nlp_assises.cleaning.repairs import Repair
-from nlp_assises.cleaning.signatures import introduction_spans, signature_spans
+from nlp_assises.cleaning.signatures import (
+    introduction_spans,
+    is_activity,
+    signature_spans,
+    trade_name_spans,
+)
 
 PLACEHOLDER = re.compile(r"\[(?:PERSONNE|EMAIL|TEL|ADRESSE|URL)_\d+\]")
 # Any placeholder shape ("[TELEPHONE_2]" too): what labels and keywords must never show.
@@ -160,6 +165,8 @@ _FUNCTION_POS = {"ADP", "AUX", "CCONJ", "DET", "PRON", "SCONJ", "PUNCT", "PART"}
 _COMMON_NOUN_LOGPROB = -5.3
 # A signature's word this frequent in French is no name (``_signature_common``).
 _SIGNATURE_COMMON_LOGPROB = -3.5
+# A word of a shop's name this frequent is no owner's name (``_trade_common``).
+_TRADE_COMMON_LOGPROB = -4.5
 _LETTER = re.compile(r"[^\W\d_]")
 _ELIDED = re.compile(r"^[dlDL]['’]")
 _SENTENCE = re.compile(r"[^\n.!?…]+[.!?…]*")
@@ -197,6 +204,7 @@ class Pseudonymizer:
             spans.append(_Span(m.start("name"), m.end("name"), "PERSONNE"))
         for found in (signature_spans, introduction_spans):
             spans += [_Span(s, e, "PERSONNE") for s, e in found(text, self._signature_common)]
+        spans += [_Span(s, e, "PERSONNE") for s, e in trade_name_spans(text, self._trade_common)]
         for m in SIGNED_INITIALS.finditer(text):
             # "A. Prévention" is a heading, unless it ends the text: "Merci\nC. Ballet".
             if not text[m.end() :].strip() or not self._frequent(m.group("surname")):
@@ -262,6 +270,13 @@ class Pseudonymizer:
         as "Paris" or "France" (first names are rarer: "Jean" -3.5, "Marie" -4.0)."""
         folded = word.lower().strip(".,")
         return folded in _TRIGGERS_NOT or self.lexicon.logprob(folded) >= _SIGNATURE_COMMON_LOGPROB
+
+    def _trade_common(self, word: str) -> bool:
+        """A word of a shop's name that names no owner: as frequent as "Centrale" (-4.2) or
+        "Gare" (-4.4); given names and surnames are rarer ("Julie" -4.7, "Chambonnet" -7.7),
+        though "Martin" (-4.2) and "Paul" (-4.0) pass for common words."""
+        folded = word.lower().strip(".,")
+        return folded in _TRIGGERS_NOT or self.lexicon.logprob(folded) >= _TRADE_COMMON_LOGPROB
 
     def _common(self, word: str) -> bool:
         return self.lexicon.logprob(word.lower()) >= -5.5
@@ -382,6 +397,13 @@ class Pseudonymizer:
             if not tokens:
                 continue
             for run in _capitalised_runs(tokens):
+                # "Boulangerie Mazuel", "Inès Coiffure": the shop's trade is no name
+                while run and is_activity(run[0].text):
+                    run = run[1:]
+                while run and is_activity(run[-1].text):
+                    run = run[:-1]
+                if not run:
+                    continue
                 words = [t.text for t in run]
                 if all(w.lower().strip(".,") in _TRIGGERS_NOT for w in words):
                     continue

@@ -19,8 +19,8 @@ CLOSING = re.compile(
     r"^[ \t]*(?:(?:bien |très |trés )?(?:cordialement|respectueusement|amicalement|sincèrement)"
     r"|bien à (?:vous|toi)|amitiés|(?:sincères |meilleures |mes |nos |bien )?salutations\b.*"
     r"|(?:je vous prie d|veuillez|recevez|avec (?:mes|nos|tous mes|toutes mes))\b.*"
-    r"|bonne (?:journée|soirée|fin de journée)|à bientôt|merci(?: d['’]avance| par avance"
-    r"| beaucoup)?|(?:je vous remercie|en vous remerciant)\b.*)"
+    r"|bonne (?:journée|soirée|fin de journée)|à bientôt"
+    r"|(?:merci|je vous remercie|en vous remerciant)\b.*)"
     r"[ \t,.!]*$",
     re.I,
 )
@@ -79,6 +79,8 @@ _NOT_SIGNATURE = frozenset(
     }
 )
 _MAX_WORDS = 3
+# A line that ends a sentence: a full stop, or an emoji a text message ends on ("…samedi ❤️").
+_SENTENCE_END = re.compile(r"(?:[.!?…:]|[\u2600-\u27bf\U0001f300-\U0001faff])\W*$")
 
 
 def signature_spans(text: str, common: Callable[[str], bool]) -> Iterator[tuple[int, int]]:
@@ -95,7 +97,7 @@ def signature_spans(text: str, common: Callable[[str], bool]) -> Iterator[tuple[
     # a sentence between them); otherwise it continues a block: "Hélène Deschamps\nMoulins"
     # ends on the writer's town.
     last = len(lines) - 1
-    if _blank_before(text, lines, last) or re.search(r"[.!?…:]\W*$", lines[last - 1][1]):
+    if _blank_before(text, lines, last) or _SENTENCE_END.search(lines[last - 1][1]):
         signed.add(last)
     # The first line of a last block of one to three lines ("Thomas Vial\nCusset")
     first = max((i for i in range(1, len(lines)) if _blank_before(text, lines, i)), default=0)
@@ -122,15 +124,19 @@ def _blank_before(text: str, lines: list[tuple[int, str]], i: int) -> bool:
 
 
 def _is_name_word(word: str, common: Callable[[str], bool]) -> bool:
-    if not _NAME_WORD.match(word) or word.lower() in _NOT_SIGNATURE:
+    if not _NAME_WORD.match(word) or word.lower() in _NOT_SIGNATURE or is_activity(word):
         return False
     return word.endswith(".") or not common(word)
 
 
-# "Je m'appelle Enzo", "je me prénomme Sarah", "mon nom est Durand", "moi c'est Léa".
+# "Je m'appelle Enzo", "je me prénomme Sarah", "mon nom est Durand", "moi c'est Léa", "Chamo-me
+# José".
 _INTRODUCED = re.compile(
     r"\b(?i:je m['’]appelle|je me (?:nomme|prénomme)|mon (?:nom|prénom) (?:est|c['’]est)"
-    r"|moi,? c['’]est)[ \t]+(?P<name>[A-ZÀ-ÖØ-Ý][\w'’-]+(?:[ \t]+[A-ZÀ-ÖØ-Ý][\w'’-]+)?)"
+    r"|moi,? c['’]est"
+    # a writer introducing themselves in their own language
+    r"|chamo-me|o meu nome é|me llamo|mi nombre es|mi chiamo|my name is|ich hei(?:ß|ss)e)[ \t]+"
+    r"(?P<name>[A-ZÀ-ÖØ-Ý][\w'’-]+(?:[ \t]+[A-ZÀ-ÖØ-Ý][\w'’-]+)?)"
 )
 # "Bonjour Didier," "Chère Martine !": a greeting naming its reader, at the start of a line.
 _GREETED = re.compile(
@@ -149,3 +155,47 @@ def introduction_spans(text: str, common: Callable[[str], bool]) -> Iterator[tup
             words = m.group("name").split()
             if all(_is_name_word(w, common) for w in words):
                 yield m.start("name"), m.end("name")
+
+
+# A shop or a firm named after its owner: "Pharmacie Chambonnet", "Salon Nadia Coiffure",
+# "Quincaillerie Pommerol".
+_TRADES = (
+    r"Pharmacie|Quincaillerie|Boulangerie|P[âa]tisserie|Boucherie|Charcuterie|[ÉE]picerie"
+    r"|Librairie|Droguerie|Mercerie|Garage|Salon|Cabinet|Ambulances|Taxis?|Menuiserie|Plomberie"
+    r"|Ma[çc]onnerie|Auto-[ée]cole|Ferme|Domaine|Auberge|Restaurant|Brasserie|Caf[ée]|Bar|Tabac"
+    r"|Optique|Ets\.?|[ÉE]tablissements|SARL|EURL|SAS"
+)
+_TRADE = re.compile(
+    rf"\b(?:{_TRADES})[ \t]+"
+    r"(?P<name>[A-ZÀ-ÖØ-Ý][\w'’-]+(?:[ \t]+[A-ZÀ-ÖØ-Ý][\w'’-]+)?)"
+)
+
+# What a shop's name says it does, after its trade or its owner's name: no name
+# ("Plomberie Chauffage", "SARL Roux Plomberie", "Salon Nadia Coiffure").
+_ACTIVITY = re.compile(
+    rf"^(?:{_TRADES}|Chauffage|Coiffure|[ÉE]lectricit[ée]|Couverture|Services?|Immobilier"
+    r"|Automobiles?|Transports?|Paysages?|B[âa]timent|R[ée]novation|Sanitaires?|Fr[èe]res|Fils)$",
+    re.I,
+)
+
+
+def is_activity(word: str) -> bool:
+    """A word of a shop's name that says what it does ("Boulangerie", "Coiffure"), no name."""
+    return bool(_ACTIVITY.match(word))
+
+
+def trade_name_spans(text: str, common: Callable[[str], bool]) -> Iterator[tuple[int, int]]:
+    """The (start, end) of the owner's name in a shop's or a firm's name: the name words after
+    a trade ("Pharmacie Chambonnet"), up to the first word French uses often ("Pharmacie
+    Centrale" names nobody, nor what the shop does: "Salon Nadia Coiffure"). A brand goes
+    with it ("Garage Renault"): a placeholder costs a synthesis little, a shopkeeper's name
+    would not be ours to publish."""
+    for m in _TRADE.finditer(text):
+        words = list(re.finditer(r"\S+", m.group("name")))
+        kept = []
+        for w in words:
+            if not _is_name_word(w.group(0), common):
+                break
+            kept.append(w)
+        if kept:
+            yield m.start("name") + kept[0].start(), m.start("name") + kept[-1].end()
