@@ -33,11 +33,11 @@ PLANTED = [
         "pied le soir.\nJulie",
     },
     {
-        # a shop named after its owner; a first name under a line ending in an emoji
-        # (cleaning/signatures.py)
+        # a shop named after its owner; a number plate; a first name under a line ending in
+        # an emoji (cleaning/signatures.py)
         "id": "plant-shop",
-        "text": "Salon Inès Coiffure : notre vitrine a encore été taguée, une caméra place du "
-        "marché svp 🙏\nNoémie",
+        "text": "Salon Inès Coiffure : notre vitrine a encore été taguée, la camionnette "
+        "GK-731-PW était garée devant, une caméra place du marché svp 🙏\nNoémie",
     },
     {
         "id": "plant-quoted",
@@ -112,6 +112,7 @@ SECRETS = [
     "Julie",
     "Noémie",
     "Inès",
+    "GK-731-PW",
 ]
 
 

@@ -184,3 +184,27 @@ def test_a_name_signing_a_letter_is_replaced_where_it_stands(cleaner, text, pers
         assert value not in result.text, result.text
     for value in kept:
         assert value in result.text, result.text
+
+
+@pytest.mark.parametrize(
+    ("text", "plates"),
+    [
+        ("La voiture immatriculée GH-512-KL se gare sur le trottoir.", ["GH-512-KL"]),
+        ("Relevé le numéro : FR204ZE, je l'ai donné aux gendarmes.", ["FR204ZE"]),
+        ("le camion gh 512 kl bloque la rue tous les matins", ["gh 512 kl"]),
+        ("Un scooter sans plaque… si, plaque 4521 TX 03, tous les soirs.", ["4521 TX 03"]),
+        # the same shapes, no vehicle: a speed, a road, a time stay
+        ("EN 130 KM on ne voit rien, la RN 7 et la D 2009 non plus.", []),
+        ("La voiture passe vers 3 h 30 et repart à 22 h 15.", []),
+    ],
+)
+def test_number_plates_are_replaced(cleaner, text, plates):
+    """A number plate identifies the vehicle's owner: citizens reporting incivilités write them
+    ("la voiture immatriculée …"). The 2009 shape is replaced wherever it stands; with spaces,
+    or the older "1234 AB 56", only after a word about a vehicle."""
+    result = cleaner.clean(text)
+    for plate in plates:
+        assert plate not in result.text, result.text
+        assert "[IMMAT_1]" in result.text
+    if not plates:
+        assert result.text == text

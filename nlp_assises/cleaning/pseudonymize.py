@@ -1,5 +1,6 @@
-"""Pseudonymisation (RGPD): e-mails, phone numbers, postal addresses and person names become stable
-placeholders ([EMAIL_1], [TEL_1], [ADRESSE_1], [PERSONNE_1]) in the cleaned text.
+"""Pseudonymisation (RGPD): e-mails, phone numbers, postal addresses, number plates and person
+names become stable placeholders ([EMAIL_1], [TEL_1], [ADRESSE_1], [IMMAT_1], [PERSONNE_1]) in
+the cleaned text.
 
 Rules find what has a shape (e-mails, French phone numbers, street addresses, a title followed by a
 name, initials and a surname signing a letter); spaCy's French NER finds the other names, and its
@@ -23,14 +24,28 @@ from nlp_assises.cleaning.signatures import (
     trade_name_spans,
 )
 
-PLACEHOLDER = re.compile(r"\[(?:PERSONNE|EMAIL|TEL|ADRESSE|URL)_\d+\]")
+PLACEHOLDER = re.compile(r"\[(?:PERSONNE|EMAIL|TEL|ADRESSE|URL|IMMAT)_\d+\]")
 # Any placeholder shape ("[TELEPHONE_2]" too): what labels and keywords must never show.
 ANY_PLACEHOLDER = re.compile(r"\[[A-ZÉ]+_\d+\]")
-PLACEHOLDER_WORDS = frozenset({"personne", "email", "tel", "telephone", "adresse", "url"})
+PLACEHOLDER_WORDS = frozenset({"personne", "email", "tel", "telephone", "adresse", "url", "immat"})
 
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 PHONE = re.compile(
     r"(?<![\w+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?[1-9]|0[1-9])(?:[\s.-]?\d{2}){4}(?!\d)"
+)
+# A French number plate identifies its owner: "AB-123-CD" (since 2009; no I, O or U), with
+# hyphens or none. Written with spaces, or the older "1234 AB 56", it could be other things
+# ("EN 130 KM"): then only after a word about a vehicle ("la voiture immatriculée …").
+_PLATE_LETTER = "[A-HJ-NP-TV-Z]"
+PLATE = re.compile(
+    rf"\b(?i:{_PLATE_LETTER}{{2}}-\d{{3}}-{_PLATE_LETTER}{{2}})\b"
+    rf"|\b{_PLATE_LETTER}{{2}}\d{{3}}{_PLATE_LETTER}{{2}}\b"
+)
+_PLATE_AFTER_VEHICLE = re.compile(
+    r"\b(?i:immatricul\w*|plaques?|v[ée]hicules?|voitures?|motos?|scooters?|camion(?:nette)?s?"
+    r"|fourgons?|utilitaires?|quads?|4x4)\b[^.!?\n]{0,40}?"
+    rf"(?P<plate>\b(?i:{_PLATE_LETTER}{{2}}[ -]?\d{{3}}[ -]?{_PLATE_LETTER}{{2}})\b"
+    r"|\b\d{1,4}[ -]?[A-HJ-NP-Z]{1,3}[ -]?(?:\d{2}|2[AB])\b)"
 )
 _STREET = (
     r"(?:rue|avenue|av\.|boulevard|bd|place|impasse|all[ée]e|chemin|route|quai|cours|square"
@@ -197,6 +212,11 @@ class Pseudonymizer:
         spans = [_Span(m.start(), m.end(), "EMAIL") for m in EMAIL.finditer(text)]
         spans += [_Span(m.start(), m.end(), "TEL") for m in PHONE.finditer(text)]
         spans += [_Span(m.start(), m.end(), "ADRESSE") for m in ADDRESS.finditer(text)]
+        spans += [_Span(m.start(), m.end(), "IMMAT") for m in PLATE.finditer(text)]
+        spans += [
+            _Span(m.start("plate"), m.end("plate"), "IMMAT")
+            for m in _PLATE_AFTER_VEHICLE.finditer(text)
+        ]
         for m in TITLED_NAME.finditer(text):
             name = m.group("name")
             if name.split()[0].lower() in _NOT_NAMES:
