@@ -11,8 +11,8 @@ Roles are ordered: no key < ``portal`` < ``writer`` < ``admin``. Only an admin s
 - an in-text repair (mojibake, PDF accent, hyphenation, spacing...) shows its ``before`` and
   ``after`` only when neither holds a piece of that contribution's personal values (the
   ``before`` of its pseudonym repairs and their words) nor anything the rule-based detectors find
-  (e-mail, phone, postal address, number plate, titled name, URL, IBAN): "HÃ©lÃ¨ne" → "Hélène"
-  inside "Hélène Dupont" is withheld;
+  (e-mail, phone, postal address, number plate, titled name, URL, IBAN, social security
+  number): "HÃ©lÃ¨ne" → "Hélène" inside "Hélène Dupont" is withheld;
 - texts (cleaned text, quotes, labels, keywords) have any left-over occurrence of the
   contribution's personal values replaced by their placeholder, and derived texts whose
   contribution is unknown (labels, keywords, job errors, log lines) have what the rules find
@@ -29,7 +29,15 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from nlp_assises.cleaning.pseudonymize import ADDRESS, EMAIL, PHONE, PLATE, TITLED_NAME
+from nlp_assises.cleaning.pseudonymize import (
+    ADDRESS,
+    EMAIL,
+    NIR,
+    PHONE,
+    PLATE,
+    SPELT_EMAIL,
+    TITLED_NAME,
+)
 
 ADMIN = "admin"
 # Repairs that change a few characters inside the text a reader sees.
@@ -42,14 +50,23 @@ IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?\
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (URL, "[URL]"),
     (EMAIL, "[EMAIL]"),
+    (SPELT_EMAIL, "[EMAIL]"),
     (IBAN, "[IBAN]"),
+    (NIR, "[NIR]"),
     (PHONE, "[TEL]"),
     (ADDRESS, "[ADRESSE]"),
     (PLATE, "[IMMAT]"),
 )
 # Contact details in a cleaned text: pseudonymisation replaced them, unless another rule's
 # match swallowed part of one ("[ADRESSE_1].bonnefoy03@gmail.com"); its other rules ran already.
-_TEXT_RULES = ((EMAIL, "[EMAIL]"), (IBAN, "[IBAN]"), (PHONE, "[TEL]"), (PLATE, "[IMMAT]"))
+_TEXT_RULES = (
+    (EMAIL, "[EMAIL]"),
+    (SPELT_EMAIL, "[EMAIL]"),
+    (IBAN, "[IBAN]"),
+    (NIR, "[NIR]"),
+    (PHONE, "[TEL]"),
+    (PLATE, "[IMMAT]"),
+)
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _MIN_PIECE = 3  # shorter words ("de", "é") are in everything
 
@@ -76,7 +93,8 @@ def rule_findings(text: str) -> bool:
 
 def scrub_rules(text: str) -> str:
     """``text`` with what the rule-based detectors find replaced (URL, e-mail, IBAN, phone,
-    address, number plate): for texts with no contribution to take personal values from."""
+    address, number plate, social security number): for texts with no contribution to take
+    personal values from."""
     if not text:
         return text
     for pattern, placeholder in _RULES:

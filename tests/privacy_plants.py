@@ -40,6 +40,12 @@ PLANTED = [
         "GK-731-PW était garée devant, une caméra place du marché svp 🙏\nNoémie",
     },
     {
+        # a text message: a name in lowercase, an e-mail spelt out, a social security number
+        "id": "plant-spelt",
+        "text": "je m appelle noé lambert, on m a volé mon scooter. écrivez moi noe.lambert "
+        "arobase free point fr, j ai donné mon numéro de sécu 1 85 05 78 006 084 36 à la police",
+    },
+    {
         "id": "plant-quoted",
         "text": "Je suis d'accord : plus de policiers dans les rues le soir.\n\nLe 3 mars 2020, "
         "Octave Valjean <octave.valjean@free.fr> a écrit :\n> Appelez-moi au 06 98 76 54 32\n"
@@ -113,6 +119,8 @@ SECRETS = [
     "Noémie",
     "Inès",
     "GK-731-PW",
+    "lambert",
+    "006 084",
 ]
 
 

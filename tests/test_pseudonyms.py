@@ -208,3 +208,37 @@ def test_number_plates_are_replaced(cleaner, text, plates):
         assert "[IMMAT_1]" in result.text
     if not plates:
         assert result.text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "personal", "kind"),
+    [
+        ("écrivez moi : jean.dupont at gmail point com", ["jean.dupont", "gmail"], "EMAIL"),
+        ("mon mail : m.faure[at]orange.fr, merci", ["m.faure"], "EMAIL"),
+        ("contact : lea.roux arobase free point fr", ["lea.roux"], "EMAIL"),
+        ("Mon numéro de sécu : 2 91 12 63 113 045 72.", ["045 72"], "NIR"),
+        ("je m appelle jean dupont et j habite a vichy", ["jean", "dupont"], "PERSONNE"),
+        ("Bonjour, mon prénom est kevin, j'ai 15 ans.", ["kevin"], "PERSONNE"),
+    ],
+)
+def test_spelt_out_e_mails_social_security_numbers_and_lowercase_names(
+    cleaner, text, personal, kind
+):
+    """What a text message or a wary writer does: an e-mail spelt out against robots, a social
+    security number, a name in lowercase after "je m'appelle" (no apostrophe)."""
+    result = cleaner.clean(text)
+    for value in personal:
+        assert value not in result.text, result.text
+    assert f"[{kind}_1]" in result.text, result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pour moi c'est impossible, on se retrouve at home point final.",
+        "Il y a 1 500 000 habitants et 2 120 300 voitures.",
+        "je m'appelle comme mon grand-père",
+    ],
+)
+def test_what_looks_spelt_out_but_is_not_stays(cleaner, text):
+    assert cleaner.clean(text).text == text

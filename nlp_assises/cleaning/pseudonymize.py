@@ -24,12 +24,26 @@ from nlp_assises.cleaning.signatures import (
     trade_name_spans,
 )
 
-PLACEHOLDER = re.compile(r"\[(?:PERSONNE|EMAIL|TEL|ADRESSE|URL|IMMAT)_\d+\]")
+PLACEHOLDER = re.compile(r"\[(?:PERSONNE|EMAIL|TEL|ADRESSE|URL|IMMAT|NIR)_\d+\]")
 # Any placeholder shape ("[TELEPHONE_2]" too): what labels and keywords must never show.
 ANY_PLACEHOLDER = re.compile(r"\[[A-ZÉ]+_\d+\]")
 PLACEHOLDER_WORDS = frozenset({"personne", "email", "tel", "telephone", "adresse", "url", "immat"})
 
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+# An address spelt out against robots: "jean.dupont [at] gmail.com", "jean.dupont arobase
+# orange point fr", "jean(at)free(dot)fr"; it must end on a known domain ending.
+_AT = r"(?:\s*[\[({]\s*(?:at|arobase|@)\s*[\])}]\s*|\s+(?:at|arobase|@)\s+|\s*arobase\s*)"
+_DOT = r"(?:\s*[\[({]\s*(?:dot|point)\s*[\])}]\s*|\s+(?:dot|point)\s+|\.)"
+SPELT_EMAIL = re.compile(
+    rf"\b[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}"
+    r"(?:com|fr|net|org|eu|info|be|ch|ca|io|me|biz|gouv\.fr)\b",
+    re.I,
+)
+# A French social security number (NIR): sex, year, month, département, commune, order, key.
+NIR = re.compile(
+    r"(?<!\d)[12][ .]?\d{2}[ .]?(?:0[1-9]|1[0-2]|[2-9]\d)[ .]?(?:\d{2}|2[AB])[ .]?\d{3}[ .]?"
+    r"\d{3}(?:[ .]?\d{2})?(?!\d)"
+)
 PHONE = re.compile(
     r"(?<![\w+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?[1-9]|0[1-9])(?:[\s.-]?\d{2}){4}(?!\d)"
 )
@@ -210,6 +224,8 @@ class Pseudonymizer:
 
     def _rule_spans(self, text: str) -> list[_Span]:
         spans = [_Span(m.start(), m.end(), "EMAIL") for m in EMAIL.finditer(text)]
+        spans += [_Span(m.start(), m.end(), "EMAIL") for m in SPELT_EMAIL.finditer(text)]
+        spans += [_Span(m.start(), m.end(), "NIR") for m in NIR.finditer(text)]
         spans += [_Span(m.start(), m.end(), "TEL") for m in PHONE.finditer(text)]
         spans += [_Span(m.start(), m.end(), "ADRESSE") for m in ADDRESS.finditer(text)]
         spans += [_Span(m.start(), m.end(), "IMMAT") for m in PLATE.finditer(text)]

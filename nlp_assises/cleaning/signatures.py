@@ -132,11 +132,11 @@ def _is_name_word(word: str, common: Callable[[str], bool]) -> bool:
 # "Je m'appelle Enzo", "je me prénomme Sarah", "mon nom est Durand", "moi c'est Léa", "Chamo-me
 # José".
 _INTRODUCED = re.compile(
-    r"\b(?i:je m['’]appelle|je me (?:nomme|prénomme)|mon (?:nom|prénom) (?:est|c['’]est)"
+    r"\b(?P<lead>(?i:je m['’ ]?appelle|je me (?:nomme|prénomme)|mon (?:nom|prénom) (?:est|c['’]est)"
     r"|moi,? c['’]est"
     # a writer introducing themselves in their own language
-    r"|chamo-me|o meu nome é|me llamo|mi nombre es|mi chiamo|my name is|ich hei(?:ß|ss)e)[ \t]+"
-    r"(?P<name>[A-ZÀ-ÖØ-Ý][\w'’-]+(?:[ \t]+[A-ZÀ-ÖØ-Ý][\w'’-]+)?)"
+    r"|chamo-me|o meu nome é|me llamo|mi nombre es|mi chiamo|my name is|ich hei(?:ß|ss)e))[ \t]+"
+    r"(?P<name>[^\W\d_][\w'’-]+(?:[ \t]+[^\W\d_][\w'’-]+)?)"
 )
 # "Bonjour Didier," "Chère Martine !": a greeting naming its reader, at the start of a line.
 _GREETED = re.compile(
@@ -150,11 +150,24 @@ def introduction_spans(text: str, common: Callable[[str], bool]) -> Iterator[tup
     """The (start, end) of a name the writer gives as theirs ("Je m'appelle Enzo") or greets
     their reader by ("Bonjour Didier,"), each of its words a name word as in a signature
     ("Bonjour Monsieur," and "Je m'appelle Police" name nobody)."""
-    for pattern in (_INTRODUCED, _GREETED):
-        for m in pattern.finditer(text):
-            words = m.group("name").split()
-            if all(_is_name_word(w, common) for w in words):
-                yield m.start("name"), m.end("name")
+    for m in _GREETED.finditer(text):
+        if all(_is_name_word(w, common) for w in m.group("name").split()):
+            yield m.start("name"), m.end("name")
+    # After "je m'appelle" a name may be written in lowercase, as in a text message ("je m
+    # appelle jean dupont"): the words up to the first one French uses often ("et", "j'habite").
+    # Not after "moi c'est": "pour moi c'est impossible".
+    for m in _INTRODUCED.finditer(text):
+        words = list(re.finditer(r"\S+", m.group("name")))
+        in_lowercase = not m.group("lead").lower().startswith("moi")
+        kept = []
+        for w in words:
+            word = w.group(0)
+            lowercase_name = in_lowercase and word.isalpha() and word.islower() and not common(word)
+            if not (lowercase_name or _is_name_word(word, common)):
+                break
+            kept.append(w)
+        if kept:
+            yield m.start("name") + kept[0].start(), m.start("name") + kept[-1].end()
 
 
 # A shop or a firm named after its owner: "Pharmacie Chambonnet", "Salon Nadia Coiffure",
