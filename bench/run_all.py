@@ -22,6 +22,7 @@ BENCHMARKS = [
     "proposals.py",
     "proposals_heldout.py",  # discovery: proposals hidden from what is learnt, 5 folds
     "proposals_real.py",  # real answers, hand labels; needs ../shared/realdata, else a skip
+    "label_reading.py",  # blind readers: do answers make their label's proposal; needs ../shared
     "proposals_stability.py",  # the same real answers reordered or 1 % fewer; needs ../shared
     "subproposals_real.py",  # a large proposal's variants on real answers; needs ../shared
     "sampled_refit.py",  # what fitting the proposals on a sample costs, real answers

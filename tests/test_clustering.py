@@ -431,6 +431,62 @@ def test_a_label_says_what_its_group_shares_not_one_members_other_ideas():
     assert pick_label_source(group, horizon=1, shared=shared) is group[0]  # within the horizon
 
 
+def test_a_coordinated_label_keeps_the_idea_its_group_shares():
+    """A label that coordinates two ideas is cut to the one its members share, verbatim, when
+    that one alone is a pasteable label and the other is the label sentence's aside (said by
+    fewer than a fifth of the group); otherwise it stays whole."""
+    from nlp_assises.clustering.labels import focused_label
+    from nlp_assises.clustering.units import Unit
+
+    def group(*texts: str) -> list[Unit]:
+        return [Unit(str(k), t, 0, True) for k, t in enumerate(texts)]
+
+    passing = group(
+        "Être exemplaires et ne rien laisser passer.",
+        "Il ne faut rien laisser passer.",
+        "Ne rien laisser passer, jamais.",
+        "Rien ne doit passer.",
+        "Ne laisser rien passer",
+        "Il faut ne rien laisser passer",
+    )
+    assert focused_label("Être exemplaires et ne rien laisser passer", passing) == (
+        "Ne rien laisser passer"
+    )
+    whole = [
+        # a fifth of the group is about the other idea
+        (
+            "Être exemplaires et ne rien laisser passer",
+            [*passing[:4], *group("Être exemplaires d'abord.", "Des élus exemplaires.")],
+        ),
+        # both ideas are the group's
+        (
+            "Éduquer et sanctionner les jeunes",
+            group("Éduquer et sanctionner.", "Sanctionner, éduquer.", "Éduquer puis sanctionner"),
+        ),
+        # the shared idea leans on the words before it, or is too short alone
+        (
+            "Plus de répression et d'éducation",
+            group("Plus d'éducation.", "L'éducation !", "Éducation d'abord."),
+        ),
+        (
+            "Plus de police, tolérance zéro",
+            group("Tolérance zéro.", "Zéro tolérance", "La tolérance zéro."),
+        ),
+        # two nouns inside one phrase
+        (
+            "Des agents dans les bus de nuit le jeudi et le samedi",
+            group("Des agents dans les bus de nuit.", "Bus de nuit : des agents", "Agents, nuit"),
+        ),
+        # one idea said in two words
+        (
+            "Avoir une réponse graduelle et proportionnelle",
+            group("Une réponse graduelle.", "Graduelle !", "Des sanctions graduelles."),
+        ),
+    ]
+    for label, members in whole:
+        assert focused_label(label, members) == label
+
+
 # -- pseudonyms never reach labels or keywords ----------------------------------------------------
 def test_label_chooser_prefers_a_unit_without_a_pseudonym_and_cuts_cleanly():
     from nlp_assises.clustering.labels import (

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER, PLACEHOLDER_WORDS
-from nlp_assises.clustering.phrasing import label_problem
+from nlp_assises.clustering.phrasing import label_problem, proposal_opening
 from nlp_assises.clustering.units import Unit
 
 GENERIC_WORDS = {
@@ -393,6 +393,65 @@ def pick_label_source(
         if pool:
             return next((u for u in pool if u.prescriptive), pool[0])
     raise ValueError("a proposal without units")
+
+
+# Where a label coordinates ideas: "Plus de police, tolérance zéro", "Éduquer et sanctionner".
+_COORDINATION = re.compile(r"\s*[,;]\s+(?:et\s+|puis\s+)?|\s+(?:et|puis|ou|mais aussi)\s+", re.I)
+
+
+def _stands_alone(piece: str, opening: str) -> bool:
+    """Whether a conjunct is a proposal of its own, so dropping it leaves the other whole: an
+    infinitive ("Éduquer", "Être exemplaires"), a quantity ("moins d'angélisme") or a nominal
+    label ("un système de surveillance"); not a noun inside one phrase ("le samedi")."""
+    if opening == "verb":
+        return True
+    first = piece.split()[0].lower()
+    return first in _QUANTITY_WORDS or pasteable(piece[:1].upper() + piece[1:])
+
+
+_QUANTITY_WORDS = frozenset({"plus", "moins", "davantage", "pas", "zéro"})
+
+
+def focused_label(label: str, units: Sequence[Unit]) -> str:
+    """``label`` cut to the one idea its group's ``units`` share: when it coordinates ideas
+    ("Être exemplaires et ne rien laisser passer"), each conjunct opening as a proposal does
+    (``phrasing.proposal_opening``: not "graduelle et proportionnelle"), and its first or last
+    conjunct holds words the group says (``shared_stems``) while the other conjuncts' words are
+    each said by fewer than a fifth of its contributions (the sentence's aside, not a part of
+    the group), that conjunct, if it is a pasteable label on its own ("Tolérance zéro" is too
+    short). The label stays a piece of its sentence, so its quote still says it
+    (docs/proposals.md, *Labels that coordinate two ideas*)."""
+    shared = shared_stems(units)
+    if not shared:
+        return label
+    cuts = list(_COORDINATION.finditer(label))
+    if not cuts:
+        return label
+    bounds = [0, *(b for c in cuts for b in (c.start(), c.end())), len(label)]
+    pieces = [label[bounds[k] : bounds[k + 1]].strip(" ,;.!") for k in range(0, len(bounds), 2)]
+    said = [(word_stems(p) - _GENERIC_STEMS) & shared for p in pieces]
+    openings = [proposal_opening(p) for p in pieces]
+    if not any(said) or None in openings:
+        return label  # one idea said in two words ("graduelle et proportionnelle")
+    said_by: dict[str, set[str]] = {}
+    for unit in units:
+        for stem in word_stems(unit.text):
+            said_by.setdefault(stem, set()).add(unit.contribution_id)
+    few = len({u.contribution_id for u in units}) / 5
+    for k in (0, len(pieces) - 1):
+        dropped = set().union(*(word_stems(p) for j, p in enumerate(pieces) if j != k))
+        dropped -= _GENERIC_STEMS
+        if not said[k] or any(len(said_by.get(stem, ())) >= few for stem in dropped):
+            continue  # the other idea is a fifth of the group's, not the sentence's aside
+        if openings[k] == "noun" and "verb" in openings:
+            continue  # "expliquer la Loi et les règles": the noun is the verb's object
+        others = [(p, o) for j, (p, o) in enumerate(zip(pieces, openings, strict=True)) if j != k]
+        if not all(_stands_alone(p, o) for p, o in others):
+            continue  # "le jeudi et le samedi", "à un gendarme ou un policier": one phrase
+        piece = pieces[k][:1].upper() + pieces[k][1:]
+        if pasteable(piece):
+            return piece
+    return label
 
 
 def clean_keywords(words: Sequence[str], limit: int = 8) -> list[str]:

@@ -165,6 +165,35 @@ def label_problem(label: str) -> str | None:
     return "personal" if _FIRST_PERSON.search(text) else None
 
 
+_QUANTIFIERS = frozenset({"plus", "moins", "davantage", "beaucoup", "assez", "pas", "zéro"})
+
+
+@lru_cache(maxsize=65536)
+def proposal_opening(phrase: str) -> str | None:
+    """How ``phrase`` opens, when it opens as a proposal does on its own: ``"verb"`` for an
+    infinitive ("Durcir les peines") or a negated one ("Ne rien laisser passer"), ``"noun"`` for
+    a determiner before its noun ("Des PV aux récalcitrants") or a quantity ("Plus de
+    vidéosurveillance") with no finite verb after it ("le dialogue doivent toujours primer" is
+    a subject); None for an adjective ("proportionnelle"), a bare noun ("principes de la
+    République"), a preposition ("sur le comportement") or a pronoun ("les faire appliquer")."""
+    text = phrase.strip()
+    tokens = [t for t in _pipeline()(text[:1].lower() + text[1:]) if not t.is_punct] if text else []
+    if not tokens:
+        return None
+    first = tokens[0]
+    if first.lower_ in ("ne", "n'", "n’"):
+        return "verb" if any("Inf" in t.morph.get("VerbForm") for t in tokens[1:4]) else None
+    if first.pos_ in ("VERB", "AUX") and "Inf" in first.morph.get("VerbForm"):
+        return "verb"
+    nominal = len(tokens) > 1 and (
+        (first.lower_ in _QUANTIFIERS and tokens[1].lower_ in ("de", "d'", "d’", "des"))
+        or (first.pos_ == "DET" and tokens[1].pos_ in ("NOUN", "PROPN", "ADJ"))
+    )
+    if nominal and not any("Fin" in t.morph.get("VerbForm") for t in tokens):
+        return "noun"
+    return None
+
+
 def _subject(tokens, k: int) -> bool:
     """Whether the finite verb at ``k`` has a subject right before it: a noun or a pronoun,
     across negation, adverbs, adjectives and object pronouns ("la brigade ne me répond pas",

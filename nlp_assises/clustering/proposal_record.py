@@ -14,6 +14,7 @@ from collections import Counter
 import numpy as np
 
 from nlp_assises.clustering.labels import (
+    focused_label,
     label_from_unit,
     pick_label_source,
     shared_stems,
@@ -78,7 +79,7 @@ def emit_proposal(
             scanned = int((support == support.max()).sum())
         shared = shared_stems([units[i] for i in indices])
         label_source = pick_label_source([units[indices[k]] for k in order], scanned, shared)
-        label = label_from_unit(label_source.text)
+        label = focused_label(label_from_unit(label_source.text), [units[i] for i in indices])
         # The sentence the label comes from is quoted first, in place of any other sentence
         # of its contribution (one quote a contribution): the label's words are in a quote.
         source = {

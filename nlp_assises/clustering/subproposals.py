@@ -33,6 +33,7 @@ from nlp_assises.clustering.coherence import LIGHT_WORDS, CoherenceCheck
 from nlp_assises.clustering.discovery import CoherentGroups, HybridSimilarity
 from nlp_assises.clustering.labels import (
     clean_keywords,
+    focused_label,
     label_from_unit,
     pasteable,
     pick_label_source,
@@ -272,7 +273,7 @@ class SubProposals:
         top = int((support == support.max()).sum())
         shared = shared_stems([units[i] for i in indices])
         source = pick_label_source([units[i] for i in order], top, shared)
-        label = label_from_unit(source.text)
+        label = focused_label(label_from_unit(source.text), [units[i] for i in indices])
         if not pasteable(label):
             return None
         quotes = [source]

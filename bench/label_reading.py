@@ -1,0 +1,248 @@
+"""Do the real answers make the proposal their label names? Blind readers say (issue 13).
+
+The issue's target is worded on readers: "weighted by size, ≥ 80 % of clustered contributions
+sit in a proposal whose label they make". ``bench/proposals_real.py``'s ``supported`` is a proxy
+for it (a member makes its cluster's majority hand-labelled proposal), and the hand labels tell
+apart proposals a label may rightly gather ("Sanctionner les incivilités" over "sanctionner
+durement" and "sanctionner financièrement"). This benchmark reads the target directly.
+
+Protocol (``--draw DIR``): the default clustering of the 7,237 real answers given their question
+(``cluster_items(question=...)``, default ``random_state``); 240 clustered answers drawn at
+random, uniformly (so weighted by proposal size), among those **not** in the DEV half of the
+hand labels (the half settings were chosen on); two readers read 160 each, 80 in common; each
+sheet also holds 20 decoys (an answer shown with another proposal's label), shuffled, and the
+readers are not told they exist. Each item shows the label and the answer, verbatim; the reader
+answers ``oui`` (the answer makes what the label proposes, possibly among other things), ``en
+partie`` (a narrower, broader or merely related version) or ``non``. The sheets hold real text
+and stay outside the project (``DIR``); ``--record DIR`` writes the verdicts to
+``data/labels/realdata_label_reading.jsonl`` keyed by answer id and a hash of the label shown,
+never the text.
+
+Scoring (the default): the same clustering is run again; a verdict counts while the answer's
+proposal still has the label the reader saw (the hash matches), so a later change of labels or
+groups shows as verdicts no longer judged rather than as stale figures. Reported: the share of
+``oui`` over the drawn answers (an answer both readers read counts half for each), per reader
+and pooled, with ``oui`` + ``en partie``; the decoys' ``oui`` rate (a reader who says ``oui`` to
+more than a fifth of them is flagged); agreement on the common answers (raw, Cohen's kappa);
+and, beside it, the proxy ``supported`` on the drawn answers that have a TEST hand label.
+
+    nice -n 10 .venv/bin/python bench/label_reading.py [--draw DIR | --record DIR]
+
+Skipped with a message when ../shared/realdata is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+from collections import Counter
+from pathlib import Path
+
+from common import REALDATA, REPO, real_texts, write
+from proposals_real import QUESTION, answer_items, load_labels
+
+from nlp_assises.embedding import load_embedder
+from nlp_assises.open_question import cluster_items
+
+READING = REPO / "data" / "labels" / "realdata_label_reading.jsonl"
+STATIC = REPO / "models" / "embedders" / "static-fr-core-news-md"
+DRAWN, PER_READER, DECOYS = 240, 160, 20
+VERDICTS = ("oui", "en partie", "non")
+SEED = 20261207
+
+
+def label_hash(label: str) -> str:
+    return hashlib.sha256(label.encode("utf-8")).hexdigest()[:12]
+
+
+def row(answer: str, label: str, *, decoy: bool) -> dict:
+    return {"id": answer, "label": label, "label_sha": label_hash(label), "decoy": decoy}
+
+
+def clustered() -> tuple[dict[str, str], dict[str, str]]:
+    """Each clustered answer's main proposal, and each proposal's label (the default run)."""
+    records = [json.loads(line) for line in REALDATA.read_text(encoding="utf-8").splitlines()]
+    result = cluster_items(answer_items(records), load_embedder(STATIC), question=QUESTION)
+    labels = {c["id"]: c["label"] for c in result.clusters}
+    main = {i: a[0] for i, a in result.assignments.items() if a}
+    return main, labels
+
+
+def recorded() -> list[dict]:
+    if not READING.is_file():
+        return []
+    return [json.loads(line) for line in READING.read_text(encoding="utf-8").splitlines()]
+
+
+def draw(folder: Path, round_: int) -> None:
+    """The two reading sheets of round ``round_`` (Markdown, real text: keep them out of the
+    project) and their keys (which answer, which label, which items are decoys). A round draws
+    among the answers no earlier round showed, with a seed of its own."""
+    main, labels = clustered()
+    texts = real_texts()
+    dev = {r["id"] for r in load_labels() if r["split"] == "dev"}
+    shown = {r["id"] for r in recorded() if r.get("round", 1) < round_}
+    pool = sorted(i for i in main if i not in dev and i not in shown)
+    rng = random.Random(SEED + round_ - 1)
+    drawn = rng.sample(pool, DRAWN)
+    rows = [row(i, labels[main[i]], decoy=False) for i in drawn]
+    overlap = 2 * PER_READER - DRAWN
+    sheets = {"A": rows[:PER_READER], "B": rows[PER_READER - overlap :]}
+    every_label = sorted(set(labels.values()))
+    folder.mkdir(parents=True, exist_ok=True)
+    for reader, sheet in sheets.items():
+        for i in rng.sample([i for i in pool if i not in drawn], DECOYS):
+            other = rng.choice([label for label in every_label if label != labels[main[i]]])
+            sheet = [*sheet, row(i, other, decoy=True)]
+        rng.shuffle(sheet)
+        key = [dict(row, item=k) for k, row in enumerate(sheet, 1)]
+        (folder / f"key_{reader}.json").write_text(json.dumps(key, ensure_ascii=False))
+        (folder / f"sheet_{reader}.md").write_text(
+            "".join(
+                f"## {k}\nPROPOSITION : {row['label']}\nRÉPONSE : {texts[row['id']].strip()}\n\n"
+                for k, row in enumerate(sheet, 1)
+            )
+        )
+    print(f"sheets and keys in {folder}: readers write verdicts_A.json, verdicts_B.json")
+
+
+def record(folder: Path, round_: int, readers: tuple[str, str]) -> None:
+    """``verdicts_<reader>.json`` (``[{"item", "verdict"}]``) joined to the keys, without text,
+    as round ``round_``'s verdicts (replacing any earlier record of that round); ``readers``:
+    the names the round's two readers are recorded under (their files are ``*_A``, ``*_B``)."""
+    lines = [r for r in recorded() if r.get("round", 1) != round_]
+    for reader, name in zip(("A", "B"), readers, strict=True):
+        key = {row["item"]: row for row in json.loads((folder / f"key_{reader}.json").read_text())}
+        verdicts = json.loads((folder / f"verdicts_{reader}.json").read_text())
+        if sorted(v["item"] for v in verdicts) != sorted(key):
+            sys.exit(f"verdicts_{reader}.json does not judge every item of its sheet once")
+        for v in sorted(verdicts, key=lambda v: v["item"]):
+            if v["verdict"] not in VERDICTS:
+                sys.exit(f"reader {reader}, item {v['item']}: verdict must be one of {VERDICTS}")
+            row = key[v["item"]]
+            lines.append(
+                {
+                    "round": round_,
+                    "id": row["id"],
+                    "label_sha": row["label_sha"],
+                    "decoy": row["decoy"],
+                    "reader": name,
+                    "verdict": v["verdict"],
+                }
+            )
+    lines.sort(key=lambda line: line.get("round", 1))
+    READING.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    print(f"{len(lines)} verdicts written to {READING.relative_to(REPO)}")
+
+
+def kappa(pairs: list[tuple[str, str]]) -> float | None:
+    """Cohen's kappa of two readers' verdicts on the same items."""
+    if not pairs:
+        return None
+    observed = sum(a == b for a, b in pairs) / len(pairs)
+    first, second = Counter(a for a, _ in pairs), Counter(b for _, b in pairs)
+    expected = sum(first[c] * second[c] for c in first) / len(pairs) ** 2
+    return round((observed - expected) / (1 - expected), 3) if expected < 1 else None
+
+
+def summary(rows: list[dict], now: dict[str, str], main: dict[str, str]) -> dict:
+    """The figures of some recorded verdicts (see the module docstring); ``now``: each clustered
+    answer's label hash in this run, ``main``: its proposal."""
+    judged = [r for r in rows if not r["decoy"] and now.get(r["id"]) == r["label_sha"]]
+    stale = sum(1 for r in rows if not r["decoy"]) - len(judged)
+    readers_of = Counter(r["id"] for r in judged)
+
+    def share(selected: list[dict], verdicts: tuple[str, ...]) -> float | None:
+        weight = sum(1 / readers_of[r["id"]] for r in selected)
+        made = sum(1 / readers_of[r["id"]] for r in selected if r["verdict"] in verdicts)
+        return round(made / weight, 4) if weight else None
+
+    by_reader = {}
+    for reader in sorted({r["reader"] for r in rows}):
+        mine = [r for r in judged if r["reader"] == reader]
+        decoys = [r for r in rows if r["decoy"] and r["reader"] == reader]
+        said_yes = sum(r["verdict"] == "oui" for r in decoys) / len(decoys) if decoys else None
+        by_reader[reader] = {
+            "answers": len(mine),
+            "make_the_label": share(mine, ("oui",)) if mine else None,
+            "make_it_or_in_part": share(mine, ("oui", "en partie")) if mine else None,
+            "decoys_said_oui": round(said_yes, 3) if said_yes is not None else None,
+            "trusted": said_yes is not None and said_yes <= 0.2,
+        }
+    verdicts_of: dict[str, list[str]] = {}
+    for r in judged:
+        verdicts_of.setdefault(r["id"], []).append(r["verdict"])
+    pairs = [(v[0], v[1]) for v in verdicts_of.values() if len(v) == 2]
+    binary = [(str(a == "oui"), str(b == "oui")) for a, b in pairs]
+
+    # the proxy on the same answers: ``supported`` as bench/proposals_real.py judges it
+    hand = {r["id"]: r for r in load_labels() if r["substantive"] and r["proposals"]}
+    members: dict[str, list[dict]] = {}
+    for i, k in main.items():
+        if i in hand and hand[i]["split"] == "test":
+            members.setdefault(k, []).append(hand[i])
+    proxy = []
+    for answer in {r["id"] for r in judged if hand.get(r["id"], {}).get("split") == "test"}:
+        group = members[main[answer]]
+        others = Counter(p for m in group if m["id"] != answer for p in m["proposals"])
+        if others:
+            proxy.append(others.most_common(1)[0][0] in hand[answer]["proposals"])
+    return {
+        "answers_judged": len(readers_of),
+        "verdicts_no_longer_judged": stale,
+        "make_the_label": share(judged, ("oui",)),
+        "make_it_or_in_part": share(judged, ("oui", "en partie")),
+        "by_reader": by_reader,
+        "agreement": {
+            "answers_read_by_both": len(pairs),
+            "raw": round(sum(a == b for a, b in pairs) / len(pairs), 3) if pairs else None,
+            "kappa_three_verdicts": kappa(pairs),
+            "kappa_oui_or_not": kappa(binary),
+        },
+        "proxy_supported_on_the_same_answers": {
+            "answers": len(proxy),
+            "supported": round(sum(proxy) / len(proxy), 4) if proxy else None,
+        },
+    }
+
+
+def score() -> dict:
+    """Every round's figures, and all rounds together (each a uniform draw)."""
+    rows = recorded()
+    main, labels = clustered()
+    now = {i: label_hash(labels[k]) for i, k in main.items()}
+    rounds = sorted({r.get("round", 1) for r in rows})
+    return {
+        "verdicts": READING.relative_to(REPO).as_posix(),
+        "rounds": {
+            str(n): summary([r for r in rows if r.get("round", 1) == n], now, main) for n in rounds
+        },
+        "all_rounds": summary(rows, now, main),
+    }
+
+
+def main() -> dict | None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draw", type=Path, help="write the reading sheets and keys to DIR")
+    parser.add_argument("--record", type=Path, help="write DIR's verdicts to the labels file")
+    parser.add_argument("--round", type=int, default=1, help="the reading round drawn or recorded")
+    parser.add_argument(
+        "--readers", nargs=2, default=("A", "B"), help="the round's two readers' names"
+    )
+    args = parser.parse_args()
+    if not REALDATA.is_file():
+        message = f"{REALDATA} is absent (../shared/realdata): nothing to read"
+        print(f"label_reading skipped: {message}", file=sys.stderr)
+        return write("label_reading", {"skipped": message})
+    if args.draw:
+        return draw(args.draw, args.round)
+    if args.record:
+        return record(args.record, args.round, tuple(args.readers))
+    return write("label_reading", score())
+
+
+if __name__ == "__main__":
+    main()

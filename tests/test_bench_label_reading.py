@@ -1,0 +1,59 @@
+"""bench/label_reading.py's scoring: a verdict counts while the answer's proposal still has the
+label its reader saw; an answer two readers read counts half for each; decoys only check the
+readers."""
+
+from __future__ import annotations
+
+import sys
+
+from tests.conftest import REPO
+
+sys.path.insert(0, str(REPO / "bench"))
+
+from label_reading import kappa, label_hash, summary
+
+
+def _row(answer: str, label: str, reader: str, verdict: str, decoy: bool = False) -> dict:
+    return {
+        "round": 1,
+        "id": answer,
+        "label_sha": label_hash(label),
+        "decoy": decoy,
+        "reader": reader,
+        "verdict": verdict,
+    }
+
+
+def test_verdicts_count_while_their_label_stands_and_shared_answers_count_half():
+    rows = [
+        _row("a1", "Plus de police", "A", "oui"),
+        _row("a1", "Plus de police", "B", "non"),  # read by both: half each
+        _row("a2", "Ne rien laisser passer", "A", "oui"),
+        _row("a3", "Éduquer et punir", "B", "en partie"),
+        _row("a4", "Un label devenu autre", "A", "non"),  # its label changed since: not judged
+        _row("d1", "Plus de police", "A", "oui", decoy=True),
+        _row("d2", "Plus de police", "B", "non", decoy=True),
+    ]
+    now = {
+        "a1": label_hash("Plus de police"),
+        "a2": label_hash("Ne rien laisser passer"),
+        "a3": label_hash("Éduquer et punir"),
+        "a4": label_hash("Éduquer"),
+    }
+    main = {"a1": "p1", "a2": "p2", "a3": "p3", "a4": "p4"}
+    figures = summary(rows, now, main)
+    assert figures["answers_judged"] == 3
+    assert figures["verdicts_no_longer_judged"] == 1
+    # a1: 0.5 made, a2: 1, a3: 0, over 3 answers
+    assert figures["make_the_label"] == round(1.5 / 3, 4)
+    assert figures["make_it_or_in_part"] == round(2.5 / 3, 4)
+    assert figures["by_reader"]["A"]["decoys_said_oui"] == 1.0
+    assert not figures["by_reader"]["A"]["trusted"]
+    assert figures["by_reader"]["B"]["trusted"]
+    assert figures["agreement"]["answers_read_by_both"] == 1
+
+
+def test_kappa_is_one_for_agreement_and_zero_by_chance():
+    assert kappa([("oui", "oui"), ("non", "non"), ("oui", "oui"), ("non", "non")]) == 1.0
+    assert kappa([("oui", "oui"), ("oui", "non"), ("non", "oui"), ("non", "non")]) == 0.0
+    assert kappa([]) is None
