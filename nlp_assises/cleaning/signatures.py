@@ -1,5 +1,5 @@
 """Where a letter or an e-mail names its writer or its reader: its signature, its greeting,
-the writer introducing themselves.
+the writer introducing themselves, the shop named after its owner.
 
 NER reads a first name alone on a line poorly ("…si y a un danger.\\nDidier", "Bien
 respectueusement,\\nOlivier Tantot\\nConseiller municipal délégué"): there is no sentence around
@@ -157,17 +157,26 @@ def introduction_spans(text: str, common: Callable[[str], bool]) -> Iterator[tup
     # appelle jean dupont"): the words up to the first one French uses often ("et", "j'habite").
     # Not after "moi c'est": "pour moi c'est impossible".
     for m in _INTRODUCED.finditer(text):
-        words = list(re.finditer(r"\S+", m.group("name")))
         in_lowercase = not m.group("lead").lower().startswith("moi")
-        kept = []
-        for w in words:
-            word = w.group(0)
-            lowercase_name = in_lowercase and word.isalpha() and word.islower() and not common(word)
-            if not (lowercase_name or _is_name_word(word, common)):
-                break
-            kept.append(w)
-        if kept:
-            yield m.start("name") + kept[0].start(), m.start("name") + kept[-1].end()
+
+        def named(word: str, in_lowercase: bool = in_lowercase) -> bool:
+            if in_lowercase and word.isalpha() and word.islower():
+                return not common(word)
+            return _is_name_word(word, common)
+
+        yield from _leading_names(m, named)
+
+
+def _leading_names(match: re.Match, is_name: Callable[[str], bool]) -> Iterator[tuple[int, int]]:
+    """The span of the words of ``match``'s ``name`` group up to the first that ``is_name``
+    refuses ("Enzo et…", "Nadia Coiffure"), if any."""
+    words = list(re.finditer(r"\S+", match.group("name")))
+    kept = 0
+    while kept < len(words) and is_name(words[kept].group(0)):
+        kept += 1
+    if kept:
+        start = match.start("name")
+        yield start + words[0].start(), start + words[kept - 1].end()
 
 
 # A shop or a firm named after its owner: "Pharmacie Chambonnet", "Salon Nadia Coiffure",
@@ -204,11 +213,4 @@ def trade_name_spans(text: str, common: Callable[[str], bool]) -> Iterator[tuple
     with it ("Garage Renault"): a placeholder costs a synthesis little, a shopkeeper's name
     would not be ours to publish."""
     for m in _TRADE.finditer(text):
-        words = list(re.finditer(r"\S+", m.group("name")))
-        kept = []
-        for w in words:
-            if not _is_name_word(w.group(0), common):
-                break
-            kept.append(w)
-        if kept:
-            yield m.start("name") + kept[0].start(), m.start("name") + kept[-1].end()
+        yield from _leading_names(m, lambda word: _is_name_word(word, common))
