@@ -403,13 +403,7 @@ def _stands_alone(piece: str, opening: str) -> bool:
     """Whether a conjunct is a proposal of its own, so dropping it leaves the other whole: an
     infinitive ("Éduquer", "Être exemplaires"), a quantity ("moins d'angélisme") or a nominal
     label ("un système de surveillance"); not a noun inside one phrase ("le samedi")."""
-    if opening == "verb":
-        return True
-    first = piece.split()[0].lower()
-    return first in _QUANTITY_WORDS or pasteable(piece[:1].upper() + piece[1:])
-
-
-_QUANTITY_WORDS = frozenset({"plus", "moins", "davantage", "pas", "zéro"})
+    return opening in ("verb", "quantity") or pasteable(piece[:1].upper() + piece[1:])
 
 
 def focused_label(label: str, units: Sequence[Unit]) -> str:
@@ -443,7 +437,7 @@ def focused_label(label: str, units: Sequence[Unit]) -> str:
         dropped -= _GENERIC_STEMS
         if not said[k] or any(len(said_by.get(stem, ())) >= few for stem in dropped):
             continue  # the other idea is a fifth of the group's, not the sentence's aside
-        if openings[k] == "noun" and "verb" in openings:
+        if openings[k] != "verb" and "verb" in openings:
             continue  # "expliquer la Loi et les règles": the noun is the verb's object
         others = [(p, o) for j, (p, o) in enumerate(zip(pieces, openings, strict=True)) if j != k]
         if not all(_stands_alone(p, o) for p, o in others):

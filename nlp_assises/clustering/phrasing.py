@@ -171,11 +171,12 @@ _QUANTIFIERS = frozenset({"plus", "moins", "davantage", "beaucoup", "assez", "pa
 @lru_cache(maxsize=65536)
 def proposal_opening(phrase: str) -> str | None:
     """How ``phrase`` opens, when it opens as a proposal does on its own: ``"verb"`` for an
-    infinitive ("Durcir les peines") or a negated one ("Ne rien laisser passer"), ``"noun"`` for
-    a determiner before its noun ("Des PV aux récalcitrants") or a quantity ("Plus de
-    vidéosurveillance") with no finite verb after it ("le dialogue doivent toujours primer" is
-    a subject); None for an adjective ("proportionnelle"), a bare noun ("principes de la
-    République"), a preposition ("sur le comportement") or a pronoun ("les faire appliquer")."""
+    infinitive ("Durcir les peines") or a negated one ("Ne rien laisser passer"),
+    ``"quantity"`` for "plus de", "moins de"… ("Plus de vidéosurveillance"), ``"noun"`` for a
+    determiner before its noun ("Des PV aux récalcitrants"), the last two with no finite verb
+    after them ("le dialogue doivent toujours primer" is a subject); None for an adjective
+    ("proportionnelle"), a bare noun ("principes de la République"), a preposition ("sur le
+    comportement") or a pronoun ("les faire appliquer")."""
     text = phrase.strip()
     tokens = [t for t in _pipeline()(text[:1].lower() + text[1:]) if not t.is_punct] if text else []
     if not tokens:
@@ -185,11 +186,11 @@ def proposal_opening(phrase: str) -> str | None:
         return "verb" if any("Inf" in t.morph.get("VerbForm") for t in tokens[1:4]) else None
     if first.pos_ in ("VERB", "AUX") and "Inf" in first.morph.get("VerbForm"):
         return "verb"
-    nominal = len(tokens) > 1 and (
-        (first.lower_ in _QUANTIFIERS and tokens[1].lower_ in ("de", "d'", "d’", "des"))
-        or (first.pos_ == "DET" and tokens[1].pos_ in ("NOUN", "PROPN", "ADJ"))
-    )
-    if nominal and not any("Fin" in t.morph.get("VerbForm") for t in tokens):
+    if len(tokens) < 2 or any("Fin" in t.morph.get("VerbForm") for t in tokens):
+        return None
+    if first.lower_ in _QUANTIFIERS and tokens[1].lower_ in ("de", "d'", "d’", "des"):
+        return "quantity"
+    if first.pos_ == "DET" and tokens[1].pos_ in ("NOUN", "PROPN", "ADJ"):
         return "noun"
     return None
 
