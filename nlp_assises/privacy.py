@@ -29,15 +29,8 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from nlp_assises.cleaning.pseudonymize import (
-    ADDRESS,
-    EMAIL,
-    NIR,
-    PHONE,
-    PLATE,
-    SPELT_EMAIL,
-    TITLED_NAME,
-)
+from nlp_assises.cleaning.pseudonymize import TITLED_NAME
+from nlp_assises.cleaning.shapes import ADDRESS, EMAIL, NIR, PHONE, PLATE, SPELT_EMAIL
 
 ADMIN = "admin"
 # Repairs that change a few characters inside the text a reader sees.

@@ -247,7 +247,7 @@ def test_a_real_server_keeps_planted_data_from_a_writer(tmp_path, cli_env):
 def test_no_contribution_of_the_sample_shows_a_writer_contact_details(site):
     """Beyond the plants, every contribution of the sample's form as a writer reads it: no
     e-mail address, no phone number, no value pseudonymisation replaced."""
-    from nlp_assises.cleaning.pseudonymize import EMAIL, PHONE
+    from nlp_assises.cleaning.shapes import EMAIL, PHONE
 
     client, keys, store = site
     exposed = []

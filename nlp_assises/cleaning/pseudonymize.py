@@ -1,9 +1,11 @@
-"""Pseudonymisation (RGPD): e-mails, phone numbers, postal addresses, number plates and person
-names become stable placeholders ([EMAIL_1], [TEL_1], [ADRESSE_1], [IMMAT_1], [PERSONNE_1]) in
-the cleaned text.
+"""Pseudonymisation (RGPD): e-mails, phone numbers, postal addresses, number plates, social
+security numbers and person names become stable placeholders ([EMAIL_1], [TEL_1], [ADRESSE_1],
+[IMMAT_1], [NIR_1], [PERSONNE_1]) in the cleaned text.
 
-Rules find what has a shape (e-mails, French phone numbers, street addresses, a title followed by a
-name, initials and a surname signing a letter); spaCy's French NER finds the other names, and its
+Rules find what has a shape (``shapes.py``: e-mails, French phone numbers, street addresses,
+plates, social security numbers), a title followed by a name, initials and a surname signing a
+letter, and names by where they stand (``signatures.py``); spaCy's French NER finds the other
+names, and its
 tagger vetoes the capitalised verbs and common words NER takes for names in real answers ("Sévir",
 "Tolérance ZERO"). The same surface form gets the same placeholder within a contribution. What was
 replaced is in the repairs, which only admins may read. What counts as personal data, and the
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from nlp_assises.cleaning.repairs import Repair
+from nlp_assises.cleaning.shapes import shaped_spans
 from nlp_assises.cleaning.signatures import (
     introduction_spans,
     is_activity,
@@ -27,52 +30,10 @@ from nlp_assises.cleaning.signatures import (
 PLACEHOLDER = re.compile(r"\[(?:PERSONNE|EMAIL|TEL|ADRESSE|URL|IMMAT|NIR)_\d+\]")
 # Any placeholder shape ("[TELEPHONE_2]" too): what labels and keywords must never show.
 ANY_PLACEHOLDER = re.compile(r"\[[A-ZÉ]+_\d+\]")
-PLACEHOLDER_WORDS = frozenset({"personne", "email", "tel", "telephone", "adresse", "url", "immat"})
+PLACEHOLDER_WORDS = frozenset(
+    {"personne", "email", "tel", "telephone", "adresse", "url", "immat", "nir"}
+)
 
-EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-# An address spelt out against robots: "jean.dupont [at] gmail.com", "jean.dupont arobase
-# orange point fr", "jean(at)free(dot)fr"; it must end on a known domain ending.
-_AT = r"(?:\s*[\[({]\s*(?:at|arobase|@)\s*[\])}]\s*|\s+(?:at|arobase|@)\s+|\s*arobase\s*)"
-_DOT = r"(?:\s*[\[({]\s*(?:dot|point)\s*[\])}]\s*|\s+(?:dot|point)\s+|\.)"
-SPELT_EMAIL = re.compile(
-    rf"\b[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}"
-    r"(?:com|fr|net|org|eu|info|be|ch|ca|io|me|biz|gouv\.fr)\b",
-    re.I,
-)
-# A French social security number (NIR): sex, year, month, département, commune, order, key.
-NIR = re.compile(
-    r"(?<!\d)[12][ .]?\d{2}[ .]?(?:0[1-9]|1[0-2]|[2-9]\d)[ .]?(?:\d{2}|2[AB])[ .]?\d{3}[ .]?"
-    r"\d{3}(?:[ .]?\d{2})?(?!\d)"
-)
-PHONE = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?[1-9]|0[1-9])(?:[\s.-]?\d{2}){4}(?!\d)"
-)
-# A French number plate identifies its owner: "AB-123-CD" (since 2009; no I, O or U), with
-# hyphens or none. Written with spaces, or the older "1234 AB 56", it could be other things
-# ("EN 130 KM"): then only after a word about a vehicle ("la voiture immatriculée …").
-_PLATE_LETTER = "[A-HJ-NP-TV-Z]"
-PLATE = re.compile(
-    rf"\b(?i:{_PLATE_LETTER}{{2}}-\d{{3}}-{_PLATE_LETTER}{{2}})\b"
-    rf"|\b{_PLATE_LETTER}{{2}}\d{{3}}{_PLATE_LETTER}{{2}}\b"
-)
-_PLATE_AFTER_VEHICLE = re.compile(
-    r"\b(?i:immatricul\w*|plaques?|v[ée]hicules?|voitures?|motos?|scooters?|camion(?:nette)?s?"
-    r"|fourgons?|utilitaires?|quads?|4x4)\b[^.!?\n]{0,40}?"
-    rf"(?P<plate>\b(?i:{_PLATE_LETTER}{{2}}[ -]?\d{{3}}[ -]?{_PLATE_LETTER}{{2}})\b"
-    r"|\b\d{1,4}[ -]?[A-HJ-NP-Z]{1,3}[ -]?(?:\d{2}|2[AB])\b)"
-)
-_STREET = (
-    r"(?:rue|avenue|av\.|boulevard|bd|place|impasse|all[ée]e|chemin|route|quai|cours|square"
-    r"|lotissement|r[ée]sidence|lieu-dit|hameau|faubourg|passage|cit[ée])"
-)
-ADDRESS = re.compile(
-    rf"\b\d{{1,4}}(?:\s?(?:bis|ter|[a-c]))?,?\s+{_STREET}\s+[^\n,;()]{{2,50}}?"
-    r"(?=\s*(?:[,;()\n]|$|\s\d{5}\b))"
-    r"(?:,?\s*\d{5}[ \t]+[A-ZÉÈ][\w'’-]+(?:[ \t-][A-ZÉÈ][\w'’-]+)*(?:[ \t]+cedex)?)?"
-    r"|\b(?:CS|BP)\s?\d{3,6}\b"
-    r"|\b\d{5}[ \t]+[A-ZÉÈ][A-ZÉÈ'’-]{2,}(?:[ \t-][A-ZÉÈ'’-]{2,})*(?:[ \t]+CEDEX)?\b",
-    re.I | re.M,
-)
 _RANKS = (
     "gendarme",
     "brigadier(?:-chef)?",
@@ -223,16 +184,7 @@ class Pseudonymizer:
         self._lexicon = None
 
     def _rule_spans(self, text: str) -> list[_Span]:
-        spans = [_Span(m.start(), m.end(), "EMAIL") for m in EMAIL.finditer(text)]
-        spans += [_Span(m.start(), m.end(), "EMAIL") for m in SPELT_EMAIL.finditer(text)]
-        spans += [_Span(m.start(), m.end(), "NIR") for m in NIR.finditer(text)]
-        spans += [_Span(m.start(), m.end(), "TEL") for m in PHONE.finditer(text)]
-        spans += [_Span(m.start(), m.end(), "ADRESSE") for m in ADDRESS.finditer(text)]
-        spans += [_Span(m.start(), m.end(), "IMMAT") for m in PLATE.finditer(text)]
-        spans += [
-            _Span(m.start("plate"), m.end("plate"), "IMMAT")
-            for m in _PLATE_AFTER_VEHICLE.finditer(text)
-        ]
+        spans = [_Span(start, end, kind) for start, end, kind in shaped_spans(text)]
         for m in TITLED_NAME.finditer(text):
             name = m.group("name")
             if name.split()[0].lower() in _NOT_NAMES:
