@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from nlp_assises.cleaning.pseudonymize import TITLED_NAME
-from nlp_assises.cleaning.shapes import ADDRESS, EMAIL, NIR, PHONE, PLATE, SPELT_EMAIL
+from nlp_assises.cleaning.shapes import ADDRESS, SHAPES
 
 ADMIN = "admin"
 # Repairs that change a few characters inside the text a reader sees.
@@ -42,24 +42,12 @@ URL = re.compile(r"\b(?:https?://|www\.)\S+|\bmailto:\S+", re.I)
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,4})?\b")
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (URL, "[URL]"),
-    (EMAIL, "[EMAIL]"),
-    (SPELT_EMAIL, "[EMAIL]"),
     (IBAN, "[IBAN]"),
-    (NIR, "[NIR]"),
-    (PHONE, "[TEL]"),
-    (ADDRESS, "[ADRESSE]"),
-    (PLATE, "[IMMAT]"),
+    *((pattern, f"[{kind}]") for pattern, kind in SHAPES),
 )
 # Contact details in a cleaned text: pseudonymisation replaced them, unless another rule's
 # match swallowed part of one ("[ADRESSE_1].bonnefoy03@gmail.com"); its other rules ran already.
-_TEXT_RULES = (
-    (EMAIL, "[EMAIL]"),
-    (SPELT_EMAIL, "[EMAIL]"),
-    (IBAN, "[IBAN]"),
-    (NIR, "[NIR]"),
-    (PHONE, "[TEL]"),
-    (PLATE, "[IMMAT]"),
-)
+_TEXT_RULES = tuple(rule for rule in _RULES if rule[0] not in (URL, ADDRESS))
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _MIN_PIECE = 3  # shorter words ("de", "é") are in everything
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from nlp_assises.cleaning.repairs import Repair
-from nlp_assises.cleaning.shapes import shaped_spans
+from nlp_assises.cleaning.shapes import SHAPES, shaped_spans
 from nlp_assises.cleaning.signatures import (
     introduction_spans,
     is_activity,
@@ -27,12 +27,12 @@ from nlp_assises.cleaning.signatures import (
     trade_name_spans,
 )
 
-PLACEHOLDER = re.compile(r"\[(?:PERSONNE|EMAIL|TEL|ADRESSE|URL|IMMAT|NIR)_\d+\]")
+# The kinds of placeholder the pseudonymiser writes: a name, each shape's, a link.
+PLACEHOLDER_KINDS = ("PERSONNE", *dict.fromkeys(kind for _, kind in SHAPES), "URL")
+PLACEHOLDER = re.compile(rf"\[(?:{'|'.join(PLACEHOLDER_KINDS)})_\d+\]")
 # Any placeholder shape ("[TELEPHONE_2]" too): what labels and keywords must never show.
 ANY_PLACEHOLDER = re.compile(r"\[[A-ZÉ]+_\d+\]")
-PLACEHOLDER_WORDS = frozenset(
-    {"personne", "email", "tel", "telephone", "adresse", "url", "immat", "nir"}
-)
+PLACEHOLDER_WORDS = frozenset({kind.lower() for kind in PLACEHOLDER_KINDS} | {"telephone"})
 
 _RANKS = (
     "gendarme",
@@ -256,15 +256,17 @@ class Pseudonymizer:
     def _signature_common(self, word: str) -> bool:
         """A word that signs no letter: a title or a greeting, or a word French uses as often
         as "Paris" or "France" (first names are rarer: "Jean" -3.5, "Marie" -4.0)."""
-        folded = word.lower().strip(".,")
-        return folded in _TRIGGERS_NOT or self.lexicon.logprob(folded) >= _SIGNATURE_COMMON_LOGPROB
+        return self._title_or_as_frequent(word, _SIGNATURE_COMMON_LOGPROB)
 
     def _trade_common(self, word: str) -> bool:
         """A word of a shop's name that names no owner: as frequent as "Centrale" (-4.2) or
         "Gare" (-4.4); given names and surnames are rarer ("Julie" -4.7, "Chambonnet" -7.7),
         though "Martin" (-4.2) and "Paul" (-4.0) pass for common words."""
+        return self._title_or_as_frequent(word, _TRADE_COMMON_LOGPROB)
+
+    def _title_or_as_frequent(self, word: str, logprob: float) -> bool:
         folded = word.lower().strip(".,")
-        return folded in _TRIGGERS_NOT or self.lexicon.logprob(folded) >= _TRADE_COMMON_LOGPROB
+        return folded in _TRIGGERS_NOT or self.lexicon.logprob(folded) >= logprob
 
     def _common(self, word: str) -> bool:
         return self.lexicon.logprob(word.lower()) >= -5.5

@@ -54,17 +54,22 @@ ADDRESS = re.compile(
 )
 
 
+# Each shape and its placeholder kind, in the order the privacy policy scrubs them (an address
+# last: it may hold a phone number's digits).
+SHAPES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (EMAIL, "EMAIL"),
+    (SPELT_EMAIL, "EMAIL"),
+    (NIR, "NIR"),
+    (PHONE, "TEL"),
+    (PLATE, "IMMAT"),
+    (ADDRESS, "ADRESSE"),
+)
+
+
 def shaped_spans(text: str) -> Iterator[tuple[int, int, str]]:
     """(start, end, placeholder kind) of every piece of shaped personal data in ``text``;
     spans may overlap (the pseudonymiser merges them)."""
-    for pattern, kind in (
-        (EMAIL, "EMAIL"),
-        (SPELT_EMAIL, "EMAIL"),
-        (NIR, "NIR"),
-        (PHONE, "TEL"),
-        (ADDRESS, "ADRESSE"),
-        (PLATE, "IMMAT"),
-    ):
+    for pattern, kind in SHAPES:
         for m in pattern.finditer(text):
             yield m.start(), m.end(), kind
     for m in PLATE_AFTER_VEHICLE.finditer(text):

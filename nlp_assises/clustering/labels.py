@@ -341,11 +341,19 @@ def pasteable(label: str, max_words: int = 14) -> bool:
 def shared_stems(units: Sequence[Unit]) -> frozenset[str]:
     """The content words (``word_stems``) that half of a group's contributions say, two at
     least: what the group as a whole is about."""
+    return _shared(_stem_owners(units), len({u.contribution_id for u in units}))
+
+
+def _stem_owners(units: Sequence[Unit]) -> dict[str, set[str]]:
+    """Each content word of ``units`` and the contributions that say it."""
     said: dict[str, set[str]] = {}
     for unit in units:
         for stem in word_stems(unit.text):
             said.setdefault(stem, set()).add(unit.contribution_id)
-    owners = len({u.contribution_id for u in units})
+    return said
+
+
+def _shared(said: dict[str, set[str]], owners: int) -> frozenset[str]:
     enough = max(2, owners / 2)
     return frozenset(stem for stem, who in said.items() if len(who) >= enough)
 
@@ -415,23 +423,21 @@ def focused_label(label: str, units: Sequence[Unit]) -> str:
     the group), that conjunct, if it is a pasteable label on its own ("Tolérance zéro" is too
     short). The label stays a piece of its sentence, so its quote still says it
     (docs/proposals.md, *Labels that coordinate two ideas*)."""
-    shared = shared_stems(units)
-    if not shared:
-        return label
     cuts = list(_COORDINATION.finditer(label))
     if not cuts:
         return label
+    said_by = _stem_owners(units)
+    owners = len({u.contribution_id for u in units})
+    shared = _shared(said_by, owners)
     bounds = [0, *(b for c in cuts for b in (c.start(), c.end())), len(label)]
     pieces = [label[bounds[k] : bounds[k + 1]].strip(" ,;.!") for k in range(0, len(bounds), 2)]
     said = [(word_stems(p) - _GENERIC_STEMS) & shared for p in pieces]
+    if not any(said):
+        return label
     openings = [proposal_opening(p) for p in pieces]
-    if not any(said) or None in openings:
+    if None in openings:
         return label  # one idea said in two words ("graduelle et proportionnelle")
-    said_by: dict[str, set[str]] = {}
-    for unit in units:
-        for stem in word_stems(unit.text):
-            said_by.setdefault(stem, set()).add(unit.contribution_id)
-    few = len({u.contribution_id for u in units}) / 5
+    few = owners / 5
     for k in (0, len(pieces) - 1):
         dropped = set().union(*(word_stems(p) for j, p in enumerate(pieces) if j != k))
         dropped -= _GENERIC_STEMS
