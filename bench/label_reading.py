@@ -148,6 +148,11 @@ def kappa(pairs: list[tuple[str, str]]) -> float | None:
     return round((observed - expected) / (1 - expected), 3) if expected < 1 else None
 
 
+def made(rows: list[dict], verdicts: tuple[str, ...]) -> float | None:
+    """The share of ``rows`` whose verdict is one of ``verdicts``."""
+    return round(sum(r["verdict"] in verdicts for r in rows) / len(rows), 4) if rows else None
+
+
 def summary(rows: list[dict], now: dict[str, str], main: dict[str, str]) -> dict:
     """The figures of some recorded verdicts (see the module docstring); ``now``: each clustered
     answer's label hash in this run, ``main``: its proposal."""
@@ -167,8 +172,9 @@ def summary(rows: list[dict], now: dict[str, str], main: dict[str, str]) -> dict
         said_yes = sum(r["verdict"] == "oui" for r in decoys) / len(decoys) if decoys else None
         by_reader[reader] = {
             "answers": len(mine),
-            "make_the_label": share(mine, ("oui",)) if mine else None,
-            "make_it_or_in_part": share(mine, ("oui", "en partie")) if mine else None,
+            # a reader's own share: each answer they read counts once
+            "make_the_label": made(mine, ("oui",)),
+            "make_it_or_in_part": made(mine, ("oui", "en partie")),
             "decoys_said_oui": round(said_yes, 3) if said_yes is not None else None,
             "trusted": said_yes is not None and said_yes <= 0.2,
         }

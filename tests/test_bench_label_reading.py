@@ -53,6 +53,20 @@ def test_verdicts_count_while_their_label_stands_and_shared_answers_count_half()
     assert figures["agreement"]["answers_read_by_both"] == 1
 
 
+def test_a_readers_own_share_counts_each_of_their_answers_once():
+    """An answer two readers read counts half in the pooled figure, whole in each reader's."""
+    rows = [
+        _row("a1", "Plus de police", "A", "non"),
+        _row("a1", "Plus de police", "B", "oui"),
+        _row("a2", "Ne rien laisser passer", "A", "oui"),
+    ]
+    now = {"a1": label_hash("Plus de police"), "a2": label_hash("Ne rien laisser passer")}
+    figures = summary(rows, now, {"a1": "p1", "a2": "p2"})
+    assert figures["by_reader"]["A"]["make_the_label"] == 0.5
+    assert figures["by_reader"]["B"]["make_the_label"] == 1.0
+    assert figures["make_the_label"] == 0.75  # a1: half made, a2: made
+
+
 def test_kappa_is_one_for_agreement_and_zero_by_chance():
     assert kappa([("oui", "oui"), ("non", "non"), ("oui", "oui"), ("non", "non")]) == 1.0
     assert kappa([("oui", "oui"), ("oui", "non"), ("non", "oui"), ("non", "non")]) == 0.0
