@@ -46,6 +46,18 @@ PLANTED = [
         "arobase free point fr, j ai donné mon numéro de sécu 1 85 05 78 006 084 36 à la police",
     },
     {
+        # names without their capitals: a message in capitals, another in lowercase
+        # (cleaning/uncased_names.py)
+        "id": "plant-caps",
+        "text": "MON VOISIN GASTON FERRAND ROULE SANS PERMIS DEVANT L'ECOLE ET LA POLICE NE FAIT "
+        "RIEN, IL FAUT DES CONTROLES",
+    },
+    {
+        "id": "plant-lowercase",
+        "text": "ma fille capucine s est fait voler son portable par le fils de madame ribaud, "
+        "le commissariat ne répond jamais",
+    },
+    {
         "id": "plant-quoted",
         "text": "Je suis d'accord : plus de policiers dans les rues le soir.\n\nLe 3 mars 2020, "
         "Octave Valjean <octave.valjean@free.fr> a écrit :\n> Appelez-moi au 06 98 76 54 32\n"
@@ -121,6 +133,10 @@ SECRETS = [
     "GK-731-PW",
     "lambert",
     "006 084",
+    "GASTON",
+    "FERRAND",
+    "capucine",
+    "ribaud",
 ]
 
 

@@ -238,7 +238,43 @@ def test_spelt_out_e_mails_social_security_numbers_and_lowercase_names(
         "Pour moi c'est impossible, on se retrouve at home point final.",
         "Il y a 1 500 000 habitants et 2 120 300 voitures.",
         "je m'appelle comme mon grand-père",
+        # words that look like names once capitals tell nothing (cleaning/uncased_names.py)
+        "TOLERANCE ZERO POUR LES DEALERS, PIERRE TOMBALE POUR LA JUSTICE",
+        "IL FAUT UNE JUSTICE MOINS LAXISTE ET PLUS DE POLICE",
+        "la marine nationale et la france doivent agir",
+        "le maire sortant doit agir, qu'un gendarme vienne dans les écoles",
+        "mettre en oeuvre des pénalités financières lourdes systématiques",
+        "faire respecter les lois sans distinction",
+        "mon collègue blanc qui fait les mêmes heures n'est jamais contrôlé",
+        "des patrouilles devant le collège jean vilar et rue jean pierre timbaud",
+        "une campagne d'information conjointe État-communes",
+        "on m'a répondu \"c'est pas grave mademoiselle bloquez le\"",
+        "IL FAUT QUE LE MAIRE ET LE GENDARME AGISSENT ENSEMBLE AVEC LES PARENTS",
     ],
 )
-def test_what_looks_spelt_out_but_is_not_stays(cleaner, text):
+def test_what_only_looks_like_personal_data_stays(cleaner, text):
     assert cleaner.clean(text).text == text
+
+
+@pytest.mark.parametrize(
+    ("text", "personal"),
+    [
+        ("MON VOISIN JEAN DUPONT FAIT DU BRUIT TOUTES LES NUITS", ["JEAN", "DUPONT"]),
+        ("Plus de police\nJEAN-PIERRE DUVAL", ["JEAN-PIERRE", "DUVAL"]),
+        ("MERCI A L'ADJUDANT MOREAU POUR SON ECOUTE", ["MOREAU"]),
+        ("MADAME GIRARD ET MONSIEUR KOWALCZYK ONT PORTE PLAINTE", ["GIRARD", "KOWALCZYK"]),
+        ("mon voisin kevin morel fait du bruit toute la nuit", ["kevin", "morel"]),
+        ("j'ai porté plainte contre sophie durand mais rien ne bouge", ["sophie", "durand"]),
+        ("Le fils de madame girard deale en bas de l'immeuble", ["girard"]),
+        ("mon fils pierre a été agressé devant le collège", ["pierre"]),
+        ("Ma voisine Rose Marchand a été cambriolée deux fois", ["Rose", "Marchand"]),
+    ],
+)
+def test_names_without_their_capitals_are_replaced(cleaner, text, personal):
+    """NER tells a name by its capital: a message in capitals or in lowercase, or a name made
+    of words French also uses ("Rose Marchand"), needs the list of first and last names or a
+    word about a person before it (cleaning/uncased_names.py)."""
+    result = cleaner.clean(text)
+    for value in personal:
+        assert value not in result.text, result.text
+    assert "[PERSONNE_1]" in result.text, result.text

@@ -4,8 +4,8 @@ security numbers and person names become stable placeholders ([EMAIL_1], [TEL_1]
 
 Rules find what has a shape (``shapes.py``: e-mails, French phone numbers, street addresses,
 plates, social security numbers), a title followed by a name, initials and a surname signing a
-letter, and names by where they stand (``signatures.py``); spaCy's French NER finds the other
-names, and its
+letter, names by where they stand (``signatures.py``) and names written without their
+capitals (``uncased_names.py``); spaCy's French NER finds the other names, and its
 tagger vetoes the capitalised verbs and common words NER takes for names in real answers ("Sévir",
 "Tolérance ZERO"). The same surface form gets the same placeholder within a contribution. What was
 replaced is in the repairs, which only admins may read. What counts as personal data, and the
@@ -26,6 +26,7 @@ from nlp_assises.cleaning.signatures import (
     signature_spans,
     trade_name_spans,
 )
+from nlp_assises.cleaning.uncased_names import uncased_name_spans
 
 # The kinds of placeholder the pseudonymiser writes: a name, each shape's, a link.
 PLACEHOLDER_KINDS = ("PERSONNE", *dict.fromkeys(kind for _, kind in SHAPES), "URL")
@@ -193,6 +194,9 @@ class Pseudonymizer:
         for found in (signature_spans, introduction_spans):
             spans += [_Span(s, e, "PERSONNE") for s, e in found(text, self._signature_common)]
         spans += [_Span(s, e, "PERSONNE") for s, e in trade_name_spans(text, self._trade_common)]
+        spans += [
+            _Span(s, e, "PERSONNE") for s, e in uncased_name_spans(text, self.lexicon.logprob)
+        ]
         for m in SIGNED_INITIALS.finditer(text):
             # "A. Prévention" is a heading, unless it ends the text: "Merci\nC. Ballet".
             if not text[m.end() :].strip() or not self._frequent(m.group("surname")):
