@@ -26,6 +26,15 @@ and pooled, with ``oui`` + ``en partie``; the decoys' ``oui`` rate (a reader who
 more than a fifth of them is flagged); agreement on the common answers (raw, Cohen's kappa);
 and, beside it, the proxy ``supported`` on the drawn answers that have a TEST hand label.
 
+A label change is judged by a **paired** reading: ``--dump-groups BEFORE.json`` on the code
+before the change and ``--dump-groups AFTER.json`` after it (the groups must be the same), then
+``--draw-pairs DIR --before BEFORE.json --after AFTER.json --study NAME``: 48 answers drawn among
+the members of the proposals whose label changes (outside DEV, never drawn before), each read
+twice with its old label and twice with its new one by four readers who never see an answer
+twice, 8 decoys each; ``--record-pairs DIR --study NAME`` writes the verdicts to
+``data/labels/realdata_label_pairs.jsonl`` (ids and label hashes, never the text), and the
+scoring reports each study's "oui" with the old and the new labels on the same answers.
+
     nice -n 10 .venv/bin/python bench/label_reading.py [--draw DIR | --record DIR]
 
 Skipped with a message when ../shared/realdata is absent.
@@ -48,8 +57,10 @@ from nlp_assises.embedding import load_embedder
 from nlp_assises.open_question import cluster_items
 
 READING = REPO / "data" / "labels" / "realdata_label_reading.jsonl"
+PAIRS = REPO / "data" / "labels" / "realdata_label_pairs.jsonl"
 STATIC = REPO / "models" / "embedders" / "static-fr-core-news-md"
 DRAWN, PER_READER, DECOYS = 240, 160, 20
+PAIRED, PAIRED_DECOYS = 48, 8
 VERDICTS = ("oui", "en partie", "non")
 SEED = 20261207
 
@@ -71,10 +82,10 @@ def clustered() -> tuple[dict[str, str], dict[str, str]]:
     return main, labels
 
 
-def recorded() -> list[dict]:
-    if not READING.is_file():
+def recorded(path: Path = READING) -> list[dict]:
+    if not path.is_file():
         return []
-    return [json.loads(line) for line in READING.read_text(encoding="utf-8").splitlines()]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def draw(folder: Path, round_: int) -> None:
@@ -98,14 +109,7 @@ def draw(folder: Path, round_: int) -> None:
             other = rng.choice([label for label in every_label if label != labels[main[i]]])
             sheet = [*sheet, row(i, other, decoy=True)]
         rng.shuffle(sheet)
-        key = [dict(row, item=k) for k, row in enumerate(sheet, 1)]
-        (folder / f"key_{reader}.json").write_text(json.dumps(key, ensure_ascii=False))
-        (folder / f"sheet_{reader}.md").write_text(
-            "".join(
-                f"## {k}\nPROPOSITION : {row['label']}\nRÉPONSE : {texts[row['id']].strip()}\n\n"
-                for k, row in enumerate(sheet, 1)
-            )
-        )
+        _write_sheet(folder, reader, sheet, texts)
     print(f"sheets and keys in {folder}: readers write verdicts_A.json, verdicts_B.json")
 
 
@@ -115,14 +119,7 @@ def record(folder: Path, round_: int, readers: tuple[str, str]) -> None:
     the names the round's two readers are recorded under (their files are ``*_A``, ``*_B``)."""
     lines = [r for r in recorded() if r.get("round", 1) != round_]
     for reader, name in zip(("A", "B"), readers, strict=True):
-        key = {row["item"]: row for row in json.loads((folder / f"key_{reader}.json").read_text())}
-        verdicts = json.loads((folder / f"verdicts_{reader}.json").read_text())
-        if sorted(v["item"] for v in verdicts) != sorted(key):
-            sys.exit(f"verdicts_{reader}.json does not judge every item of its sheet once")
-        for v in sorted(verdicts, key=lambda v: v["item"]):
-            if v["verdict"] not in VERDICTS:
-                sys.exit(f"reader {reader}, item {v['item']}: verdict must be one of {VERDICTS}")
-            row = key[v["item"]]
+        for row, verdict in _verdicts(folder, reader):
             lines.append(
                 {
                     "round": round_,
@@ -130,12 +127,140 @@ def record(folder: Path, round_: int, readers: tuple[str, str]) -> None:
                     "label_sha": row["label_sha"],
                     "decoy": row["decoy"],
                     "reader": name,
-                    "verdict": v["verdict"],
+                    "verdict": verdict,
                 }
             )
     lines.sort(key=lambda line: line.get("round", 1))
     READING.write_text("".join(json.dumps(line) + "\n" for line in lines))
     print(f"{len(lines)} verdicts written to {READING.relative_to(REPO)}")
+
+
+def dump_groups(path: Path) -> None:
+    """Each proposal's label and members (answer ids) in this run, for a paired reading of a
+    label change: dump before the change and after it, then ``--draw-pairs``."""
+    main, labels = clustered()
+    groups: dict[str, dict] = {k: {"label": label, "members": []} for k, label in labels.items()}
+    for answer, k in sorted(main.items()):
+        groups[k]["members"].append(answer)
+    path.write_text(json.dumps(groups, ensure_ascii=False))
+    print(f"{len(groups)} proposals written to {path}")
+
+
+def draw_pairs(folder: Path, before: Path, after: Path, study: str) -> None:
+    """Sheets for a paired reading of a label change (the groups must be the same): answers
+    drawn uniformly among the members of the proposals whose label changes, outside DEV and
+    never drawn by a round; four readers P, Q, R, S: P and R read the first half with the old
+    label and the second with the new, Q and S the other way round, so each answer is read
+    twice with each label and no reader sees an answer twice; 8 decoys each."""
+    old, new = json.loads(before.read_text()), json.loads(after.read_text())
+    if {k: g["members"] for k, g in old.items()} != {k: g["members"] for k, g in new.items()}:
+        sys.exit("the groups differ between the two dumps: a paired reading compares labels only")
+    texts = real_texts()
+    dev = {r["id"] for r in load_labels() if r["split"] == "dev"}
+    shown = {r["id"] for r in recorded()} | {r["id"] for r in recorded(PAIRS)}
+    changed = sorted(k for k in old if old[k]["label"] != new[k]["label"])
+    pool = sorted(i for k in changed for i in old[k]["members"] if i not in dev and i not in shown)
+    rng = random.Random(f"{SEED}-{study}")
+    drawn = rng.sample(pool, min(PAIRED, len(pool)))
+    where = {i: k for k, g in old.items() for i in g["members"]}
+    first, second = drawn[: len(drawn) // 2], drawn[len(drawn) // 2 :]
+    unchanged = sorted(
+        i for k, g in old.items() if k not in changed for i in g["members"] if i not in shown
+    )
+    every_label = sorted({g["label"] for g in old.values()})
+    folder.mkdir(parents=True, exist_ok=True)
+    for reader, (with_old, with_new) in {
+        "P": (first, second),
+        "Q": (second, first),
+        "R": (first, second),
+        "S": (second, first),
+    }.items():
+        sheet = [dict(row(i, old[where[i]]["label"], decoy=False), which="old") for i in with_old]
+        sheet += [dict(row(i, new[where[i]]["label"], decoy=False), which="new") for i in with_new]
+        for i in rng.sample(unchanged, PAIRED_DECOYS):
+            other = rng.choice([label for label in every_label if label != old[where[i]]["label"]])
+            sheet.append(dict(row(i, other, decoy=True), which="decoy"))
+        rng.shuffle(sheet)
+        _write_sheet(folder, reader, sheet, texts)
+    print(f"{len(drawn)} answers of {len(changed)} changed proposals; sheets in {folder}")
+
+
+def _write_sheet(folder: Path, reader: str, sheet: list[dict], texts: dict[str, str]) -> None:
+    key = [dict(row, item=k) for k, row in enumerate(sheet, 1)]
+    (folder / f"key_{reader}.json").write_text(json.dumps(key, ensure_ascii=False))
+    (folder / f"sheet_{reader}.md").write_text(
+        "".join(
+            f"## {k}\nPROPOSITION : {row['label']}\nRÉPONSE : {texts[row['id']].strip()}\n\n"
+            for k, row in enumerate(sheet, 1)
+        )
+    )
+
+
+def _verdicts(folder: Path, reader: str) -> list[tuple[dict, str]]:
+    """Each item of ``reader``'s key with the verdict read on it (checked: once each, valid)."""
+    key = {row["item"]: row for row in json.loads((folder / f"key_{reader}.json").read_text())}
+    verdicts = json.loads((folder / f"verdicts_{reader}.json").read_text())
+    if sorted(v["item"] for v in verdicts) != sorted(key):
+        sys.exit(f"verdicts_{reader}.json does not judge every item of its sheet once")
+    for v in verdicts:
+        if v["verdict"] not in VERDICTS:
+            sys.exit(f"reader {reader}, item {v['item']}: verdict must be one of {VERDICTS}")
+    return [(key[v["item"]], v["verdict"]) for v in sorted(verdicts, key=lambda v: v["item"])]
+
+
+def record_pairs(folder: Path, study: str, readers: list[str]) -> None:
+    """The verdicts of a paired reading (``--draw-pairs``), without text, under ``study``
+    (replacing any earlier record of it); ``readers``: the names P, Q, R, S are recorded under."""
+    lines = [r for r in recorded(PAIRS) if r["study"] != study]
+    for sheet, name in zip("PQRS", readers, strict=True):
+        for row_, verdict in _verdicts(folder, sheet):
+            keep = ("id", "label_sha", "which")
+            lines.append(
+                {"study": study, **{k: row_[k] for k in keep}, "reader": name, "verdict": verdict}
+            )
+    PAIRS.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines))
+    print(f"{len(lines)} verdicts written to {PAIRS.relative_to(REPO)}")
+
+
+def paired_summary(rows: list[dict]) -> dict:
+    """A paired study's figures: over the answers read with both labels, the share of "oui",
+    of "oui" or "en partie" and of "non" with the old label and with the new (each answer's
+    verdicts with one label averaged over its readers), and each reader's decoys said "oui"."""
+    read = [r for r in rows if r["which"] != "decoy"]
+    answers = sorted(
+        {r["id"] for r in read if r["which"] == "old"}
+        & {r["id"] for r in read if r["which"] == "new"}
+    )
+
+    def share(which: str, verdicts: tuple[str, ...]) -> float | None:
+        per_answer = []
+        for answer in answers:
+            mine = [
+                r["verdict"] in verdicts for r in read if r["id"] == answer and r["which"] == which
+            ]
+            per_answer.append(sum(mine) / len(mine))
+        return round(sum(per_answer) / len(per_answer), 4) if per_answer else None
+
+    decoys = {}
+    for reader in sorted({r["reader"] for r in rows}):
+        mine = [r for r in rows if r["reader"] == reader and r["which"] == "decoy"]
+        decoys[reader] = (
+            round(sum(r["verdict"] == "oui" for r in mine) / len(mine), 3) if mine else None
+        )
+    return {
+        "answers": len(answers),
+        "labels_changed_read": len({r["label_sha"] for r in read if r["which"] == "new"}),
+        **{
+            f"{figure}_{which}": share(which, verdicts)
+            for which in ("old", "new")
+            for figure, verdicts in (
+                ("oui", ("oui",)),
+                ("oui_or_in_part", ("oui", "en partie")),
+                ("non", ("non",)),
+            )
+        },
+        "decoys_said_oui": decoys,
+    }
 
 
 def kappa(pairs: list[tuple[str, str]]) -> float | None:
@@ -217,7 +342,7 @@ def summary(rows: list[dict], now: dict[str, str], main: dict[str, str]) -> dict
 
 def score() -> dict:
     """Every round's figures, and all rounds together (each a uniform draw)."""
-    rows = recorded()
+    rows, pairs = recorded(), recorded(PAIRS)
     main, labels = clustered()
     now = {i: label_hash(labels[k]) for i, k in main.items()}
     rounds = sorted({r.get("round", 1) for r in rows})
@@ -227,6 +352,10 @@ def score() -> dict:
             str(n): summary([r for r in rows if r.get("round", 1) == n], now, main) for n in rounds
         },
         "all_rounds": summary(rows, now, main),
+        "paired_studies": {
+            study: paired_summary([r for r in pairs if r["study"] == study])
+            for study in sorted({r["study"] for r in pairs})
+        },
     }
 
 
@@ -238,7 +367,22 @@ def main() -> dict | None:
     parser.add_argument(
         "--readers", nargs=2, default=("A", "B"), help="the round's two readers' names"
     )
+    parser.add_argument("--dump-groups", type=Path, help="write each proposal's label and members")
+    parser.add_argument(
+        "--draw-pairs",
+        type=Path,
+        help="write paired sheets to DIR, from the dumps --before and --after of a label change",
+    )
+    parser.add_argument("--before", type=Path, help="--dump-groups before the label change")
+    parser.add_argument("--after", type=Path, help="--dump-groups after it")
+    parser.add_argument("--record-pairs", type=Path, help="record DIR's paired verdicts")
+    parser.add_argument("--study", help="the paired study's name (--draw-pairs, --record-pairs)")
+    parser.add_argument("--pair-readers", nargs=4, default=list("PQRS"), help="P, Q, R, S's names")
     args = parser.parse_args()
+    if (args.draw_pairs or args.record_pairs) and not args.study:
+        parser.error("--draw-pairs and --record-pairs need --study NAME")
+    if args.draw_pairs and not (args.before and args.after):
+        parser.error("--draw-pairs needs --before and --after (two --dump-groups files)")
     if not REALDATA.is_file():
         message = f"{REALDATA} is absent (../shared/realdata): nothing to read"
         print(f"label_reading skipped: {message}", file=sys.stderr)
@@ -247,6 +391,12 @@ def main() -> dict | None:
         return draw(args.draw, args.round)
     if args.record:
         return record(args.record, args.round, tuple(args.readers))
+    if args.dump_groups:
+        return dump_groups(args.dump_groups)
+    if args.draw_pairs:
+        return draw_pairs(args.draw_pairs, args.before, args.after, args.study)
+    if args.record_pairs:
+        return record_pairs(args.record_pairs, args.study, args.pair_readers)
     return write("label_reading", score())
 
 

@@ -71,3 +71,39 @@ def test_kappa_is_one_for_agreement_and_zero_by_chance():
     assert kappa([("oui", "oui"), ("non", "non"), ("oui", "oui"), ("non", "non")]) == 1.0
     assert kappa([("oui", "oui"), ("oui", "non"), ("non", "oui"), ("non", "non")]) == 0.0
     assert kappa([]) is None
+
+
+def test_a_paired_reading_compares_each_answer_with_both_labels():
+    """Each answer's verdicts with one label are averaged over its readers; an answer read with
+    one label only is left out; decoys only check the readers."""
+    from label_reading import paired_summary
+
+    def pair(answer: str, which: str, reader: str, verdict: str) -> dict:
+        label = {"old": "Montrer l'exemple et Sanctionner", "new": "Montrer l'exemple"}
+        return {
+            "study": "s",
+            "id": answer,
+            "label_sha": label_hash(label.get(which, "Autre")),
+            "which": which,
+            "reader": reader,
+            "verdict": verdict,
+        }
+
+    rows = [
+        pair("a1", "old", "P", "en partie"),
+        pair("a1", "old", "R", "oui"),  # a1 old: half "oui"
+        pair("a1", "new", "Q", "oui"),
+        pair("a1", "new", "S", "oui"),
+        pair("a2", "old", "P", "non"),
+        pair("a2", "new", "Q", "en partie"),
+        pair("a3", "old", "R", "oui"),  # never read with the new label: left out
+        pair("d1", "decoy", "P", "oui"),
+        pair("d2", "decoy", "P", "non"),
+    ]
+    figures = paired_summary(rows)
+    assert figures["answers"] == 2 and figures["labels_changed_read"] == 1
+    assert figures["oui_old"] == round((0.5 + 0) / 2, 4)
+    assert figures["oui_new"] == round((1 + 0) / 2, 4)
+    assert figures["non_old"] == 0.5 and figures["non_new"] == 0.0
+    assert figures["oui_or_in_part_new"] == 1.0
+    assert figures["decoys_said_oui"]["P"] == 0.5

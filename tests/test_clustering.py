@@ -431,6 +431,57 @@ def test_a_label_says_what_its_group_shares_not_one_members_other_ideas():
     assert pick_label_source(group, horizon=1, shared=shared) is group[0]  # within the horizon
 
 
+def test_in_a_large_group_the_label_whose_other_words_more_of_it_say_wins_a_tie():
+    """Every member says "punir"; a third add "sévèrement", one "les plus graves": both labels
+    say the group's word and one word it does not fully share. In a group of 30 or more, the
+    word more of it say wins (``stem_shares``); in a small one a few people are no evidence,
+    and the most central label stays."""
+    from nlp_assises.clustering.labels import label_focus, pick_label_source, stem_shares
+    from nlp_assises.clustering.units import Unit
+
+    def group(size: int) -> list[Unit]:
+        units = [
+            Unit("0", "Punir les plus graves.", 0, True),  # most central
+            Unit("1", "Punir plus sévèrement.", 0, True),
+        ]
+        for k in range(2, size):
+            text = "Les punir sévèrement !" if k % 3 == 0 else "Il faut punir."
+            units.append(Unit(str(k), text, 0, True))
+        return units
+
+    large, small = group(36), group(9)
+    shares = stem_shares(large)
+    assert shares["punir"] == 1.0 and 0.5 < shares["sever"] < 1.0 and shares["grave"] < 0.1
+    assert label_focus("Punir plus sévèrement", shares) > label_focus(
+        "Punir les plus graves", shares
+    )
+    assert pick_label_source(large, horizon=36, shared=shares) is large[1]
+    assert set(stem_shares(small).values()) == {0.0, 1.0}  # below 30: shared or not
+    assert pick_label_source(small, horizon=9, shared=stem_shares(small)) is small[0]
+
+
+@pytest.mark.parametrize(
+    ("label", "pasteable_"),
+    [
+        ("Montrer l'exemple", True),
+        ("Sanctionner lourdement", True),
+        ("Plus d'éducation", True),
+        # a bare noun phrase states a finding as often as it proposes; a pronoun, an adverb
+        ("Tolérance zéro", False),
+        ("Justice laxiste", False),
+        ("Les punir", False),
+        ("Mieux éduquer", False),
+        ("Sanctionner", False),
+    ],
+)
+def test_a_proposal_of_two_words_is_pasteable(label, pasteable_):
+    """Blind readers judged "Montrer l'exemple" over 126 answers that say just that better
+    than "Montrer l'exemple et Sanctionner" (docs/proposals.md, *Labels of two words*)."""
+    from nlp_assises.clustering.labels import pasteable
+
+    assert pasteable(label) is pasteable_
+
+
 def test_a_coordinated_label_keeps_the_idea_its_group_shares():
     """A label that coordinates two ideas is cut to the one its members share, verbatim, when
     that one alone is a pasteable label and the other is the label sentence's aside (said by

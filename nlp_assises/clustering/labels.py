@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER, PLACEHOLDER_WORDS
@@ -314,7 +314,8 @@ _STUTTER = re.compile(r"\b(?!nous\b|vous\b|faire\b|fait\b)([a-z]{4,})\b[\s,;.!-]
 
 def pasteable(label: str, max_words: int = 14) -> bool:
     """A label a writer can paste as a proposal: an infinitive or nominal phrase of three words
-    or more ("Appliquer la loi", "Plus de police dans les quartiers"), with a word that is not
+    or more ("Appliquer la loi", "Plus de police dans les quartiers") or a proposal of two
+    (``_short_proposal``: "Montrer l'exemple", "Plus d'éducation"), with a word that is not
     generic, not a story, a greeting or a letter's heading ("On se sent seul", "Bonjour à tous",
     "Yzeure, le 6 janvier 2020"), no word said again and again ("Sanctionner sanctionner
     sanctionner efficacement"), not cut at the word limit ("Il serait judicieux que nous
@@ -322,7 +323,9 @@ def pasteable(label: str, max_words: int = 14) -> bool:
     presentation by its grammar (``phrasing.label_problem``: "La patrouille est arrivée à 19 h
     45", "Maire d'une commune de moins de 600 habitants")."""
     words = re.findall(r"[^\W\d_]+(?:['’][^\W\d_]+)?", label)
-    if len(words) < 3 or len(label.split()) >= max_words or ANY_PLACEHOLDER.search(label):
+    if len(words) < 2 or len(label.split()) >= max_words or ANY_PLACEHOLDER.search(label):
+        return False
+    if len(words) == 2 and not _short_proposal(label):
         return False
     if _STUTTER.search(_fold(label)):  # "Sanctionner sanctionner sanctionner efficacement"
         return False
@@ -336,6 +339,15 @@ def pasteable(label: str, max_words: int = 14) -> bool:
         return False
     # last, as it parses: no question, story in the past, statement or presentation
     return label_problem(label) is None
+
+
+def _short_proposal(label: str) -> bool:
+    """A proposal of two words: an infinitive and what it acts on or how ("Montrer l'exemple",
+    "Sanctionner lourdement"), or a quantity of something ("Plus d'éducation"); not a bare noun
+    phrase, which as often states a finding ("Justice laxiste") as it proposes."""
+    content = word_stems(label) - _GENERIC_STEMS
+    opening = proposal_opening(label)
+    return (opening, len(content)) in (("verb", 2), ("quantity", 1))
 
 
 def shared_stems(units: Sequence[Unit]) -> frozenset[str]:
@@ -358,15 +370,47 @@ def _shared(said: dict[str, set[str]], owners: int) -> frozenset[str]:
     return frozenset(stem for stem, who in said.items() if len(who) >= enough)
 
 
-def label_focus(label: str, shared: frozenset[str]) -> float:
-    """The share of a label's content words (generic ones apart) that its group says
-    (``shared_stems``): 1.0 when the label names what the members share and nothing else."""
+# Below this many contributions a word's share is a handful of people: it counts as shared or not.
+_GRADED_MIN_CONTRIBUTIONS = 30
+
+
+def stem_shares(units: Sequence[Unit]) -> dict[str, float]:
+    """How far the group shares each content word: the contributions saying it over the number
+    that makes it shared (``shared_stems``: half of them, two at least), 1.0 at most. In a group
+    of 30 contributions or more, a word said by a tenth of it counts a fifth, not nothing as a
+    rare one does; in a smaller one, 1 or 0, as ``shared_stems``."""
+    said = _stem_owners(units)
+    owners = len({u.contribution_id for u in units})
+    enough = max(2, owners / 2)
+    graded = owners >= _GRADED_MIN_CONTRIBUTIONS
+    return {
+        stem: 1.0 if len(who) >= enough else (len(who) / enough if graded else 0.0)
+        for stem, who in said.items()
+    }
+
+
+def _fully_shared(shares: Mapping[str, float]) -> frozenset[str]:
+    return frozenset(stem for stem, share in shares.items() if share >= 1.0)
+
+
+def label_focus(label: str, shared: frozenset[str] | Mapping[str, float]) -> float:
+    """How much of a label its group says: the mean, over its content words (generic ones
+    apart), of how far the group shares each (``stem_shares``; with a set of shared words,
+    ``shared_stems``, 1 or 0 each). 1.0 when the label names what the members share and
+    nothing else; "Plus de police, tolérance zéro" over a group where everyone says "tolérance
+    zéro" and one in twenty "police" scores 0.7, "La tolérance zéro" 1.0."""
     words = word_stems(label) - _GENERIC_STEMS
-    return len(words & shared) / len(words) if words else 0.0
+    if not words:
+        return 0.0
+    if isinstance(shared, Mapping):
+        return sum(shared.get(w, 0.0) for w in words) / len(words)
+    return len(words & shared) / len(words)
 
 
 def pick_label_source(
-    ordered: Sequence[Unit], horizon: int, shared: frozenset[str] | None = None
+    ordered: Sequence[Unit],
+    horizon: int,
+    shared: frozenset[str] | Mapping[str, float] | None = None,
 ) -> Unit:
     """The unit a proposal is named after, from its units by closeness to the centre: the first
     prescriptive one within ``horizon`` whose label is pasteable (``pasteable``), else the first
@@ -374,7 +418,8 @@ def pick_label_source(
     a pseudonym (further out if need be); a unit with one is named only when all have one, and
     then cut (``label_from_unit``).
 
-    ``shared``: the group's shared words (``shared_stems``); then, within ``horizon``, the
+    ``shared``: how far the group shares its words (``stem_shares``, or the set of
+    ``shared_stems``); then, within ``horizon``, the
     pasteable prescriptive label with the highest ``label_focus`` is chosen (the most central
     on a tie): the sentence that says the group's words with the fewest other ideas, not
     "Prendre en compte les plaintes des victimes, mettre en œuvre des politiques d'éducation"
@@ -385,8 +430,11 @@ def pick_label_source(
     clean = clean_head or [u for u in ordered if not ANY_PLACEHOLDER.search(u.text)]
     wide = [u for u in ordered[: max(horizon, 30)] if not ANY_PLACEHOLDER.search(u.text)]
     if shared:
+        # the words the whole group says first; among equals, the label whose other words
+        # more of the group says ("Punir plus sévèrement" over "Punir les plus graves")
+        whole = shared if not isinstance(shared, Mapping) else _fully_shared(shared)
         candidates = [
-            (label_focus(label, shared), u)
+            ((label_focus(label, whole), label_focus(label, shared)), u)
             for u in clean
             if u.prescriptive and pasteable(label := label_from_unit(u.text))
         ]

@@ -17,7 +17,7 @@ from nlp_assises.clustering.labels import (
     focused_label,
     label_from_unit,
     pick_label_source,
-    shared_stems,
+    stem_shares,
     word_stems,
 )
 from nlp_assises.clustering.results import ClusteringResult
@@ -77,7 +77,7 @@ def emit_proposal(
     if label is None:
         if support is not None and support.max() > 0:  # those saying most of its words
             scanned = int((support == support.max()).sum())
-        shared = shared_stems([units[i] for i in indices])
+        shared = stem_shares([units[i] for i in indices])
         label_source = pick_label_source([units[indices[k]] for k in order], scanned, shared)
         label = focused_label(label_from_unit(label_source.text), [units[i] for i in indices])
         # The sentence the label comes from is quoted first, in place of any other sentence

@@ -37,7 +37,7 @@ from nlp_assises.clustering.labels import (
     label_from_unit,
     pasteable,
     pick_label_source,
-    shared_stems,
+    stem_shares,
     word_stems,
 )
 from nlp_assises.clustering.lemmas import LemmaAnalyzer, LemmaPairs
@@ -271,7 +271,7 @@ class SubProposals:
         support = carried[indices]
         order = [indices[k] for k in np.lexsort((-(vectors @ centroid), -support))]
         top = int((support == support.max()).sum())
-        shared = shared_stems([units[i] for i in indices])
+        shared = stem_shares([units[i] for i in indices])
         source = pick_label_source([units[i] for i in order], top, shared)
         label = focused_label(label_from_unit(source.text), [units[i] for i in indices])
         if not pasteable(label):
