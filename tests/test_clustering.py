@@ -472,6 +472,7 @@ def test_in_a_large_group_the_label_whose_other_words_more_of_it_say_wins_a_tie(
         ("Les punir", False),
         ("Mieux éduquer", False),
         ("Sanctionner", False),
+        ("Sanctionner.tolerance zero", False),  # two sentences glued without a space
     ],
 )
 def test_a_proposal_of_two_words_is_pasteable(label, pasteable_):
@@ -480,6 +481,27 @@ def test_a_proposal_of_two_words_is_pasteable(label, pasteable_):
     from nlp_assises.clustering.labels import pasteable
 
     assert pasteable(label) is pasteable_
+
+
+def test_a_short_answer_phrased_as_a_proposal_can_name_its_group():
+    """A short answer is its own unit; when it opens on an infinitive or says "plus de" it is
+    prescriptive as a sentence would be, so a group of them can be named after one ("Plus de
+    sanctions", not "Plus de sanctions graves" that one member wrote)."""
+    from nlp_assises.clustering.units import UnitExtractor
+
+    answers = {
+        "a": "Sanctionner fermement",
+        "b": "Plus de sanctions",
+        "c": "Tolérance zéro",
+        "d": "La prévention.",
+    }
+    units = UnitExtractor().extract(list(answers), list(answers.values()))
+    assert {u.contribution_id: u.prescriptive for u in units} == {
+        "a": True,
+        "b": True,
+        "c": False,
+        "d": False,
+    }
 
 
 def test_a_coordinated_label_keeps_the_idea_its_group_shares():

@@ -312,6 +312,10 @@ _DATE = re.compile(
 _STUTTER = re.compile(r"\b(?!nous\b|vous\b|faire\b|fait\b)([a-z]{4,})\b[\s,;.!-]+\1\b")
 
 
+# Two sentences glued without a space: "Sanctionner.tolerance zero", "Punir!Éduquer".
+_GLUED = re.compile(r"[^\W\d_]{2}[.!?;][^\W\d_]{2}")
+
+
 def pasteable(label: str, max_words: int = 14) -> bool:
     """A label a writer can paste as a proposal: an infinitive or nominal phrase of three words
     or more ("Appliquer la loi", "Plus de police dans les quartiers") or a proposal of two
@@ -328,6 +332,8 @@ def pasteable(label: str, max_words: int = 14) -> bool:
     if len(words) == 2 and not _short_proposal(label):
         return False
     if _STUTTER.search(_fold(label)):  # "Sanctionner sanctionner sanctionner efficacement"
+        return False
+    if _GLUED.search(label):  # "Sanctionner.tolerance zero": two sentences as one
         return False
     if _NARRATIVE_START.match(label) or _dangling(label.split()[-1]):
         return False

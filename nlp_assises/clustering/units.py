@@ -47,6 +47,13 @@ def is_politeness(sentence: str) -> bool:
     return bool(_POLITENESS.match(sentence)) and len(words) <= 14
 
 
+def is_prescriptive(sentence: str) -> bool:
+    """Phrased as a proposal: a modal or a verb of proposing ("il faudrait", "renforcer", "plus
+    de"), or an infinitive opening it ("Sanctionner fermement", a short answer as much as a
+    sentence)."""
+    return bool(_PRESCRIPTIVE.search(sentence) or _INFINITIVE_OPENING.match(sentence))
+
+
 def sentence_units(contribution_id: str, text: str, sentences) -> list[Unit]:
     """``sentences``: (start, end) character spans of ``text`` (from spaCy). A pointer to
     another answer is cut from a sentence (``without_pointers``); units keep exact spans."""
@@ -60,8 +67,7 @@ def sentence_units(contribution_id: str, text: str, sentences) -> list[Unit]:
         offset += cut
         if len(sentence.split()) < _MIN_WORDS or is_politeness(sentence):
             continue
-        prescriptive = bool(_PRESCRIPTIVE.search(sentence) or _INFINITIVE_OPENING.match(sentence))
-        units.append(Unit(contribution_id, sentence, offset, prescriptive))
+        units.append(Unit(contribution_id, sentence, offset, is_prescriptive(sentence)))
     return units
 
 
@@ -117,6 +123,7 @@ class UnitExtractor:
                 stripped = text.strip()
                 rest, cut = without_pointers(stripped)
                 if rest:
-                    chosen = [Unit(contribution_id, rest, text.index(stripped) + cut, False)]
+                    offset = text.index(stripped) + cut
+                    chosen = [Unit(contribution_id, rest, offset, is_prescriptive(rest))]
             out.extend(chosen[: self.max_units])
         return out
