@@ -38,8 +38,8 @@ from dataclasses import dataclass
 _ABOVE = r"(?:ci ?des+us|au ?des+us|la haut|plus haut|en haut|precedem+ent|avant)"
 _ANSWER = (
     r"(?:(?:ma|mes|la|les|une|des|cette|ces|mon|nos|notre) )?(?:(?:\d+|deux|2) )?(?:dernieres? |"
-    r"derniers? |precedente? )?(?:reponses?|commentaires?|contributions?|remarques?|propositions?"
-    r"|paragraphes?|questions?|points?|textes?|idees?)(?: (?:et|ou) (?:contributions?|"
+    r"derniers? |precedente?s? )?(?:reponses?|commentaires?|contributions?|remarques?|propositions?"
+    r"|paragraphes?|questions?|points?|textes?|idees?|items?)(?: (?:et|ou) (?:contributions?|"
     r"commentaires?|propositions?|remarques?))?"
 )
 _PRECEDING = r"(?:precedente?s?|anterieure?s?|d ?avant|du dessus|plus haut|ci ?des+us|au ?des+us)"
@@ -83,6 +83,10 @@ _RULES: dict[str, list[str]] = {
         rf"{_POINTER}(?: {_ANSWER})? {_ABOVE}",
         rf"(?:{_POINTER} )?(?:{_ANSWER} )?{_ABOVE}",
         rf"(?:la )?reponse (?:est |se trouve |donnee )?{_ABOVE}",
+        rf"(?:(?:ma|la|les|mes) )?reponses? (?:est |sont |se trouvent? )?(?:dans|a|en) {_ANSWER}"
+        rf"(?: {_PRECEDING})?",
+        rf"(?:(?:tout|c est|voir) )?ce que j ai (?:deja )?(?:dit|ecrit|repondu|mentionne|indique)"
+        rf" {_ABOVE}",
         rf"(?:idem|pareil|meme reponse|meme chose)(?: (?:que )?{_ABOVE}| (?:que|qu a) (?:la )?"
         rf"(?:question|reponse) {_PRECEDING})?",
         r"(?:idem|pareil)(?: que)?(?: (?:ci ?des+us|plus haut|avant))?",

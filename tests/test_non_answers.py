@@ -45,6 +45,10 @@ REALDATA = SHARED / "realdata" / "granddebat_q134_incivilites.jsonl"
         ("VOIR MA RÉPONSE IDEM PLUS HAUT", "see_elsewhere"),
         ("question redondante voir ci-dessus !!", "see_elsewhere"),
         ("voir ci dessus cette question est redondante", "see_elsewhere"),
+        ("voir précédents items", "see_elsewhere"),
+        ("Tout ce que j'ai dit précédemment", "see_elsewhere"),
+        ("Réponse dans la question précédente.", "see_elsewhere"),
+        ("Les réponses sont dans les questions précédentes", "see_elsewhere"),
         ("Non", "yes_no"),
         ("oui.", "yes_no"),
     ],
@@ -67,6 +71,8 @@ def test_whole_text_formulas_are_non_answers_of_their_kind(text, kind):
         "Faire comme avant",
         "Comme avant, plus de police",
         "Voir ci dessus Associations d'autodéfense",
+        "Comme précédemment punir sévèrement",
+        "La réponse est dans l'éducation des enfants",
     ],
 )
 def test_an_answer_that_says_something_is_substantive(text):
@@ -174,3 +180,10 @@ def test_benchmark_on_held_out_real_answers():
     # every answer the detector flags in the corpus is labelled: precision covers them all
     flagged = report["scores"]["dev"]["all"]["flagged"] + held["all"]["flagged"]
     assert flagged == report["flagged_in_corpus"]
+
+
+def test_a_pointer_that_opens_with_confer_is_no_name(cleaner):
+    """NER read "Confer" as a person: "[PERSONNE_1] ci-dessus." was then no non-answer, and
+    joined a proposal."""
+    result = cleaner.clean("Confer ci-dessus.")
+    assert result.text == "Confer ci-dessus." and "non_answer" in result.flags

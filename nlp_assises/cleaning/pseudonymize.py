@@ -143,6 +143,7 @@ _TRIGGERS_NOT = (
         "sportivement",
         "amicalement",
         "veuillez",
+        "confer",  # "Confer ci-dessus": a pointer to another answer
         "présidente",
         "préfecture",
     }
