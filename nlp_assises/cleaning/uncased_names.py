@@ -152,65 +152,94 @@ def uncased_name_spans(text: str, logprob: Callable[[str], float]) -> Iterator[t
     log-probability in French): a listed first name followed by a last name, in a stretch of
     capitals or of lowercase; and the one or two name words after a word about a person,
     whatever their case."""
-    lists = names()
+    reader = _Reader(text, logprob)
+    yield from reader.first_and_last_names()
+    yield from reader.names_after_a_person()
 
-    def frequency(word: str) -> float:
-        return logprob(fold(word) if word.isupper() else word.lower())
 
-    def rare(word: str) -> bool:
-        return len(word) > 2 and word.replace("-", "").isalpha() and frequency(word) < _RARE_LOGPROB
+class _Reader:
+    """One text's words, and how French and the name lists see each of them."""
 
-    def imperative(word: str) -> bool:
+    def __init__(self, text: str, logprob: Callable[[str], float]) -> None:
+        self.text = text
+        self.logprob = logprob
+        self.lists = names()
+        self.words = list(_WORD.finditer(text))
+        self.starts = {w.start(): i for i, w in enumerate(self.words)}
+
+    def frequency(self, word: str) -> float:
+        return self.logprob(fold(word) if word.isupper() else word.lower())
+
+    def rare(self, word: str) -> bool:
+        return (
+            len(word) > 2
+            and word.replace("-", "").isalpha()
+            and self.frequency(word) < _RARE_LOGPROB
+        )
+
+    def imperative(self, word: str) -> bool:
         """A verb said to the person ("mademoiselle bloquez le"): "-ez" on a known "-er" verb."""
-        return word.endswith("ez") and frequency(word[:-2] + "er") > UNKNOWN_LOGPROB
+        return word.endswith("ez") and self.frequency(word[:-2] + "er") > UNKNOWN_LOGPROB
 
-    words = list(_WORD.finditer(text))
-    for index, (here, after) in enumerate(itertools.pairwise(words)):
-        first, second = here.group(0), after.group(0)
-        if text[here.end() : after.start()].strip(" \t") or not _uncased(first):
-            continue
-        if first.isupper() != second.isupper() or (not second.isupper() and not second.islower()):
-            continue
-        if not lists.is_first(first) or not _in_capitals_or_lowercase(text, words, index):
-            continue
-        if index and _PLACE.match(words[index - 1].group(0)):  # "rue jean pierre timbaud"
-            continue
-        # an unlisted rare word is a last name only after a first name rarer as a word and not
-        # one of three letters ("dan komisaria" is Creole)
-        plain_first = frequency(first) < _FREQUENT_FIRST_LOGPROB and len(first) > 3
-        if lists.is_last(second) or (plain_first and rare(second)):
-            yield here.start(), after.end()
+    def first_and_last_names(self) -> Iterator[tuple[int, int]]:
+        """ "JEAN DUPONT", "kevin morel": a listed first name, then a listed last name or, after
+        a first name rarer as a word, a rare word; in capitals or in lowercase around them."""
+        words, lists = self.words, self.lists
+        for index, (here, after) in enumerate(itertools.pairwise(words)):
+            first, second = here.group(0), after.group(0)
+            if self.text[here.end() : after.start()].strip(" \t") or not _uncased(first):
+                continue
+            if first.isupper() != second.isupper() or not _uncased(second):
+                continue
+            if not lists.is_first(first) or not _in_capitals_or_lowercase(self.text, words, index):
+                continue
+            if index and _PLACE.match(words[index - 1].group(0)):  # "rue jean pierre timbaud"
+                continue
+            # an unlisted rare word is a last name only after a first name rarer as a word and
+            # not one of three letters ("dan komisaria" is Creole)
+            plain_first = self.frequency(first) < _FREQUENT_FIRST_LOGPROB and len(first) > 3
+            if lists.is_last(second) or (plain_first and self.rare(second)):
+                yield here.start(), after.end()
 
-    starts = {w.start(): i for i, w in enumerate(words)}
-    for m in _PERSON.finditer(text):
-        kept: list[re.Match] = []
-        for word in words[starts[m.end()] :][:2] if m.end() in starts else []:
-            name = word.group(0)
-            if kept and (
-                text[kept[-1].end() : word.start()].strip(" \t")
-                or name[:1].isupper() != kept[0].group(0)[:1].isupper()
-            ):
-                break
-            listed = lists.is_first(name) or lists.is_last(name)
-            if name.islower():
-                # "mon voisin kevin"; a frequent word goes on with the sentence ("qu'un gendarme
-                # vienne", "mon collègue blanc"), unless it is a first name after a relative
-                named = (listed and frequency(name) < _FREQUENT_WORD_LOGPROB) or (
-                    (m.group("relative") is not None and lists.is_first(name))
-                    # "madame ribaud"; a rare word after a rank goes on ("le maire sortant")
-                    or (m.group("courtesy") is not None and rare(name) and not imperative(name))
+    def names_after_a_person(self) -> Iterator[tuple[int, int]]:
+        """One or two name words after a relative, a courtesy title or a rank."""
+        for m in _PERSON.finditer(self.text):
+            following = self.words[self.starts[m.end()] :][:2] if m.end() in self.starts else []
+            kept: list[re.Match] = []
+            for word in following:
+                name = word.group(0)
+                if kept and (
+                    self.text[kept[-1].end() : word.start()].strip(" \t")
+                    or name[:1].isupper() != kept[0].group(0)[:1].isupper()
+                ):
+                    break
+                if not self._named(m, word):
+                    break
+                kept.append(word)
+            if kept:
+                yield kept[0].start(), kept[-1].end()
+
+    def _named(self, person: re.Match, word: re.Match) -> bool:
+        name = word.group(0)
+        listed = self.lists.is_first(name) or self.lists.is_last(name)
+        if name.islower():
+            # "mon voisin kevin"; a frequent word goes on with the sentence ("qu'un gendarme
+            # vienne", "mon collègue blanc"), unless it is a first name after a relative
+            return (listed and self.frequency(name) < _FREQUENT_WORD_LOGPROB) or (
+                (person.group("relative") is not None and self.lists.is_first(name))
+                # "madame ribaud"; a rare word after a rank goes on ("le maire sortant")
+                or (
+                    person.group("courtesy") is not None
+                    and self.rare(name)
+                    and not self.imperative(name)
                 )
-            elif name.isupper():  # "MONSIEUR KOWALCZYK", not "Agent SSIAP à l'aéroport"
-                named = listed or (
-                    rare(name) and _in_capitals_or_lowercase(text, words, starts[word.start()])
-                )
-            else:  # capitalised: listed or rare ("Madame Castagné")
-                named = listed or rare(name)
-            if not named:
-                break
-            kept.append(word)
-        if kept:
-            yield kept[0].start(), kept[-1].end()
+            )
+        if name.isupper():  # "MONSIEUR KOWALCZYK", not "Agent SSIAP à l'aéroport"
+            index = self.starts[word.start()]
+            return listed or (
+                self.rare(name) and _in_capitals_or_lowercase(self.text, self.words, index)
+            )
+        return listed or self.rare(name)  # capitalised: "Madame Castagné"
 
 
 def _in_capitals_or_lowercase(text: str, words: list[re.Match], index: int) -> bool:
