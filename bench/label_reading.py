@@ -48,6 +48,7 @@ import json
 import random
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 from common import REALDATA, REPO, real_texts, write
@@ -105,9 +106,8 @@ def draw(folder: Path, round_: int) -> None:
     every_label = sorted(set(labels.values()))
     folder.mkdir(parents=True, exist_ok=True)
     for reader, sheet in sheets.items():
-        for i in rng.sample([i for i in pool if i not in drawn], DECOYS):
-            other = rng.choice([label for label in every_label if label != labels[main[i]]])
-            sheet = [*sheet, row(i, other, decoy=True)]
+        others = [i for i in pool if i not in drawn]
+        sheet = [*sheet, *_decoys(rng, others, DECOYS, lambda i: labels[main[i]], every_label)]
         rng.shuffle(sheet)
         _write_sheet(folder, reader, sheet, texts)
     print(f"sheets and keys in {folder}: readers write verdicts_A.json, verdicts_B.json")
@@ -177,12 +177,29 @@ def draw_pairs(folder: Path, before: Path, after: Path, study: str) -> None:
     }.items():
         sheet = [dict(row(i, old[where[i]]["label"], decoy=False), which="old") for i in with_old]
         sheet += [dict(row(i, new[where[i]]["label"], decoy=False), which="new") for i in with_new]
-        for i in rng.sample(unchanged, PAIRED_DECOYS):
-            other = rng.choice([label for label in every_label if label != old[where[i]]["label"]])
-            sheet.append(dict(row(i, other, decoy=True), which="decoy"))
+        decoys = _decoys(
+            rng, unchanged, PAIRED_DECOYS, lambda i: old[where[i]]["label"], every_label
+        )
+        sheet += [dict(decoy, which="decoy") for decoy in decoys]
         rng.shuffle(sheet)
         _write_sheet(folder, reader, sheet, texts)
     print(f"{len(drawn)} answers of {len(changed)} changed proposals; sheets in {folder}")
+
+
+def _decoys(
+    rng: random.Random,
+    answers: list[str],
+    count: int,
+    label_of: Callable[[str], str],
+    every_label: list[str],
+) -> list[dict]:
+    """``count`` answers drawn from ``answers``, each shown with another proposal's label: a
+    reader who says "oui" to these reads the label, not the answer."""
+    rows = []
+    for i in rng.sample(answers, count):
+        other = rng.choice([label for label in every_label if label != label_of(i)])
+        rows.append(row(i, other, decoy=True))
+    return rows
 
 
 def _write_sheet(folder: Path, reader: str, sheet: list[dict], texts: dict[str, str]) -> None:

@@ -404,7 +404,7 @@ def test_a_learnt_proposals_keywords_are_words_its_members_share():
 
 
 def test_a_label_says_what_its_group_shares_not_one_members_other_ideas():
-    from nlp_assises.clustering.labels import label_focus, pick_label_source, shared_stems
+    from nlp_assises.clustering.labels import label_focus, pick_label_source, stem_shares
     from nlp_assises.clustering.units import Unit
 
     # Most central first: the first sentence says the group's word among other ideas.
@@ -419,8 +419,9 @@ def test_a_label_says_what_its_group_shares_not_one_members_other_ideas():
         Unit("c", "Éduquer les jeunes.", 0, True),
         Unit("d", "Il faut éduquer, les jeunes surtout.", 0, True),
     ]
-    shared = shared_stems(group)
-    assert {"eduqu", "jeune"} <= shared and "plain" not in shared  # said by one member only
+    shared = stem_shares(group)  # four members: each word shared (1.0) or not (0.0)
+    assert shared["eduqu"] == shared["jeune"] == 1.0
+    assert shared["plain"] == 0.0  # said by one member only
     assert label_focus("Éduquer les jeunes", shared) == 1.0
     assert (
         label_focus("Mieux éduquer les jeunes", shared) == 2 / 3

@@ -26,7 +26,7 @@ from nlp_assises.cleaning.signatures import (
     signature_spans,
     trade_name_spans,
 )
-from nlp_assises.cleaning.uncased_names import uncased_name_spans
+from nlp_assises.cleaning.uncased_names import RANKS, uncased_name_spans
 
 # The kinds of placeholder the pseudonymiser writes: a name, each shape's, a link.
 PLACEHOLDER_KINDS = ("PERSONNE", *dict.fromkeys(kind for _, kind in SHAPES), "URL")
@@ -35,26 +35,7 @@ PLACEHOLDER = re.compile(rf"\[(?:{'|'.join(PLACEHOLDER_KINDS)})_\d+\]")
 ANY_PLACEHOLDER = re.compile(r"\[[A-ZÉ]+_\d+\]")
 PLACEHOLDER_WORDS = frozenset({kind.lower() for kind in PLACEHOLDER_KINDS} | {"telephone"})
 
-_RANKS = (
-    "gendarme",
-    "brigadier(?:-chef)?",
-    "adjudant(?:-chef)?",
-    "major",
-    "lieutenant",
-    "capitaine",
-    "commandant",
-    "colonel",
-    "commissaire",
-    "sergent",
-    "mar[ée]chal des logis(?:-chef)?",
-    "g[ée]n[ée]ral",
-    "policier",
-    "polici[èe]re",
-    "agent",
-    "maire",
-    "adjoint",
-    "adjointe",
-)
+_RANKS = (*RANKS, "mar[ée]chal des logis(?:-chef)?", "g[ée]n[ée]ral")
 # A rank is a title when a determiner leads it ("le major Durand") or it is capitalised
 # ("Capitaine Morel"); bare, it is often a word of the sentence ("d'intérêt général Former").
 _RANK = (

@@ -40,10 +40,12 @@ PLATE_AFTER_VEHICLE = re.compile(
     rf"(?P<plate>\b(?i:{_PLATE_LETTER}{{2}}[ -]?\d{{3}}[ -]?{_PLATE_LETTER}{{2}})\b"
     r"|\b\d{1,4}[ -]?[A-HJ-NP-Z]{1,3}[ -]?(?:\d{2}|2[AB])\b)"
 )
-_STREET = (
-    r"(?:rue|avenue|av\.|boulevard|bd|place|impasse|all[ée]e|chemin|route|quai|cours|square"
-    r"|lotissement|r[ée]sidence|lieu-dit|hameau|faubourg|passage|cit[ée])"
+# The words of a street's type; a place named after someone follows them ("rue Jean Jaurès").
+STREET_TYPES = (
+    r"rue|avenue|av\.|boulevard|bd|place|impasse|all[ée]e|chemin|route|quai|cours|square"
+    r"|lotissement|r[ée]sidence|lieu-dit|hameau|faubourg|passage|cit[ée]"
 )
+_STREET = rf"(?:{STREET_TYPES})"
 ADDRESS = re.compile(
     rf"\b\d{{1,4}}(?:\s?(?:bis|ter|[a-c]))?,?\s+{_STREET}\s+[^\n,;()]{{2,50}}?"
     r"(?=\s*(?:[,;()\n]|$|\s\d{5}\b))"

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from nlp_assises.cleaning.lexicon import UNKNOWN_LOGPROB
+from nlp_assises.cleaning.shapes import STREET_TYPES
 
 # Faker's locales whose people write to a French prefecture, in the Latin alphabet.
 _LOCALES = (
@@ -33,35 +34,11 @@ _LOCALES = (
     "de_DE",
     "tr_TR",
 )
-# First names that are, first of all, French words a sentence uses ("il aura", "on ira", "le
-# don", "la France"): never a name without a word about a person before them.
+# First names that are, first of all, French words a sentence uses ("on ira", "le don", "la
+# France"): never a name without a word about a person before them. (spaCy's stop words, "aura",
+# "les", "son", are taken out with the rest; so are names of two letters.)
 _FIRST_NAMES_NOT = frozenset(
-    {
-        "france",
-        "aura",
-        "ira",
-        "us",
-        "el",
-        "paye",
-        "canal",
-        "sol",
-        "don",
-        "lance",
-        "can",
-        "will",
-        "may",
-        "page",
-        "mis",
-        "son",
-        "ce",
-        "les",
-        "des",
-        "nous",
-        "vous",
-        "ou",
-        "si",
-        "ni",
-    }
+    {"france", "ira", "paye", "canal", "sol", "don", "lance", "can", "will", "may", "page", "mis"}
 )
 # Words that introduce a person: what they are to the writer ("mon voisin kevin"), then their
 # title or rank ("madame girard", "L'ADJUDANT MOREAU").
@@ -71,20 +48,36 @@ _RELATIVES = (
     r"|locataire|propriétaire"
 )
 _COURTESY = r"monsieur|madame|mademoiselle|mme|mlle|mr|m\.|docteur|maître"
-_RANKS = (
-    r"gendarme|brigadier(?:-chef)?|adjudant(?:-chef)?|major|lieutenant|capitaine|commandant"
-    r"|colonel|commissaire|sergent|policier|policière|agent|maire|adjointe?"
+# Ranks and offices that name the person after them ("l'adjudant Moreau"): the pseudonymiser's
+# title rule reads these too, with a few more words.
+RANKS = (
+    "gendarme",
+    "brigadier(?:-chef)?",
+    "adjudant(?:-chef)?",
+    "major",
+    "lieutenant",
+    "capitaine",
+    "commandant",
+    "colonel",
+    "commissaire",
+    "sergent",
+    "policier",
+    "polici[èe]re",
+    "agent",
+    "maire",
+    "adjointe?",
 )
 _PERSON = re.compile(
-    rf"(?<![\w'’])(?:[ldLD]['’])?(?i:(?P<relative>{_RELATIVES})|(?P<courtesy>{_COURTESY})|{_RANKS})"
+    rf"(?<![\w'’])(?:[ldLD]['’])?"
+    rf"(?i:(?P<relative>{_RELATIVES})|(?P<courtesy>{_COURTESY})|{'|'.join(RANKS)})"
     r"[ \t]+(?=[^\W\d_])"
 )
 # A place named after someone: "le collège jean vilar", "RUE JEAN JAURES".
 _PLACE = re.compile(
-    r"^(?i:rue|avenue|av|bd|boulevard|place|pl|quai|allée|allee|impasse|chemin|cours|square|parc"
-    r"|jardin|stade|gymnase|collège|college|lycée|lycee|école|ecole|groupe|centre|hôpital|hopital"
-    r"|clinique|salle|cité|cite|résidence|residence|quartier|pont|port|gare|station|métro|metro"
-    r"|fondation|institut|université|universite|campus|espace|maison|halle|piscine|médiathèque)$"
+    rf"^(?i:{STREET_TYPES}|av|pl|parc|jardin|stade|gymnase|collège|college|lycée|lycee|école"
+    r"|ecole|groupe|centre|hôpital|hopital|clinique|salle|quartier|pont|port|gare"
+    r"|station|métro|metro|fondation|institut|université|universite|campus|espace|maison|halle"
+    r"|piscine|médiathèque)$"
 )
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 # A word French uses this often is a last name only when the list has it ("dupont" -5.1,

@@ -356,12 +356,6 @@ def _short_proposal(label: str) -> bool:
     return (opening, len(content)) in (("verb", 2), ("quantity", 1))
 
 
-def shared_stems(units: Sequence[Unit]) -> frozenset[str]:
-    """The content words (``word_stems``) that half of a group's contributions say, two at
-    least: what the group as a whole is about."""
-    return _shared(_stem_owners(units), len({u.contribution_id for u in units}))
-
-
 def _stem_owners(units: Sequence[Unit]) -> dict[str, set[str]]:
     """Each content word of ``units`` and the contributions that say it."""
     said: dict[str, set[str]] = {}
@@ -372,6 +366,8 @@ def _stem_owners(units: Sequence[Unit]) -> dict[str, set[str]]:
 
 
 def _shared(said: dict[str, set[str]], owners: int) -> frozenset[str]:
+    """The content words half of a group's ``owners`` contributions say, two at least: what the
+    group as a whole is about."""
     enough = max(2, owners / 2)
     return frozenset(stem for stem, who in said.items() if len(who) >= enough)
 
@@ -382,9 +378,9 @@ _GRADED_MIN_CONTRIBUTIONS = 30
 
 def stem_shares(units: Sequence[Unit]) -> dict[str, float]:
     """How far the group shares each content word: the contributions saying it over the number
-    that makes it shared (``shared_stems``: half of them, two at least), 1.0 at most. In a group
-    of 30 contributions or more, a word said by a tenth of it counts a fifth, not nothing as a
-    rare one does; in a smaller one, 1 or 0, as ``shared_stems``."""
+    that makes it shared (half of them, two at least), 1.0 at most. In a group of 30
+    contributions or more, a word said by a tenth of it counts a fifth, not nothing as a rare
+    one does; in a smaller one, 1 or 0: shared or not."""
     said = _stem_owners(units)
     owners = len({u.contribution_id for u in units})
     enough = max(2, owners / 2)
@@ -395,28 +391,22 @@ def stem_shares(units: Sequence[Unit]) -> dict[str, float]:
     }
 
 
-def _fully_shared(shares: Mapping[str, float]) -> frozenset[str]:
-    return frozenset(stem for stem, share in shares.items() if share >= 1.0)
-
-
-def label_focus(label: str, shared: frozenset[str] | Mapping[str, float]) -> float:
+def label_focus(label: str, shares: Mapping[str, float]) -> float:
     """How much of a label its group says: the mean, over its content words (generic ones
-    apart), of how far the group shares each (``stem_shares``; with a set of shared words,
-    ``shared_stems``, 1 or 0 each). 1.0 when the label names what the members share and
-    nothing else; "Plus de police, tolérance zéro" over a group where everyone says "tolérance
-    zéro" and one in twenty "police" scores 0.7, "La tolérance zéro" 1.0."""
+    apart), of how far the group shares each (``stem_shares``). 1.0 when the label names what
+    the members share and nothing else; "Plus de police, tolérance zéro" over a group where
+    everyone says "tolérance zéro" and one in twenty "police" scores 0.7, "La tolérance zéro"
+    1.0."""
     words = word_stems(label) - _GENERIC_STEMS
     if not words:
         return 0.0
-    if isinstance(shared, Mapping):
-        return sum(shared.get(w, 0.0) for w in words) / len(words)
-    return len(words & shared) / len(words)
+    return sum(shares.get(w, 0.0) for w in words) / len(words)
 
 
 def pick_label_source(
     ordered: Sequence[Unit],
     horizon: int,
-    shared: frozenset[str] | Mapping[str, float] | None = None,
+    shared: Mapping[str, float] | None = None,
 ) -> Unit:
     """The unit a proposal is named after, from its units by closeness to the centre: the first
     prescriptive one within ``horizon`` whose label is pasteable (``pasteable``), else the first
@@ -424,9 +414,8 @@ def pick_label_source(
     a pseudonym (further out if need be); a unit with one is named only when all have one, and
     then cut (``label_from_unit``).
 
-    ``shared``: how far the group shares its words (``stem_shares``, or the set of
-    ``shared_stems``); then, within ``horizon``, the
-    pasteable prescriptive label with the highest ``label_focus`` is chosen (the most central
+    ``shared``: how far the group shares its words (``stem_shares``); then, within ``horizon``,
+    the pasteable prescriptive label with the highest ``label_focus`` is chosen (the most central
     on a tie): the sentence that says the group's words with the fewest other ideas, not
     "Prendre en compte les plaintes des victimes, mettre en œuvre des politiques d'éducation"
     over a group that says "éduquer". Blind readers preferred it 76 to 33 on real answers
@@ -438,7 +427,7 @@ def pick_label_source(
     if shared:
         # the words the whole group says first; among equals, the label whose other words
         # more of the group says ("Punir plus sévèrement" over "Punir les plus graves")
-        whole = shared if not isinstance(shared, Mapping) else _fully_shared(shared)
+        whole = {stem: 1.0 for stem, share in shared.items() if share >= 1.0}
         candidates = [
             ((label_focus(label, whole), label_focus(label, shared)), u)
             for u in clean
@@ -472,10 +461,10 @@ def focused_label(label: str, units: Sequence[Unit]) -> str:
     """``label`` cut to the one idea its group's ``units`` share: when it coordinates ideas
     ("Être exemplaires et ne rien laisser passer"), each conjunct opening as a proposal does
     (``phrasing.proposal_opening``: not "graduelle et proportionnelle"), and its first or last
-    conjunct holds words the group says (``shared_stems``) while the other conjuncts' words are
-    each said by fewer than a fifth of its contributions (the sentence's aside, not a part of
-    the group), that conjunct, if it is a pasteable label on its own ("Tolérance zéro" is too
-    short). The label stays a piece of its sentence, so its quote still says it
+    conjunct holds words the group says (half its contributions) while the other conjuncts'
+    words are each said by fewer than a fifth of its contributions (the sentence's aside, not a
+    part of the group), that conjunct, if it is a pasteable label on its own ("Tolérance zéro"
+    is too short). The label stays a piece of its sentence, so its quote still says it
     (docs/proposals.md, *Labels that coordinate two ideas*)."""
     cuts = list(_COORDINATION.finditer(label))
     if not cuts:
