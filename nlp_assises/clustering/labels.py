@@ -351,7 +351,7 @@ def _short_proposal(label: str) -> bool:
     """A proposal of two words: an infinitive and what it acts on or how ("Montrer l'exemple",
     "Sanctionner lourdement"), or a quantity of something ("Plus d'éducation"); not a bare noun
     phrase, which as often states a finding ("Justice laxiste") as it proposes."""
-    content = word_stems(label) - _GENERIC_STEMS
+    content = word_stems(label) - _GENERIC_STEMS - {"zero"}  # "Tolérance zéro": one noun
     opening = proposal_opening(label)
     return (opening, len(content)) in (("verb", 2), ("quantity", 1))
 
@@ -431,7 +431,7 @@ def pick_label_source(
         candidates = [
             ((label_focus(label, whole), label_focus(label, shared)), u)
             for u in clean
-            if u.prescriptive and pasteable(label := label_from_unit(u.text))
+            if pasteable(label := label_from_unit(u.text)) and _proposes(u, label)
         ]
         if candidates:  # max keeps the first of equals: the most central
             return max(candidates, key=lambda pair: pair[0])[1]
@@ -444,6 +444,16 @@ def pick_label_source(
         if pool:
             return next((u for u in pool if u.prescriptive), pool[0])
     raise ValueError("a proposal without units")
+
+
+def _proposes(unit: Unit, label: str) -> bool:
+    """Whether a unit phrases a proposal: a modal, a verb of proposing or an infinitive
+    (``Unit.prescriptive``), or a short answer that is a proposal of two words ("Tolérance
+    zéro", "Ne pas sanctionner"), "Pas de…" apart: it states a lack as often as it asks for
+    none ("Pas de temps")."""
+    if unit.prescriptive:
+        return True
+    return _short_proposal(label) and not label.lower().startswith("pas ")
 
 
 # Where a label coordinates ideas: "Plus de police, tolérance zéro", "Éduquer et sanctionner".

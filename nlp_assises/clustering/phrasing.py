@@ -166,13 +166,16 @@ def label_problem(label: str) -> str | None:
 
 
 _QUANTIFIERS = frozenset({"plus", "moins", "davantage", "beaucoup", "assez", "pas", "zéro"})
+# "Zéro" asks for none of what it qualifies, before or after it, without "de".
+_ZERO = frozenset({"zéro", "zero"})
 
 
 @lru_cache(maxsize=65536)
 def proposal_opening(phrase: str) -> str | None:
     """How ``phrase`` opens, when it opens as a proposal does on its own: ``"verb"`` for an
     infinitive ("Durcir les peines") or a negated one ("Ne rien laisser passer"),
-    ``"quantity"`` for "plus de", "moins de"… ("Plus de vidéosurveillance"), ``"noun"`` for a
+    ``"quantity"`` for "plus de", "moins de"… ("Plus de vidéosurveillance", "Tolérance zéro"),
+    ``"noun"`` for a
     determiner before its noun ("Des PV aux récalcitrants"), the last two with no finite verb
     after them ("le dialogue doivent toujours primer" is a subject); None for an adjective
     ("proportionnelle"), a bare noun ("principes de la République"), a preposition ("sur le
@@ -190,6 +193,10 @@ def proposal_opening(phrase: str) -> str | None:
         return None
     if first.lower_ in _QUANTIFIERS and tokens[1].lower_ in ("de", "d'", "d’", "des"):
         return "quantity"
+    if (first.lower_ in _ZERO and tokens[1].pos_ == "NOUN") or (
+        first.pos_ == "NOUN" and tokens[1].lower_ in _ZERO
+    ):
+        return "quantity"  # "Zéro tolérance", "Tolérance zéro pour les incivilités"
     if first.pos_ == "DET" and tokens[1].pos_ in ("NOUN", "PROPN", "ADJ"):
         return "noun"
     return None
