@@ -533,7 +533,8 @@ def test_a_short_answer_phrased_as_a_proposal_can_name_its_group():
 def test_a_coordinated_label_keeps_the_idea_its_group_shares():
     """A label that coordinates two ideas is cut to the one its members share, verbatim, when
     that one alone is a pasteable label and the other is the label sentence's aside (said by
-    fewer than a fifth of the group); otherwise it stays whole."""
+    fewer than a fifth of the group); so is a label before "notamment", "mais aussi"…;
+    otherwise it stays whole."""
     from nlp_assises.clustering.labels import focused_label
     from nlp_assises.clustering.units import Unit
 
@@ -551,6 +552,24 @@ def test_a_coordinated_label_keeps_the_idea_its_group_shares():
     assert focused_label("Être exemplaires et ne rien laisser passer", passing) == (
         "Ne rien laisser passer"
     )
+    civic = group(
+        "Enseigner à nouveau l'instruction civique à l'école primaire mais aussi à la télévision.",
+        "Rétablir l'instruction civique à l'école.",
+        "L'instruction civique dès l'école primaire.",
+        "Instruction civique obligatoire",
+        "Des cours d'instruction civique",
+        "Instruction civique à l'école",
+    )
+    label = (
+        "Enseigner à nouveau l'instruction civique à l'école primaire mais aussi à la télévision"
+    )
+    assert focused_label(label, civic) == label.removesuffix(" mais aussi à la télévision")
+    # the aside is the group's too (three of six say "télévision"): it stays
+    on_tv = [
+        *civic[:4],
+        *group("Instruction civique à la télévision.", "La télévision doit aider."),
+    ]
+    assert focused_label(label, on_tv) == label
     zero = group("Tolérance zéro.", "Zéro tolérance", "La tolérance zéro.")
     assert focused_label("Plus de police, tolérance zéro", zero) == "Tolérance zéro"
     whole = [

@@ -467,8 +467,33 @@ def _stands_alone(piece: str, opening: str) -> bool:
     return opening in ("verb", "quantity") or pasteable(piece[:1].upper() + piece[1:])
 
 
+# Where a label's sentence turns to an aside: "Plus de fermeté notamment dans la lutte contre la
+# drogue", "Enseigner l'instruction civique à l'école mais aussi à la TV".
+_ASIDE_MARKER = re.compile(
+    r"\s*,?\s+(?:et\s+)?(?:notamment|surtout|en particulier|mais aussi|par exemple"
+    r"|principalement|particulièrement)\b",
+    re.I,
+)
+
+
+def _without_aside(label: str, said_by: dict[str, set[str]], owners: int) -> str:
+    """``label`` before its aside, when what comes before is a pasteable label holding words the
+    group shares and each content word of the aside is said by fewer than a fifth of the group
+    (one member's example, not a part of the group)."""
+    aside = _ASIDE_MARKER.search(label)
+    if aside is None or aside.start() == 0:
+        return label
+    head, tail = label[: aside.start()].strip(" ,;."), label[aside.end() :]
+    if not pasteable(head) or not (word_stems(head) - _GENERIC_STEMS) & _shared(said_by, owners):
+        return label
+    if any(len(said_by.get(stem, ())) >= owners / 5 for stem in word_stems(tail) - _GENERIC_STEMS):
+        return label
+    return head
+
+
 def focused_label(label: str, units: Sequence[Unit]) -> str:
-    """``label`` cut to the one idea its group's ``units`` share: when it coordinates ideas
+    """``label`` cut to the one idea its group's ``units`` share: before an aside few of them
+    say ("notamment…", ``_without_aside``); when it coordinates ideas
     ("Être exemplaires et ne rien laisser passer"), each conjunct opening as a proposal does
     (``phrasing.proposal_opening``: not "graduelle et proportionnelle"), and its first or last
     conjunct holds words the group says (half its contributions) while the other conjuncts'
@@ -476,11 +501,12 @@ def focused_label(label: str, units: Sequence[Unit]) -> str:
     part of the group), that conjunct, if it is a pasteable label on its own ("Tolérance zéro"
     is too short). The label stays a piece of its sentence, so its quote still says it
     (docs/proposals.md, *Labels that coordinate two ideas*)."""
+    said_by = _stem_owners(units)
+    owners = len({u.contribution_id for u in units})
+    label = _without_aside(label, said_by, owners)
     cuts = list(_COORDINATION.finditer(label))
     if not cuts:
         return label
-    said_by = _stem_owners(units)
-    owners = len({u.contribution_id for u in units})
     shared = _shared(said_by, owners)
     bounds = [0, *(b for c in cuts for b in (c.start(), c.end())), len(label)]
     pieces = [label[bounds[k] : bounds[k + 1]].strip(" ,;.!") for k in range(0, len(bounds), 2)]
