@@ -432,6 +432,18 @@ def test_a_label_says_what_its_group_shares_not_one_members_other_ideas():
     assert pick_label_source(group, horizon=1, shared=shared) is group[0]  # within the horizon
 
 
+def _punishing(size: int, central: str, second: str) -> list:
+    """A group of ``size`` units that all say "punir", a third of them "sévèrement": the most
+    central says ``central``, the next ``second``."""
+    from nlp_assises.clustering.units import Unit
+
+    units = [Unit("0", central, 0, True), Unit("1", second, 0, True)]
+    for k in range(2, size):
+        text = "Les punir sévèrement !" if k % 3 == 0 else "Il faut punir."
+        units.append(Unit(str(k), text, 0, True))
+    return units
+
+
 def test_in_a_large_group_the_label_whose_other_words_more_of_it_say_wins_a_tie():
     """Every member says "punir"; a third add "sévèrement", one "les plus graves": both labels
     say the group's word and one word it does not fully share. In a group of 30 or more, the
@@ -441,14 +453,7 @@ def test_in_a_large_group_the_label_whose_other_words_more_of_it_say_wins_a_tie(
     from nlp_assises.clustering.units import Unit
 
     def group(size: int) -> list[Unit]:
-        units = [
-            Unit("0", "Punir les plus graves.", 0, True),  # most central
-            Unit("1", "Punir plus sévèrement.", 0, True),
-        ]
-        for k in range(2, size):
-            text = "Les punir sévèrement !" if k % 3 == 0 else "Il faut punir."
-            units.append(Unit(str(k), text, 0, True))
-        return units
+        return _punishing(size, "Punir les plus graves.", "Punir plus sévèrement.")
 
     large, small = group(36), group(9)
     shares = stem_shares(large)
@@ -459,6 +464,24 @@ def test_in_a_large_group_the_label_whose_other_words_more_of_it_say_wins_a_tie(
     assert pick_label_source(large, horizon=36, shared=shares) is large[1]
     assert set(stem_shares(small).values()) == {0.0, 1.0}  # below 30: shared or not
     assert pick_label_source(small, horizon=9, shared=stem_shares(small)) is small[0]
+
+
+def test_a_large_group_that_shares_one_verb_is_named_by_an_answer_of_that_verb_alone():
+    """ "Punir plus sévèrement" over 59 real answers that all say "punir" and two in five
+    "sévèrement": readers took "Punir" for what most of them say. A whole answer that is one
+    infinitive names a proposal of 30 contributions or more; not a small group, and never a
+    sub-proposal (``bare_verbs``), which is there to say more than its parent's verb."""
+    from nlp_assises.clustering.labels import pick_label_source, stem_shares
+    from nlp_assises.clustering.units import Unit
+
+    def group(size: int) -> list[Unit]:
+        return _punishing(size, "Punir plus sévèrement.", "Punir.")
+
+    large, small = group(36), group(9)
+    shares = stem_shares(large)
+    assert pick_label_source(large, 36, shares, bare_verbs=True) is large[1]
+    assert pick_label_source(large, 36, shares) is large[0]  # a sub-proposal
+    assert pick_label_source(small, 9, stem_shares(small), bare_verbs=True) is small[0]
 
 
 @pytest.mark.parametrize(

@@ -407,6 +407,7 @@ def pick_label_source(
     ordered: Sequence[Unit],
     horizon: int,
     shared: Mapping[str, float] | None = None,
+    bare_verbs: bool = False,
 ) -> Unit:
     """The unit a proposal is named after, from its units by closeness to the centre: the first
     prescriptive one within ``horizon`` whose label is pasteable (``pasteable``), else the first
@@ -419,7 +420,11 @@ def pick_label_source(
     on a tie): the sentence that says the group's words with the fewest other ideas, not
     "Prendre en compte les plaintes des victimes, mettre en œuvre des politiques d'éducation"
     over a group that says "éduquer". Blind readers preferred it 76 to 33 on real answers
-    (docs/proposals.md, *Labels that say what the group says*)."""
+    (docs/proposals.md, *Labels that say what the group says*).
+
+    ``bare_verbs``: in a group of 30 contributions or more, a whole answer that is one
+    infinitive ("Punir.") is a candidate too (``_bare_verb``): for a proposal, not for a
+    sub-proposal, which is there to name what part of a proposal says beyond its verb."""
     head = ordered[:horizon]
     clean_head = [u for u in head if not ANY_PLACEHOLDER.search(u.text)]
     clean = clean_head or [u for u in ordered if not ANY_PLACEHOLDER.search(u.text)]
@@ -428,10 +433,16 @@ def pick_label_source(
         # the words the whole group says first; among equals, the label whose other words
         # more of the group says ("Punir plus sévèrement" over "Punir les plus graves")
         whole = {stem: 1.0 for stem, share in shared.items() if share >= 1.0}
+        large = (
+            bare_verbs and len({u.contribution_id for u in ordered}) >= _GRADED_MIN_CONTRIBUTIONS
+        )
         candidates = [
             ((label_focus(label, whole), label_focus(label, shared)), u)
             for u in clean
-            if pasteable(label := label_from_unit(u.text)) and _proposes(u, label)
+            if (
+                (pasteable(label := label_from_unit(u.text)) and _proposes(u, label))
+                or (large and _bare_verb(u.text))
+            )
         ]
         if candidates:  # max keeps the first of equals: the most central
             return max(candidates, key=lambda pair: pair[0])[1]
@@ -444,6 +455,18 @@ def pick_label_source(
         if pool:
             return next((u for u in pool if u.prescriptive), pool[0])
     raise ValueError("a proposal without units")
+
+
+def _bare_verb(answer: str) -> bool:
+    """A whole answer that is one infinitive ("Punir.", "Sanctionner !"): the label of a large
+    group that shares that verb and nothing else, in place of one member's "Punir plus
+    sévèrement" that three in five of them do not say."""
+    word = answer.strip(" \t\n.!…")
+    return (
+        word.isalpha()
+        and proposal_opening(word) == "verb"
+        and len(word_stems(word) - _GENERIC_STEMS) == 1
+    )
 
 
 def _proposes(unit: Unit, label: str) -> bool:

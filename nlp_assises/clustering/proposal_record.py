@@ -78,7 +78,9 @@ def emit_proposal(
         if support is not None and support.max() > 0:  # those saying most of its words
             scanned = int((support == support.max()).sum())
         shared = stem_shares([units[i] for i in indices])
-        label_source = pick_label_source([units[indices[k]] for k in order], scanned, shared)
+        label_source = pick_label_source(
+            [units[indices[k]] for k in order], scanned, shared, bare_verbs=True
+        )
         label = focused_label(label_from_unit(label_source.text), [units[i] for i in indices])
         # The sentence the label comes from is quoted first, in place of any other sentence
         # of its contribution (one quote a contribution): the label's words are in a quote.
