@@ -499,17 +499,25 @@ _ASIDE_MARKER = re.compile(
 )
 
 
-def _without_aside(label: str, said_by: dict[str, set[str]], owners: int) -> str:
+def _said_by_few(stems: set[str], said_by: dict[str, set[str]], owners: int) -> bool:
+    """Whether each of ``stems`` is said by fewer than a fifth of the group's ``owners``
+    contributions: a sentence's aside, not a part of the group."""
+    return all(len(said_by.get(stem, ())) < owners / 5 for stem in stems)
+
+
+def _without_aside(
+    label: str, said_by: dict[str, set[str]], owners: int, shared: frozenset[str]
+) -> str:
     """``label`` before its aside, when what comes before is a pasteable label holding words the
-    group shares and each content word of the aside is said by fewer than a fifth of the group
-    (one member's example, not a part of the group)."""
+    group shares (``shared``) and the aside's content words are said by few (``_said_by_few``:
+    one member's example, not a part of the group)."""
     aside = _ASIDE_MARKER.search(label)
     if aside is None or aside.start() == 0:
         return label
     head, tail = label[: aside.start()].strip(" ,;."), label[aside.end() :]
-    if not pasteable(head) or not (word_stems(head) - _GENERIC_STEMS) & _shared(said_by, owners):
+    if not pasteable(head) or not (word_stems(head) - _GENERIC_STEMS) & shared:
         return label
-    if any(len(said_by.get(stem, ())) >= owners / 5 for stem in word_stems(tail) - _GENERIC_STEMS):
+    if not _said_by_few(word_stems(tail) - _GENERIC_STEMS, said_by, owners):
         return label
     return head
 
@@ -524,13 +532,15 @@ def focused_label(label: str, units: Sequence[Unit]) -> str:
     part of the group), that conjunct, if it is a pasteable label on its own ("Tolérance zéro"
     is too short). The label stays a piece of its sentence, so its quote still says it
     (docs/proposals.md, *Labels that coordinate two ideas*)."""
+    if not (_ASIDE_MARKER.search(label) or _COORDINATION.search(label)):
+        return label  # nothing to cut: the group's words are not needed
     said_by = _stem_owners(units)
     owners = len({u.contribution_id for u in units})
-    label = _without_aside(label, said_by, owners)
+    shared = _shared(said_by, owners)
+    label = _without_aside(label, said_by, owners, shared)
     cuts = list(_COORDINATION.finditer(label))
     if not cuts:
         return label
-    shared = _shared(said_by, owners)
     bounds = [0, *(b for c in cuts for b in (c.start(), c.end())), len(label)]
     pieces = [label[bounds[k] : bounds[k + 1]].strip(" ,;.!") for k in range(0, len(bounds), 2)]
     said = [(word_stems(p) - _GENERIC_STEMS) & shared for p in pieces]
@@ -539,11 +549,10 @@ def focused_label(label: str, units: Sequence[Unit]) -> str:
     openings = [proposal_opening(p) for p in pieces]
     if None in openings:
         return label  # one idea said in two words ("graduelle et proportionnelle")
-    few = owners / 5
     for k in (0, len(pieces) - 1):
         dropped = set().union(*(word_stems(p) for j, p in enumerate(pieces) if j != k))
         dropped -= _GENERIC_STEMS
-        if not said[k] or any(len(said_by.get(stem, ())) >= few for stem in dropped):
+        if not said[k] or not _said_by_few(dropped, said_by, owners):
             continue  # the other idea is a fifth of the group's, not the sentence's aside
         if openings[k] != "verb" and "verb" in openings:
             continue  # "expliquer la Loi et les règles": the noun is the verb's object
