@@ -35,6 +35,12 @@ twice, 8 decoys each; ``--record-pairs DIR --study NAME`` writes the verdicts to
 ``data/labels/realdata_label_pairs.jsonl`` (ids and label hashes, never the text), and the
 scoring reports each study's "oui" with the old and the new labels on the same answers.
 
+A round may read an option of the clusterer rather than its default (``--draw DIR --round N
+--params JSON``, then ``--record DIR --round N --params JSON``): its verdicts carry the option
+and are scored on that clustering, under ``option_rounds``, never in the default's figures. A
+sheet whose reader the decoys flag can be read again by another reader (``--record DIR --round
+N --readers NAME --sheets A``): each answer's verdicts are averaged over its readers.
+
     nice -n 10 .venv/bin/python bench/label_reading.py [--draw DIR | --record DIR]
 
 Skipped with a message when ../shared/realdata is absent.
@@ -74,10 +80,12 @@ def row(answer: str, label: str, *, decoy: bool) -> dict:
     return {"id": answer, "label": label, "label_sha": label_hash(label), "decoy": decoy}
 
 
-def clustered() -> tuple[dict[str, str], dict[str, str]]:
-    """Each clustered answer's main proposal, and each proposal's label (the default run)."""
+def clustered(params: dict | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """Each clustered answer's main proposal, and each proposal's label (the default run, or
+    the clusterer with ``params`` changed)."""
     records = [json.loads(line) for line in REALDATA.read_text(encoding="utf-8").splitlines()]
-    result = cluster_items(answer_items(records), load_embedder(STATIC), question=QUESTION)
+    embedder = load_embedder(STATIC)
+    result = cluster_items(answer_items(records), embedder, question=QUESTION, **(params or {}))
     labels = {c["id"]: c["label"] for c in result.clusters}
     main = {i: a[0] for i, a in result.assignments.items() if a}
     return main, labels
@@ -89,11 +97,12 @@ def recorded(path: Path = READING) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-def draw(folder: Path, round_: int) -> None:
+def draw(folder: Path, round_: int, params: dict | None = None) -> None:
     """The two reading sheets of round ``round_`` (Markdown, real text: keep them out of the
     project) and their keys (which answer, which label, which items are decoys). A round draws
-    among the answers no earlier round showed, with a seed of its own."""
-    main, labels = clustered()
+    among the answers no earlier round showed, with a seed of its own; ``params``: an option of
+    the clusterer the round reads (its verdicts are then scored on that clustering, apart)."""
+    main, labels = clustered(params)
     texts = real_texts()
     dev = {r["id"] for r in load_labels() if r["split"] == "dev"}
     shown = {r["id"] for r in recorded() if r.get("round", 1) < round_}
@@ -113,12 +122,23 @@ def draw(folder: Path, round_: int) -> None:
     print(f"sheets and keys in {folder}: readers write verdicts_A.json, verdicts_B.json")
 
 
-def record(folder: Path, round_: int, readers: tuple[str, str]) -> None:
-    """``verdicts_<reader>.json`` (``[{"item", "verdict"}]``) joined to the keys, without text,
-    as round ``round_``'s verdicts (replacing any earlier record of that round); ``readers``:
-    the names the round's two readers are recorded under (their files are ``*_A``, ``*_B``)."""
-    lines = [r for r in recorded() if r.get("round", 1) != round_]
-    for reader, name in zip(("A", "B"), readers, strict=True):
+def record(
+    folder: Path,
+    round_: int,
+    readers: tuple[str, ...],
+    sheets: tuple[str, ...] = ("A", "B"),
+    params: dict | None = None,
+) -> None:
+    """``verdicts_<sheet>.json`` (``[{"item", "verdict"}]``) joined to the keys, without text,
+    as round ``round_``'s verdicts by ``readers`` (one a sheet, replacing any earlier record of
+    theirs in that round). Another reader of a sheet already read (a reader flagged by the
+    decoys, say) is recorded with ``sheets`` naming that sheet alone: each answer's verdicts
+    are then averaged over its readers. ``params``: the option of the clusterer the round was
+    drawn with (``--draw --params``), recorded with each verdict."""
+    if len(readers) != len(sheets):
+        sys.exit(f"one reader a sheet: {len(readers)} readers for sheets {', '.join(sheets)}")
+    lines = [r for r in recorded() if r.get("round", 1) != round_ or r["reader"] not in readers]
+    for reader, name in zip(sheets, readers, strict=True):
         for row, verdict in _verdicts(folder, reader):
             lines.append(
                 {
@@ -128,6 +148,7 @@ def record(folder: Path, round_: int, readers: tuple[str, str]) -> None:
                     "decoy": row["decoy"],
                     "reader": name,
                     "verdict": verdict,
+                    **({"params": params} if params else {}),
                 }
             )
     lines.sort(key=lambda line: line.get("round", 1))
@@ -357,18 +378,39 @@ def summary(rows: list[dict], now: dict[str, str], main: dict[str, str]) -> dict
     }
 
 
+def split_option_rounds(rows: list[dict]) -> tuple[list[dict], dict[int, list[dict]]]:
+    """The verdicts on the default clustering, and by round those on an option of it (their
+    ``params``): a round reads one clustering, and the default's figures never count another's."""
+    default = [r for r in rows if not r.get("params")]
+    options: dict[int, list[dict]] = {}
+    for r in rows:
+        if r.get("params"):
+            options.setdefault(r["round"], []).append(r)
+    return default, dict(sorted(options.items()))
+
+
 def score() -> dict:
-    """Every round's figures, and all rounds together (each a uniform draw)."""
-    rows, pairs = recorded(), recorded(PAIRS)
+    """Every round's figures, and all rounds of the default clustering together (each a
+    uniform draw); a round drawn with an option of the clusterer (``params``) is scored on
+    that clustering, under ``option_rounds``."""
+    rows, by_option = split_option_rounds(recorded())
+    pairs = recorded(PAIRS)
     main, labels = clustered()
     now = {i: label_hash(labels[k]) for i, k in main.items()}
     rounds = sorted({r.get("round", 1) for r in rows})
+    options = {}
+    for n, theirs in by_option.items():
+        params = theirs[0]["params"]
+        main_n, labels_n = clustered(params)
+        now_n = {i: label_hash(labels_n[k]) for i, k in main_n.items()}
+        options[str(n)] = {"params": params} | summary(theirs, now_n, main_n)
     return {
         "verdicts": READING.relative_to(REPO).as_posix(),
         "rounds": {
             str(n): summary([r for r in rows if r.get("round", 1) == n], now, main) for n in rounds
         },
         "all_rounds": summary(rows, now, main),
+        "option_rounds": options,
         "paired_studies": {
             study: paired_summary([r for r in pairs if r["study"] == study])
             for study in sorted({r["study"] for r in pairs})
@@ -382,7 +424,16 @@ def main() -> dict | None:
     parser.add_argument("--record", type=Path, help="write DIR's verdicts to the labels file")
     parser.add_argument("--round", type=int, default=1, help="the reading round drawn or recorded")
     parser.add_argument(
-        "--readers", nargs=2, default=("A", "B"), help="the round's two readers' names"
+        "--readers", nargs="+", default=("A", "B"), help="the names of the sheets' readers"
+    )
+    parser.add_argument(
+        "--sheets", nargs="+", default=("A", "B"), help="the sheets --readers read (--record)"
+    )
+    parser.add_argument(
+        "--params",
+        type=json.loads,
+        default=None,
+        help="JSON: an option of the clusterer the round reads (--draw, --record)",
     )
     parser.add_argument("--dump-groups", type=Path, help="write each proposal's label and members")
     parser.add_argument(
@@ -405,9 +456,9 @@ def main() -> dict | None:
         print(f"label_reading skipped: {message}", file=sys.stderr)
         return write("label_reading", {"skipped": message})
     if args.draw:
-        return draw(args.draw, args.round)
+        return draw(args.draw, args.round, args.params)
     if args.record:
-        return record(args.record, args.round, tuple(args.readers))
+        return record(args.record, args.round, tuple(args.readers), tuple(args.sheets), args.params)
     if args.dump_groups:
         return dump_groups(args.dump_groups)
     if args.draw_pairs:

@@ -116,6 +116,9 @@ VARIANTS = {
     },
     # main before the split of large groups by a distinct second word (splitting.py)
     "main_default_no_split": {"split_share": None},
+    # small proposals keep only the members that say half their label's words (an option,
+    # label_check.py: measured, off by default)
+    "label_check_30": {"label_check_below": 30},
     # main before small groups were left unchecked: the coherence check on every group
     "check_every_group": {"core_from_size": None},
     # small groups unchecked below other sizes (the default: 8)

@@ -488,6 +488,11 @@ def main() -> dict:
         "main_default_no_coherence": lambda items, salt=None: ours(
             items, embedder, salt, core_share=None, leftover_passes=0
         ),
+        # small proposals keep only the members that say half their label's words (an
+        # option, label_check.py: measured, off by default)
+        "label_check_30": lambda items, salt=None: ours(
+            items, embedder, salt, label_check_below=30
+        ),
         "main_default_no_leftover_pass": lambda items, salt=None: ours(
             items, embedder, salt, leftover_passes=0
         ),

@@ -10,7 +10,7 @@ from tests.conftest import REPO
 
 sys.path.insert(0, str(REPO / "bench"))
 
-from label_reading import kappa, label_hash, summary
+from label_reading import kappa, label_hash, split_option_rounds, summary
 
 
 def _row(answer: str, label: str, reader: str, verdict: str, decoy: bool = False) -> dict:
@@ -107,3 +107,25 @@ def test_a_paired_reading_compares_each_answer_with_both_labels():
     assert figures["non_old"] == 0.5 and figures["non_new"] == 0.0
     assert figures["oui_or_in_part_new"] == 1.0
     assert figures["decoys_said_oui"]["P"] == 0.5
+
+
+def test_a_round_read_on_an_option_of_the_clusterer_is_kept_apart_from_the_default():
+    """A round drawn with ``--params`` reads another clustering: its verdicts never enter the
+    default's figures, and an answer read there by three readers counts a third for each."""
+    option = {"label_check_below": 30}
+    default = [_row("a1", "Plus de police", "A", "oui"), _row("a2", "Punir", "B", "non")]
+    seventh = [
+        {**_row(answer, "Punir", reader, verdict), "round": 7, "params": option}
+        for answer, reader, verdict in [
+            ("a3", "M", "oui"),
+            ("a3", "O", "oui"),
+            ("a3", "N", "non"),
+            ("a4", "N", "oui"),
+        ]
+    ]
+    rows, by_option = split_option_rounds([*default, *seventh])
+    assert rows == default and list(by_option) == [7] and by_option[7] == seventh
+    now = {"a3": label_hash("Punir"), "a4": label_hash("Punir")}
+    figures = summary(by_option[7], now, {"a3": "p1", "a4": "p1"})
+    assert figures["answers_judged"] == 2
+    assert abs(figures["make_the_label"] - (2 / 3 + 1) / 2) < 1e-3

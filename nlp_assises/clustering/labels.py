@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from functools import lru_cache
 
 from nlp_assises.cleaning.pseudonymize import ANY_PLACEHOLDER, PLACEHOLDER_WORDS
@@ -187,6 +187,12 @@ def word_stems(text: str) -> set[str]:
 # GENERIC_WORDS as ``word_stems`` reads them, folded once (every candidate label is checked).
 _GENERIC_STEMS = frozenset(_fold(w)[:5] for w in GENERIC_WORDS)
 
+
+def content_stems(text: str) -> frozenset[str]:
+    """``word_stems`` without the generic ones: the words a label names its proposal by."""
+    return frozenset(word_stems(text) - _GENERIC_STEMS)
+
+
 _MODALS = {"pouvoir", "devoir", "vouloir", "falloir", "faire", "être", "avoir", "aller"}
 _MODAL_FORMS = re.compile(
     r"^(?:pourr?(?:ai[st]?|ions|iez|aient|ait|a|ont)|peu[tx]|puiss(?:e|es|ent|ions|iez)|devr?(?:ai[st]?|ions"
@@ -341,7 +347,7 @@ def pasteable(label: str, max_words: int = 14) -> bool:
         return False
     if len(words) <= 6 and _DATE.search(label):  # a letter's heading: "Yzeure, le 6 janvier 2020"
         return False
-    if not word_stems(label) - _GENERIC_STEMS:
+    if not content_stems(label):
         return False
     # last, as it parses: no question, story in the past, statement or presentation
     return label_problem(label) is None
@@ -351,7 +357,7 @@ def _short_proposal(label: str) -> bool:
     """A proposal of two words: an infinitive and what it acts on or how ("Montrer l'exemple",
     "Sanctionner lourdement"), or a quantity of something ("Plus d'éducation"); not a bare noun
     phrase, which as often states a finding ("Justice laxiste") as it proposes."""
-    content = word_stems(label) - _GENERIC_STEMS - {"zero"}  # "Tolérance zéro": one noun
+    content = content_stems(label) - {"zero"}  # "Tolérance zéro": one noun
     opening = proposal_opening(label)
     return (opening, len(content)) in (("verb", 2), ("quantity", 1))
 
@@ -397,7 +403,7 @@ def label_focus(label: str, shares: Mapping[str, float]) -> float:
     the members share and nothing else; "Plus de police, tolérance zéro" over a group where
     everyone says "tolérance zéro" and one in twenty "police" scores 0.7, "La tolérance zéro"
     1.0."""
-    words = word_stems(label) - _GENERIC_STEMS
+    words = content_stems(label)
     if not words:
         return 0.0
     return sum(shares.get(w, 0.0) for w in words) / len(words)
@@ -462,11 +468,7 @@ def _bare_verb(answer: str) -> bool:
     group that shares that verb and nothing else, in place of one member's "Punir plus
     sévèrement" that three in five of them do not say."""
     word = answer.strip(" \t\n.!…")
-    return (
-        word.isalpha()
-        and proposal_opening(word) == "verb"
-        and len(word_stems(word) - _GENERIC_STEMS) == 1
-    )
+    return word.isalpha() and proposal_opening(word) == "verb" and len(content_stems(word)) == 1
 
 
 def _proposes(unit: Unit, label: str) -> bool:
@@ -499,7 +501,7 @@ _ASIDE_MARKER = re.compile(
 )
 
 
-def _said_by_few(stems: set[str], said_by: dict[str, set[str]], owners: int) -> bool:
+def _said_by_few(stems: Set[str], said_by: dict[str, set[str]], owners: int) -> bool:
     """Whether each of ``stems`` is said by fewer than a fifth of the group's ``owners``
     contributions: a sentence's aside, not a part of the group."""
     return all(len(said_by.get(stem, ())) < owners / 5 for stem in stems)
@@ -515,9 +517,9 @@ def _without_aside(
     if aside is None or aside.start() == 0:
         return label
     head, tail = label[: aside.start()].strip(" ,;."), label[aside.end() :]
-    if not pasteable(head) or not (word_stems(head) - _GENERIC_STEMS) & shared:
+    if not pasteable(head) or not content_stems(head) & shared:
         return label
-    if not _said_by_few(word_stems(tail) - _GENERIC_STEMS, said_by, owners):
+    if not _said_by_few(content_stems(tail), said_by, owners):
         return label
     return head
 
@@ -543,7 +545,7 @@ def focused_label(label: str, units: Sequence[Unit]) -> str:
         return label
     bounds = [0, *(b for c in cuts for b in (c.start(), c.end())), len(label)]
     pieces = [label[bounds[k] : bounds[k + 1]].strip(" ,;.!") for k in range(0, len(bounds), 2)]
-    said = [(word_stems(p) - _GENERIC_STEMS) & shared for p in pieces]
+    said = [content_stems(p) & shared for p in pieces]
     if not any(said):
         return label
     openings = [proposal_opening(p) for p in pieces]

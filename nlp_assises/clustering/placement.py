@@ -22,6 +22,7 @@ import numpy as np
 
 from nlp_assises.clustering.coherence import CoherenceCheck
 from nlp_assises.clustering.grouping import Context, HybridGrouping
+from nlp_assises.clustering.label_check import LabelCheck
 from nlp_assises.clustering.recognition import recognise
 from nlp_assises.clustering.results import ClusteringResult, Contribution
 from nlp_assises.clustering.splitting import KeywordSplit
@@ -51,12 +52,15 @@ class FittedTheme:
     coherence check (None: every unit a pass puts in a kept group stays there), the large
     groups' splits by a second word (``splitting.KeywordSplit.splits_``: topic → its
     ``(word, sub-topic)`` pairs) and, once named, each topic's proposal id (``names``; None:
-    a group the fit did not show, e.g. no pasteable label)."""
+    a group the fit did not show, e.g. no pasteable label), the label words of the small groups
+    whose members must say them (``label_words``, by topic) and that rule (``label_check``)."""
 
     stages: list[Stage]
     check: CoherenceCheck | None = None
     splits: dict[int, list[tuple[str, int]]] = field(default_factory=dict)
     names: dict[int, object] | None = None
+    label_words: dict[int, frozenset[str]] = field(default_factory=dict)
+    label_check: LabelCheck | None = None
 
     @property
     def grouping(self) -> HybridGrouping:
@@ -78,9 +82,16 @@ class FittedTheme:
         proposal_of = {a: b + offset for a, b in kept.items()}
         return Stage(grouping, proposal_of, cores, among, centroids, unchecked)
 
-    def named(self, ids: dict[int, str]) -> FittedTheme:
-        """The same with the fit's topics named by their proposal ids (None: not shown)."""
-        return FittedTheme(self.stages, self.check, self.splits, dict(ids))
+    def named(
+        self,
+        ids: dict[int, str],
+        label_words: dict[int, frozenset[str]] | None = None,
+        label_check: LabelCheck | None = None,
+    ) -> FittedTheme:
+        """The same with the fit's topics named by their proposal ids (None: not shown), and
+        the small groups' label words a unit must say to join them (``label_check.LabelCheck``)."""
+        words = dict(label_words or {})
+        return FittedTheme(self.stages, self.check, self.splits, dict(ids), words, label_check)
 
     def place(
         self,
@@ -119,11 +130,17 @@ class FittedTheme:
                     topic = stage.proposal_of[g]
                     if self.splits and self.check is not None:  # a large group's sub-group
                         topic = KeywordSplit.route(topic, self.check.bag(texts[i]), self.splits)
-                    out[i] = topic if self.names is None else self.names.get(topic)
+                    if self._says_label(topic, texts[i]):  # else unplaced, as in the fit
+                        out[i] = topic if self.names is None else self.names.get(topic)
                 else:
                     left.append(i)
             todo = np.asarray(left, dtype=int)
         return out
+
+    def _says_label(self, topic, text: str) -> bool:
+        """Whether a unit may join ``topic``: a small group's members say its label."""
+        words = self.label_words.get(topic)
+        return words is None or self.label_check is None or self.label_check.says(words, text)
 
 
 @dataclass

@@ -21,39 +21,24 @@ from nlp_assises.clustering.labels import (
     word_stems,
 )
 from nlp_assises.clustering.results import ClusteringResult
-from nlp_assises.clustering.units import quote_text
+from nlp_assises.clustering.units import Unit, quote_text
 
 
-def emit_proposal(
-    cluster_id,
-    theme,
-    units,
-    embeddings,
-    indices,
-    label,
-    keywords,
-    by_id,
-    theme_size,
-    result: ClusteringResult,
-    support: np.ndarray | None = None,
-    *,
-    n_quotes: int = 5,
-) -> None:
-    """Add one proposal to ``result``. ``support``: per member, how much of the proposal's words
-    it says (its group's core words); the label and quotes come from those who say most first."""
-    contribution_ids = list(dict.fromkeys(units[i].contribution_id for i in indices))
-    people = len({by_id[c].campaign or by_id[c].author or c for c in contribution_ids})
+def _order(embeddings, indices, support: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The members by how much of the proposal's words they say (``support``), then by
+    closeness to the centroid; and the centroid."""
     vectors = embeddings[indices]
     centroid = vectors.mean(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
     closeness = vectors @ centroid
-    if label is not None:  # a written label: quotes that say it in their words come first
-        wanted = word_stems(label)
-        support = np.array([len(wanted & word_stems(units[i].text)) for i in indices])
     if support is not None:
-        order = np.lexsort((-closeness, -support))
-    else:
-        order = np.argsort(-closeness, kind="stable")
+        return np.lexsort((-closeness, -support)), centroid
+    return np.argsort(-closeness, kind="stable"), centroid
+
+
+def _quotes(order, units, indices, by_id, n_quotes: int) -> tuple[list[dict], int]:
+    """Up to ``n_quotes`` quotes in ``order``, one a contribution (a campaign's copies count
+    once), and how many members were scanned to find them."""
     quotes, quoted = [], set()
     scanned = 0
     for k in order:
@@ -74,14 +59,54 @@ def emit_proposal(
         )
         if len(quotes) >= n_quotes:
             break
+    return quotes, scanned
+
+
+def discovered_label(
+    units, embeddings, indices, by_id, support: np.ndarray | None = None, *, n_quotes: int = 5
+) -> tuple[str, Unit]:
+    """A discovered proposal's label and the member sentence it is taken from: among those
+    who say most of its words (``support``), else the sentences quoted first."""
+    order, _ = _order(embeddings, indices, support)
+    _, scanned = _quotes(order, units, indices, by_id, n_quotes)
+    if support is not None and support.max() > 0:  # those saying most of its words
+        scanned = int((support == support.max()).sum())
+    shared = stem_shares([units[i] for i in indices])
+    source = pick_label_source([units[indices[k]] for k in order], scanned, shared, bare_verbs=True)
+    return focused_label(label_from_unit(source.text), [units[i] for i in indices]), source
+
+
+def emit_proposal(
+    cluster_id,
+    theme,
+    units,
+    embeddings,
+    indices,
+    label,
+    keywords,
+    by_id,
+    theme_size,
+    result: ClusteringResult,
+    support: np.ndarray | None = None,
+    *,
+    n_quotes: int = 5,
+    named: tuple[str, Unit] | None = None,
+) -> None:
+    """Add one proposal to ``result``. ``label``: a written label (None: discovered);
+    ``support``: per member, how much of the proposal's words it says (its group's core words);
+    the label and quotes come from those who say most first. ``named``: a discovered label and
+    its sentence (``discovered_label``) chosen before some members left (``label_check``)."""
+    contribution_ids = list(dict.fromkeys(units[i].contribution_id for i in indices))
+    people = len({by_id[c].campaign or by_id[c].author or c for c in contribution_ids})
+    if label is not None:  # a written label: quotes that say it in their words come first
+        wanted = word_stems(label)
+        support = np.array([len(wanted & word_stems(units[i].text)) for i in indices])
+    order, centroid = _order(embeddings, indices, support)
+    quotes, _ = _quotes(order, units, indices, by_id, n_quotes)
     if label is None:
-        if support is not None and support.max() > 0:  # those saying most of its words
-            scanned = int((support == support.max()).sum())
-        shared = stem_shares([units[i] for i in indices])
-        label_source = pick_label_source(
-            [units[indices[k]] for k in order], scanned, shared, bare_verbs=True
-        )
-        label = focused_label(label_from_unit(label_source.text), [units[i] for i in indices])
+        if named is None:
+            named = discovered_label(units, embeddings, indices, by_id, support, n_quotes=n_quotes)
+        label, label_source = named
         # The sentence the label comes from is quoted first, in place of any other sentence
         # of its contribution (one quote a contribution): the label's words are in a quote.
         source = {
