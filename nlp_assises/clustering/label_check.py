@@ -36,9 +36,10 @@ class LabelCheck:
     share: float = 0.5
     min_size: int = 3
 
-    def applies(self, contributions: int) -> bool:
-        """Whether a group of ``contributions`` is checked."""
-        return self.below is not None and contributions < self.below
+    def applies(self, indices: Sequence[int], units: Sequence[Unit]) -> bool:
+        """Whether the group of ``units[i] for i in indices`` is checked (its size counts
+        contributions, not sentences)."""
+        return self.below is not None and _contributions(indices, units) < self.below
 
     def says(self, words: frozenset[str], text: str) -> bool:
         """Whether ``text`` says enough of a label's content ``words`` (``content_stems``)."""
@@ -49,10 +50,12 @@ class LabelCheck:
     def keep(self, indices: Sequence[int], units: Sequence[Unit], label: str, source: Unit):
         """The members of ``indices`` that stay under ``label`` (taken from ``source``), or
         [] when the group is shown no more; a group this check does not apply to is kept."""
-        if not self.applies(len({units[i].contribution_id for i in indices})):
+        if not self.applies(indices, units):
             return list(indices)
         words = content_stems(label)
         kept = [i for i in indices if units[i] is source or self.says(words, units[i].text)]
-        if len({units[i].contribution_id for i in kept}) < self.min_size:
-            return []
-        return kept
+        return kept if _contributions(kept, units) >= self.min_size else []
+
+
+def _contributions(indices: Sequence[int], units: Sequence[Unit]) -> int:
+    return len({units[i].contribution_id for i in indices})

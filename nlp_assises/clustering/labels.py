@@ -552,8 +552,7 @@ def focused_label(label: str, units: Sequence[Unit]) -> str:
     if None in openings:
         return label  # one idea said in two words ("graduelle et proportionnelle")
     for k in (0, len(pieces) - 1):
-        dropped = set().union(*(word_stems(p) for j, p in enumerate(pieces) if j != k))
-        dropped -= _GENERIC_STEMS
+        dropped = frozenset().union(*(content_stems(p) for j, p in enumerate(pieces) if j != k))
         if not said[k] or not _said_by_few(dropped, said_by, owners):
             continue  # the other idea is a fifth of the group's, not the sentence's aside
         if openings[k] != "verb" and "verb" in openings:

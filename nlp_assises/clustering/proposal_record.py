@@ -36,10 +36,10 @@ def _order(embeddings, indices, support: np.ndarray | None) -> tuple[np.ndarray,
     return np.argsort(-closeness, kind="stable"), centroid
 
 
-def _quotes(order, units, indices, by_id, n_quotes: int) -> tuple[list[dict], int]:
-    """Up to ``n_quotes`` quotes in ``order``, one a contribution (a campaign's copies count
-    once), and how many members were scanned to find them."""
-    quotes, quoted = [], set()
+def _quoted(order, units, indices, by_id, n_quotes: int) -> tuple[list[Unit], int]:
+    """The members quoted, up to ``n_quotes`` in ``order``, one a contribution (a campaign's
+    copies count once), and how many members were scanned to find them."""
+    chosen, quoted = [], set()
     scanned = 0
     for k in order:
         unit = units[indices[k]]
@@ -50,16 +50,18 @@ def _quotes(order, units, indices, by_id, n_quotes: int) -> tuple[list[dict], in
         quoted.add(unit.contribution_id)
         if campaign:
             quoted.add(campaign)
-        quotes.append(
-            {
-                "contribution_id": unit.contribution_id,
-                "text": quote_text(unit, by_id[unit.contribution_id].text),
-                "start": unit.start,
-            }
-        )
-        if len(quotes) >= n_quotes:
+        chosen.append(unit)
+        if len(chosen) >= n_quotes:
             break
-    return quotes, scanned
+    return chosen, scanned
+
+
+def _quote(unit: Unit, by_id) -> dict:
+    return {
+        "contribution_id": unit.contribution_id,
+        "text": quote_text(unit, by_id[unit.contribution_id].text),
+        "start": unit.start,
+    }
 
 
 def discovered_label(
@@ -68,7 +70,7 @@ def discovered_label(
     """A discovered proposal's label and the member sentence it is taken from: among those
     who say most of its words (``support``), else the sentences quoted first."""
     order, _ = _order(embeddings, indices, support)
-    _, scanned = _quotes(order, units, indices, by_id, n_quotes)
+    _, scanned = _quoted(order, units, indices, by_id, n_quotes)
     if support is not None and support.max() > 0:  # those saying most of its words
         scanned = int((support == support.max()).sum())
     shared = stem_shares([units[i] for i in indices])
@@ -102,18 +104,14 @@ def emit_proposal(
         wanted = word_stems(label)
         support = np.array([len(wanted & word_stems(units[i].text)) for i in indices])
     order, centroid = _order(embeddings, indices, support)
-    quotes, _ = _quotes(order, units, indices, by_id, n_quotes)
+    quotes = [_quote(u, by_id) for u in _quoted(order, units, indices, by_id, n_quotes)[0]]
     if label is None:
         if named is None:
             named = discovered_label(units, embeddings, indices, by_id, support, n_quotes=n_quotes)
         label, label_source = named
         # The sentence the label comes from is quoted first, in place of any other sentence
         # of its contribution (one quote a contribution): the label's words are in a quote.
-        source = {
-            "contribution_id": label_source.contribution_id,
-            "text": quote_text(label_source, by_id[label_source.contribution_id].text),
-            "start": label_source.start,
-        }
+        source = _quote(label_source, by_id)
         others = [q for q in quotes if q["contribution_id"] != source["contribution_id"]]
         quotes = [source, *others][:n_quotes]
     campaigns = Counter(by_id[c].campaign for c in contribution_ids if by_id[c].campaign)

@@ -378,7 +378,7 @@ class ProposalClusterer:
                 )
                 for topic, indices in groups.items()
             }
-            checked = {t: g for t, g in groups.items() if label_check.applies(_size(g, units))}
+            checked = {t: g for t, g in groups.items() if label_check.applies(g, units)}
             for topic, indices in checked.items():
                 groups[topic] = label_check.keep(indices, units, *named[topic])
             groups = {topic: indices for topic, indices in groups.items() if indices}
@@ -452,8 +452,3 @@ class ProposalClusterer:
             else:
                 kept.append(c)
         return kept
-
-
-def _size(indices: Sequence[int], units: Sequence[Unit]) -> int:
-    """A group's contributions (a group's size counts contributions, not sentences)."""
-    return len({units[i].contribution_id for i in indices})
